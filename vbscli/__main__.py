@@ -1,0 +1,115 @@
+"""Entry point, and the one place where failures become messages and exit codes."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from vbscli.exit_codes import ExitCode
+
+PROG = "vbs"
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    from vbscli.errors import Interrupted
+
+    raise Interrupted()
+
+
+def run(argv: Sequence[str] | None = None, state: object = None) -> int:
+    """Run the command line and return the exit code; never raises (but for SystemExit)."""
+    import typer
+    from typer._click import exceptions as click_exceptions
+
+    from vbscli.cli import command
+    from vbscli.cli.runtime import State
+    from vbscli.errors import Interrupted, ServiceError, VbsError
+    from vbscli.render import render_error
+
+    st = state if isinstance(state, State) else State()
+    env = st.env
+    try:
+        rv = command().main(args=list(argv) if argv is not None else None, prog_name=PROG,
+                            standalone_mode=False, obj=st)
+        return int(rv) if isinstance(rv, int) else ExitCode.OK
+    except (Interrupted, KeyboardInterrupt):
+        env.error_line("interrupted")
+        return ExitCode.INTERRUPTED
+    except click_exceptions.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else PROG
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            env.stderr.write(exc.format_message() + "\n")
+        else:
+            env.error_line(f"{exc.format_message()} (see '{where} --help')")
+        return ExitCode.USAGE
+    except typer.Abort:
+        env.error_line("aborted")
+        return ExitCode.INTERRUPTED
+    except click_exceptions.ClickException as exc:
+        env.error_line(exc.format_message())
+        return exc.exit_code
+    except VbsError as exc:
+        if isinstance(exc, ServiceError) and exc.hint is None:
+            exc.hint = _service_hint(exc, st)
+        render_error(exc, st.output, env)
+        return exc.exit_code
+    except BrokenPipeError:
+        # A reader like `head` went away: nothing more to say, and no traceback.
+        _silence_stdout()
+        return 141
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if st.debug:
+            import traceback
+
+            traceback.print_exc(file=env.stderr)
+        name = type(exc).__name__
+        env.error_line(f"unexpected {name}: {exc} (a bug in vbs; run with --debug for the traceback)")
+        return ExitCode.INTERNAL
+    finally:
+        st.close()
+
+
+def _service_hint(exc: object, st: object) -> str | None:
+    """What the user can do about a service error; the service's own message says what happened."""
+    status = getattr(exc, "status", 0)
+    code = str(getattr(exc, "code", "") or "")
+    profile = getattr(st, "profile", None)
+    who = f"profile '{profile}'" if profile else "the configured credentials"
+    auth_type = getattr(st, "auth_type", None) or "token"
+    if status == 401 or code in ("APIGW.0301", "APIGW.0307"):
+        return f"check {who} (auth type {auth_type}): the token may be expired or revoked"
+    if status == 403:
+        return f"{who} is not allowed to do this in this project; check the project ID and permissions"
+    if status == 429 or code == "APIGW.0308":
+        return "the service is throttling requests; wait a few seconds and try again"
+    if status == 413:
+        return "a backup quota or rate limit was reached" + (
+            "; try again later" if getattr(exc, "retry_after", None) is not None else ""
+        )
+    if status >= 500:
+        return "the service failed; try again later and quote the request id if it persists"
+    if status == 404 and code in ("itemNotFound", "APIGW.0101", ""):
+        return "check the IDs, the endpoint URL and the project ID"
+    return None
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_sigint)
+    sys.exit(run(argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Options every command accepts, before or after the command name.
+
+`vbs -o json backup create ...` and `vbs backup create ... -o json` must both work, so the same
+options are attached to every group and command by the classes below. Values given closer to the
+command win. They are stored for `vbscli.cli.runtime`, which applies the precedence rules.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+PANEL = "Global options"
+STORE = "vbs.globals"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _declaration(
+    profile: Annotated[
+        Optional[str],
+        typer.Option(
+            "--profile", "-p", metavar="NAME", show_default=False, rich_help_panel=PANEL,
+            help="Profile from the profile file. (env: VBS_PROFILE)",
+        ),
+    ] = None,
+    output: Annotated[
+        Optional[OutputFormat],
+        typer.Option(
+            "--output", "-o", case_sensitive=False, show_default=False, rich_help_panel=PANEL,
+            help="Output format; default: table on a terminal, json otherwise. (env: VBS_OUTPUT)",
+        ),
+    ] = None,
+    endpoint: Annotated[
+        Optional[str],
+        typer.Option(
+            "--endpoint", metavar="URL", show_default=False, rich_help_panel=PANEL,
+            help="Service root URL, e.g. https://evs.eu-de.otc.t-systems.com. (env: VBS_ENDPOINT)",
+        ),
+    ] = None,
+    project_id: Annotated[
+        Optional[str],
+        typer.Option(
+            "--project-id", metavar="ID", show_default=False, rich_help_panel=PANEL,
+            help="Project ID. (env: VBS_PROJECT_ID)",
+        ),
+    ] = None,
+    connect_timeout: Annotated[
+        Optional[float],
+        typer.Option(
+            "--connect-timeout", metavar="SECONDS", show_default=False, rich_help_panel=PANEL,
+            help="Seconds to wait for a connection (default 10). (env: VBS_CONNECT_TIMEOUT)",
+        ),
+    ] = None,
+    read_timeout: Annotated[
+        Optional[float],
+        typer.Option(
+            "--read-timeout", metavar="SECONDS", show_default=False, rich_help_panel=PANEL,
+            help="Seconds to wait for an answer (default 60). (env: VBS_READ_TIMEOUT)",
+        ),
+    ] = None,
+    ca_bundle: Annotated[
+        Optional[str],
+        typer.Option(
+            "--ca-bundle", metavar="FILE", show_default=False, rich_help_panel=PANEL,
+            help="CA certificates to verify TLS with. (env: VBS_CA_BUNDLE)",
+        ),
+    ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure", rich_help_panel=PANEL,
+            help="Do not verify the service's TLS certificate (prints a warning).",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", rich_help_panel=PANEL,
+            help="Trace HTTP on stderr (secrets masked) and show tracebacks.",
+        ),
+    ] = False,
+) -> None:
+    """Never called: its signature declares the global options for typer to convert."""
+
+
+def _params() -> tuple[list[Any], dict[str, Any]]:
+    from typer.main import get_params_convertors_ctx_param_name_from_function
+
+    params, convertors, _ = get_params_convertors_ctx_param_name_from_function(_declaration)
+    return list(params), convertors
+
+
+_NAMES = tuple(p.name for p in _params()[0])
+
+
+def _stash(ctx: typer.Context) -> None:
+    """Move global values out of ctx.params (the callback does not take them) into the root's store."""
+    _, convertors = _params()
+    store: dict[str, Any] = ctx.find_root().meta.setdefault(STORE, {})
+    for name in _NAMES:
+        if name not in ctx.params:
+            continue
+        value = ctx.params.pop(name)
+        if value is None or value is False:
+            continue
+        if name in convertors:
+            value = convertors[name](value)
+        store[name] = value.value if isinstance(value, Enum) else value
+
+
+def given(ctx: typer.Context) -> dict[str, Any]:
+    """The global options given anywhere on the command line (closest to the command wins)."""
+    return dict(ctx.find_root().meta.get(STORE, {}))
+
+
+class VbsCommand(TyperCommand):
+    def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, params=list(params or []) + _params()[0], **kwargs)
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        _stash(ctx)
+        return super().invoke(ctx)
+
+
+class VbsGroup(TyperGroup):
+    def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, params=list(params or []) + _params()[0], **kwargs)
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        _stash(ctx)
+        return super().invoke(ctx)

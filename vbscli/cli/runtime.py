@@ -1,0 +1,106 @@
+"""What every command does around its own work: settings, client, output format, rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+
+from vbscli.cli import globals as global_options
+from vbscli.environment import Environment
+
+
+@dataclass
+class State:
+    """Shared by the command being run and the error handler in `vbscli.__main__`."""
+
+    env: Environment = field(default_factory=Environment.from_process)
+    output: str | None = None
+    debug: bool = False
+    profile: str | None = None
+    auth_type: str | None = None
+    clients: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.clients.clear()
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):  # invoked without vbscli.__main__ (e.g. a bare CliRunner)
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def begin(ctx: typer.Context) -> State:
+    """Read the global options into the state, so errors are rendered as the user asked."""
+    st = state(ctx)
+    opts = global_options.given(ctx)
+    st.debug = bool(opts.get("debug"))
+    requested = opts.get("output") or st.env.vars.get("VBS_OUTPUT", "").strip().lower() or None
+    if requested in global_options.OutputFormat.__members__:
+        st.output = requested
+    return st
+
+
+def connect(ctx: typer.Context) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile."""
+    from vbscli import config
+    from vbscli.auth import build_auth
+    from vbscli.client import Client
+
+    st = begin(ctx)
+    opts = global_options.given(ctx)
+    verify: bool | str | None = None
+    if opts.get("insecure"):
+        verify = False
+    elif opts.get("ca_bundle"):
+        verify = opts["ca_bundle"]
+    flags = {
+        "endpoint": opts.get("endpoint"),
+        "project_id": opts.get("project_id"),
+        "connect_timeout": opts.get("connect_timeout"),
+        "read_timeout": opts.get("read_timeout"),
+        "output": opts.get("output"),
+        "verify": verify,
+    }
+    settings = config.resolve(flags, st.env.vars, opts.get("profile"))
+    st.output = settings.output or st.output
+    st.profile = settings.profile
+    st.auth_type = settings.auth_type
+    for warning in settings.warnings:
+        st.env.warn(warning)
+    trace = None
+    if st.debug:
+        trace = _tracer(st.env)
+        trace(f"settings from {settings.source}; auth type {settings.auth_type}")
+    client = Client(
+        endpoint=settings.endpoint,
+        project_id=settings.project_id,
+        auth=build_auth(settings.auth),
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        verify=settings.verify,
+        trace=trace,
+    )
+    st.clients.append(client)
+    return settings, client
+
+
+def output_format(ctx: typer.Context) -> str:
+    from vbscli.render import output_format as choose
+
+    st = state(ctx)
+    return choose(st.output, st.env)
+
+
+def _tracer(env: Environment) -> Any:
+    def trace(line: str) -> None:
+        env.stderr.write(f"vbs: debug: {line}\n")
+        env.stderr.flush()
+
+    return trace

@@ -1,0 +1,114 @@
+"""Typed failures. Lower layers raise these; only `vbscli.__main__` turns them into words on stderr and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vbscli.exit_codes import ExitCode
+
+
+class VbsError(Exception):
+    """A failure the user can act on: `message` says what went wrong, `hint` what to do."""
+
+    exit_code: ExitCode = ExitCode.SERVICE
+    kind: str = "Error"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def as_dict(self) -> dict:
+        """The JSON error object for `-o json` (same keys for every kind of failure)."""
+        return {"status": None, "code": self.kind, "message": self.one_line(), "request_id": None}
+
+    def one_line(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+
+class InputError(VbsError):
+    """A value given on the command line breaks a rule; nothing was sent."""
+
+    exit_code = ExitCode.USAGE
+    kind = "InvalidInput"
+
+
+class ConfigError(VbsError):
+    """The profile file, the chosen profile or a setting is missing or wrong."""
+
+    exit_code = ExitCode.CONFIG
+    kind = "ConfigError"
+
+
+class NetworkError(VbsError):
+    """The service could not be reached, or did not answer in time."""
+
+    exit_code = ExitCode.SERVICE
+    kind = "NetworkError"
+
+
+class BadResponseError(VbsError):
+    """The service answered, but not with the documented shape."""
+
+    exit_code = ExitCode.SERVICE
+    kind = "BadResponse"
+
+
+class Interrupted(BaseException):
+    """Raised from the SIGINT handler; a BaseException so library code cannot swallow it."""
+
+
+@dataclass
+class ServiceError(VbsError):
+    """The service answered with an error status; carries what a user quotes to support."""
+
+    status: int
+    code: str | None = None
+    message: str = ""
+    request_id: str | None = None
+    error_class: str | None = None
+    retry_after: float | None = None
+    hint: str | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.message)
+
+    kind = "ServiceError"
+
+    @property
+    def exit_code(self) -> ExitCode:  # type: ignore[override]
+        return exit_code_for_status(self.status, self.retry_after)
+
+    def as_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+            "request_id": self.request_id,
+        }
+
+    def one_line(self) -> str:
+        parts = [f"HTTP {self.status}"]
+        if self.code:
+            parts.append(str(self.code))
+        text = " ".join(parts) + f": {self.message}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        if self.hint:
+            text += f"; {self.hint}"
+        return text
+
+
+def exit_code_for_status(status: int, retry_after: float | None = None) -> ExitCode:
+    """Map an HTTP error status to the documented exit code.
+
+    413 with Retry-After is the service saying "later" (rate limit), so it counts as a service-side
+    failure; a 413 without it is a quota the user must resolve.
+    """
+    if status in (401, 403):
+        return ExitCode.AUTH
+    if status in (408, 429) or status >= 500:
+        return ExitCode.SERVICE
+    if status == 413 and retry_after is not None:
+        return ExitCode.SERVICE
+    return ExitCode.REJECTED

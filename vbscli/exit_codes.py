@@ -1,0 +1,30 @@
+"""The process exit codes, the contract that cron jobs and scripts rely on."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Every exit status `vbs` uses; the README's table is written from this enum."""
+
+    OK = 0
+    """The service accepted the request (or a dry run built it)."""
+    REJECTED = 1
+    """The service rejected the request (a 4xx not listed below)."""
+    USAGE = 2
+    """Invalid usage or input; nothing was sent."""
+    CONFIG = 3
+    """Configuration problem: profile file, profile or setting."""
+    AUTH = 4
+    """Authentication or permission refused (401, 403)."""
+    SERVICE = 5
+    """Service failed or unreachable: 5xx, throttled, network, TLS, timeout, malformed answer."""
+    BACKUP_FAILED = 6
+    """Reserved: a waited-for backup ended in `error`."""
+    WAIT_TIMEOUT = 7
+    """Reserved: waiting for a backup ran out of time."""
+    INTERNAL = 70
+    """An unexpected error inside vbs itself (a bug; --debug shows the traceback)."""
+    INTERRUPTED = 130
+    """Interrupted (Ctrl-C)."""

@@ -1,0 +1,95 @@
+"""The one renderer: a command's result becomes a table for people or JSON for programs.
+
+Commands return a `Result` (the service's document plus the rows a person wants to see) and never
+format anything themselves. rich is imported only when a table is actually drawn.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from vbscli import redact
+from vbscli.client import Call
+from vbscli.environment import Environment
+from vbscli.errors import VbsError
+
+
+@dataclass
+class Result:
+    """`document` is printed as-is for JSON; `rows` are (label, value) pairs for the table."""
+
+    document: Any
+    rows: list[tuple[str, str]]
+    title: str | None = None
+
+
+def output_format(requested: str | None, env: Environment) -> str:
+    """An explicit choice wins; otherwise a table for a terminal and JSON for pipes and cron."""
+    if requested:
+        return requested
+    return "table" if env.stdout_isatty else "json"
+
+
+def dumps(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def render(result: Result, fmt: str, env: Environment) -> None:
+    if fmt == "json":
+        _write(env.stdout, dumps(result.document) + "\n")
+        return
+    _table(result.rows, env, result.title)
+
+
+def render_request(call: Call, fmt: str, env: Environment) -> None:
+    """What --dry-run shows: the request exactly as it would be sent, credentials masked."""
+    headers = redact.headers(call.headers)
+    body = call.document()
+    if fmt == "json":
+        doc = {"method": call.method, "url": call.url, "headers": headers, "body": body}
+        _write(env.stdout, dumps(doc) + "\n")
+        return
+    lines = [f"{call.method} {call.url}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if body is not None:
+        lines += ["", dumps(body)]
+    _write(env.stdout, "\n".join(lines) + "\n")
+
+
+def render_error(error: VbsError, fmt: str | None, env: Environment) -> None:
+    """Errors go to stderr only: one line for people, one JSON object for programs."""
+    if fmt == "json":
+        _write(env.stderr, json.dumps({"error": error.as_dict()}, ensure_ascii=False) + "\n")
+    else:
+        env.error_line(error.one_line())
+
+
+def _write(stream: TextIO, text: str) -> None:
+    stream.write(text)
+    stream.flush()
+
+
+def _table(rows: list[tuple[str, str]], env: Environment, title: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    terminal = env.stdout_isatty
+    console = Console(
+        file=env.stdout,
+        force_terminal=terminal,
+        no_color=env.no_color or not terminal,
+        color_system="auto" if terminal and not env.no_color else None,
+        # Off a terminal there is no width to respect: never wrap or cut an ID or a URL.
+        width=None if terminal else 100_000,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    table = Table(title=title, show_header=True, header_style="bold" if terminal else None)
+    table.add_column("Field", no_wrap=True, style="bold" if terminal else None)
+    table.add_column("Value", overflow="fold")
+    for label, value in rows:
+        table.add_row(label, value)
+    console.print(table)
