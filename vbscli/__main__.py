@@ -26,7 +26,7 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
     from vbscli.cli import command
     from vbscli.cli.runtime import State
     from vbscli.errors import Interrupted, ServiceError, VbsError
-    from vbscli.render import render_error
+    from vbscli.render import output_format, render_error
 
     st = state if isinstance(state, State) else State()
     env = st.env
@@ -53,7 +53,8 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
     except VbsError as exc:
         if isinstance(exc, ServiceError) and exc.hint is None:
             exc.hint = _service_hint(exc, st)
-        render_error(exc, st.output, env)
+        # Errors follow the output format, so a pipeline parsing JSON gets JSON on stderr too.
+        render_error(exc, output_format(st.output, env), env)
         return exc.exit_code
     except BrokenPipeError:
         # A reader like `head` went away: nothing more to say, and no traceback.

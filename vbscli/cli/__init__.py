@@ -8,10 +8,10 @@ import typer
 
 from vbscli import __version__
 from vbscli.cli import backup
-from vbscli.cli.globals import VbsGroup
+from vbscli.cli.globals import VbsRootGroup
 
 app = typer.Typer(
-    cls=VbsGroup,
+    cls=VbsRootGroup,
     name="vbs",
     help="Back up cloud disks with the Volume Backup Service (VBS)",
     no_args_is_help=True,

@@ -1,0 +1,98 @@
+"""Shared fixtures: an isolated environment for every test, test profiles, and the secret guard."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SECRETS, assert_no_secrets
+
+VOLUME = "c5834fe1-577f-462e-9bf3-1b158e1dde9c"
+SNAPSHOT = "251f910a-a2bd-443e-a77a-90a3dbd26b7b"
+PROJECT = "648bba9ba87e4b3f8484d0fc60e2e6cc"
+TOKEN = "tok-PROD-5b3c9e1a-secret"
+OTHER_TOKEN = "tok-LAB-77aa21-secret"
+SECRETS.update({TOKEN, OTHER_TOKEN})
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """No test reads the real home directory or inherits VBS_* settings or proxies."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    for name in list(os.environ):
+        if name.startswith(("VBS_", "OS_")) or name.lower().endswith("_proxy") or name in (
+            "NO_COLOR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        ):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    yield home
+
+
+@dataclass
+class Profiles:
+    path: Path
+    endpoint: str
+
+    def write(self, text: str, mode: int = 0o600) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(text)
+        os.chmod(self.path, mode)
+        return self.path
+
+
+def profile_yaml(endpoint: str) -> str:
+    return f"""\
+default: prod
+profiles:
+  prod:
+    endpoint: {endpoint}
+    project_id: {PROJECT}
+    auth: {{type: token, token: "{TOKEN}"}}
+    verify: true
+    connect_timeout: 5
+    read_timeout: 10
+  lab:
+    endpoint: {endpoint}
+    project_id: 0123456789abcdef0123456789abcdef
+    auth: {{type: token, token: "{OTHER_TOKEN}"}}
+"""
+
+
+@pytest.fixture
+def profiles(isolated_env: Path) -> Profiles:
+    """A profile file at the default location; `write()` replaces its content."""
+    return Profiles(isolated_env / ".config" / "vbs" / "config.yaml", "https://evs.test.example")
+
+
+@pytest.fixture
+def prod_profile(profiles: Profiles) -> Profiles:
+    profiles.write(profile_yaml(profiles.endpoint))
+    return profiles
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """The guard: a test fails if a known secret shows up in anything it printed."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or report.failed:
+        return
+    captured = "\n".join(text for _, text in report.sections)
+    try:
+        assert_no_secrets(captured, "captured output")
+    except AssertionError as exc:
+        report.outcome = "failed"
+        report.longrepr = str(exc)
+
+
+def file_mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
