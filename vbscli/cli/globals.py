@@ -33,7 +33,8 @@ def _declaration(
     output: Annotated[
         Optional[OutputFormat],
         typer.Option(
-            "--output", "-o", case_sensitive=False, show_default=False, rich_help_panel=PANEL,
+            "--output", "-o", metavar="[table|json]", case_sensitive=False, show_default=False,
+            rich_help_panel=PANEL,
             help="Output format; default: table on a terminal, json otherwise. (env: VBS_OUTPUT)",
         ),
     ] = None,
