@@ -1,6 +1,7 @@
 """The HTTP layer against `responses`: what is sent, and how every kind of answer is read."""
 
 import json
+import socket
 
 import pytest
 import requests
@@ -173,6 +174,8 @@ def test_oversized_answer_is_refused(client):
         (requests.exceptions.SSLError("certificate verify failed"), f"TLS connection to {ENDPOINT} failed", "--ca-bundle"),
         (requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused")),
          "refused", "check the endpoint URL and port"),
+        (requests.exceptions.ConnectionError(socket.gaierror(-2, "Name or service not known")),
+         "cannot resolve the host name 'evs.test.example'", "check the endpoint URL and your DNS"),
         (requests.exceptions.ConnectionError(ConnectionResetError(104, "Connection reset by peer")),
          "Connection reset by peer", "may have been processed"),
     ],
