@@ -177,7 +177,7 @@ def test_loose_file_permissions_warn_on_stderr(service, prod_profile):
     [
         (400, {"badRequest": {"code": "VolumeBackup.0012", "message": "Volume is not available"}}, 1, None),
         (401, {"unauthorized": {"code": 401, "message": "Authentication required"}}, 4, "profile 'prod'"),
-        (403, {"forbidden": {"code": 403, "message": "Denied"}}, 4, "not allowed"),
+        (403, {"forbidden": {"code": 403, "message": "Denied"}}, 4, "may not do this in this project"),
         (429, {"error_code": "APIGW.0308", "error_msg": "Throttled"}, 5, "throttling"),
         (500, {"computeFault": {"code": 500, "message": "Internal"}}, 5, "try again later"),
     ],

@@ -71,7 +71,8 @@ def test_missing_file_named_by_vbs_config(tmp_path):
 def test_no_file_and_no_environment_says_both_ways_out():
     with pytest.raises(ConfigError) as info:
         resolve()
-    assert "no profile file at" in info.value.message and "VBS_ENDPOINT is not set" in info.value.message
+    assert "no profile file at" in info.value.message
+    assert "no VBS_ENDPOINT or credentials in the environment" in info.value.message
     assert "VBS_PROJECT_ID" in info.value.hint
 
 
@@ -197,3 +198,49 @@ def test_loader_never_tracebacks_on_arbitrary_structures(profiles, doc):
         resolve()
     except ConfigError:
         pass
+
+
+def test_password_and_aksk_profiles(profiles):
+    profiles.write(
+        "profiles:\n"
+        "  pw:\n    endpoint: https://e.example\n    project_id: p1\n"
+        "    auth: {type: password, auth_url: 'https://iam.example', username: u, password_env: PW, domain: d}\n"
+        "  ak:\n    endpoint: https://e.example\n    project_id: p1\n"
+        "    auth: {type: aksk, access_key: AK, secret_key: SK}\n"
+    )
+    pw = resolve({"PW": "pw-secret"}, profile="pw").auth
+    assert pw == {"type": "password", "auth_url": "https://iam.example/v3", "username": "u",
+                  "password": "pw-secret", "domain": "d", "project_id": "p1"}
+    assert resolve(profile="ak").auth == {"type": "aksk", "access_key": "AK", "secret_key": "SK"}
+
+
+def test_auth_type_names_missing_fields(profiles):
+    profiles.write("profiles:\n  ak:\n    endpoint: https://e.example\n    project_id: p1\n"
+                   "    auth: {type: aksk, access_key: AK}\n")
+    with pytest.raises(ConfigError, match="auth type aksk needs 'auth.secret_key'"):
+        resolve()
+
+
+def test_openrc_variables_are_enough_with_an_endpoint():
+    env = {"VBS_ENDPOINT": "https://e.example", "OS_AUTH_URL": "https://iam.example/v3/", "OS_USERNAME": "u",
+           "OS_PASSWORD": "p", "OS_USER_DOMAIN_NAME": "d", "OS_PROJECT_NAME": "eu-de_x"}
+    s = resolve(env)
+    assert s.auth == {"type": "password", "auth_url": "https://iam.example/v3", "username": "u", "password": "p",
+                      "domain": "d", "project_name": "eu-de_x"}
+    assert s.project_id is None  # told by the token
+    s = resolve({**env, "OS_PROJECT_ID": "p9"})
+    assert s.project_id == "p9" and s.auth["project_id"] == "p9"
+    s = resolve({"VBS_ENDPOINT": "https://e.example", "OS_AUTH_TOKEN": "t", "OS_PROJECT_ID": "p9"})
+    assert s.auth == {"type": "token", "token": "t"} and s.project_id == "p9"
+
+
+def test_openrc_without_domain_says_so():
+    env = {"VBS_ENDPOINT": "https://e.example", "OS_AUTH_URL": "https://iam.example/v3", "OS_USERNAME": "u",
+           "OS_PASSWORD": "p", "OS_PROJECT_ID": "p"}
+    with pytest.raises(ConfigError, match="OS_USER_DOMAIN_NAME is not"):
+        resolve(env)
+
+
+def test_a_profile_wins_over_openrc(prod_profile):
+    env = {"OS_AUTH_TOKEN": "openrc-token"}
+    assert resolve(env).auth == {"type": "token", "token": TOKEN}

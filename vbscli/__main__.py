@@ -72,17 +72,33 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
         st.close()
 
 
+GATEWAY_CODES = {
+    "APIGW.0301": "the IAM credentials were refused",
+    "APIGW.0302": "the user is not authorized for this API",
+    "APIGW.0307": "the token has expired and must be renewed",
+    "APIGW.0308": "the request was throttled",
+}
+
+AUTH_CHECKS = {
+    "token": "the token may be expired or revoked: get a new one",
+    "password": "check the user name, password and domain, and that the user may use the project",
+    "aksk": "check the access key and secret key, and this machine's clock (requests more than 15 "
+            "minutes off are refused); five failures in a row lock the key for 5 minutes",
+}
+
+
 def _service_hint(exc: object, st: object) -> str | None:
     """What the user can do about a service error; the service's own message says what happened."""
     status = getattr(exc, "status", 0)
     code = str(getattr(exc, "code", "") or "")
     profile = getattr(st, "profile", None)
-    who = f"profile '{profile}'" if profile else "the configured credentials"
     auth_type = getattr(st, "auth_type", None) or "token"
-    if status == 401 or code in ("APIGW.0301", "APIGW.0307"):
-        return f"check {who} (auth type {auth_type}): the token may be expired or revoked"
+    who = f"profile '{profile}' (auth type {auth_type})" if profile else f"the credentials (auth type {auth_type})"
+    meaning = f"{GATEWAY_CODES[code]}; " if code in GATEWAY_CODES else ""
+    if status == 401:
+        return f"{meaning}{who}: {AUTH_CHECKS.get(auth_type, 'check the credentials')}"
     if status == 403:
-        return f"{who} is not allowed to do this in this project; check the project ID and permissions"
+        return f"{meaning}{who} may not do this in this project; check the project ID and the user's permissions"
     if status == 429 or code == "APIGW.0308":
         return "the service is throttling requests; wait a few seconds and try again"
     if status == 413:

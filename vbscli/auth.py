@@ -1,18 +1,26 @@
-"""How a request proves who sends it. The HTTP client calls `sign()` on every request.
+"""How a request proves who sends it: an IAM token, a password login, or an AK/SK signature.
 
-Only IAM tokens exist today; password (token from IAM) and AK/SK signing plug in here with the same
-`Auth` interface, without changes to the client or the commands.
+The HTTP client calls `sign()` on every attempt and, on a 401, asks `refresh()` whether one more
+attempt can succeed. Nothing here prints; secrets never leave these objects except in headers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from vbscli import signing
 from vbscli.errors import ConfigError
 
 # Header names whose values are secrets: never printed, not even under --debug.
 SECRET_HEADERS = frozenset({"x-auth-token", "authorization", "x-security-token", "x-subject-token"})
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class Auth(Protocol):
@@ -21,11 +29,17 @@ class Auth(Protocol):
     kind: str
 
     def sign(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
-        """Add or change headers in place; called once per attempt, after all other headers are set."""
+        """Add or change headers in place, after all other headers are set."""
+
+    def refresh(self) -> bool:
+        """After a 401: True if new credentials were obtained and one more attempt makes sense."""
+
+    def project_id(self) -> str | None:
+        """The project the credentials are scoped to, when they tell it (a password login does)."""
 
 
 class TokenAuth:
-    """An IAM (Keystone) token sent as X-Auth-Token."""
+    """An IAM (Keystone) token sent as X-Auth-Token; a 401 means it expired or was revoked."""
 
     kind = "token"
 
@@ -35,13 +49,62 @@ class TokenAuth:
     def sign(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
         headers["X-Auth-Token"] = self._token
 
-    def __repr__(self) -> str:  # keep the token out of any accidental repr
+    def refresh(self) -> bool:
+        return False
+
+    def project_id(self) -> str | None:
+        return None
+
+    def __repr__(self) -> str:
         return "TokenAuth(<redacted>)"
 
 
-def build_auth(auth: Mapping[str, Any]) -> Auth:
-    """The Auth for a resolved `auth:` block (see vbscli.config)."""
+class AkSkAuth:
+    """SDK-HMAC-SHA256 signatures. A 401 is never retried: five failures lock the key for 5 minutes."""
+
+    kind = "aksk"
+
+    def __init__(self, access_key: str, secret_key: str, security_token: str | None = None,
+                 project: str | None = None, clock: Clock = utcnow) -> None:
+        self.access_key = access_key
+        self._secret_key = secret_key
+        self._security_token = security_token
+        self._project = project
+        self._clock = clock
+
+    def sign(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
+        for name in [k for k in headers if k.lower() in ("x-sdk-date", "authorization")]:
+            del headers[name]  # a retry is signed afresh, with a new date
+        if self._project:
+            headers["X-Project-Id"] = self._project
+        if self._security_token:
+            headers["X-Security-Token"] = self._security_token
+        signing.sign_request(method, url, headers, body, self.access_key, self._secret_key, self._clock())
+
+    def refresh(self) -> bool:
+        return False
+
+    def project_id(self) -> str | None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"AkSkAuth(access_key={self.access_key!r}, secret_key=<redacted>)"
+
+
+def build_auth(auth: Mapping[str, Any], project_id: str | None = None, *, login: Any = None,
+               cache: Any = None, clock: Clock = utcnow) -> Auth:
+    """The Auth for a resolved `auth:` block (see vbscli.config).
+
+    `login` performs the IAM password call (the client's transport) and `cache` keeps tokens between
+    runs; both are needed for the password type only.
+    """
     kind = auth.get("type", "token")
     if kind == "token":
         return TokenAuth(str(auth["token"]))
+    if kind == "aksk":
+        return AkSkAuth(auth["access_key"], auth["secret_key"], auth.get("security_token"), project_id, clock)
+    if kind == "password":
+        from vbscli.iam import PasswordAuth
+
+        return PasswordAuth(auth, login=login, cache=cache, clock=clock)
     raise ConfigError(f"unknown auth type {kind!r}")

@@ -79,7 +79,8 @@ class Client:
 
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
         """`{endpoint}/v3/{project_id}{path}` with an optional query string."""
-        url = f"{self.endpoint}/v3/{self.project_id}{path}"
+        project = self.project_id or self.auth.project_id()
+        url = f"{self.endpoint}/v3/{project}{path}"
         if params:
             query = urlencode([(k, v) for k, v in params.items() if v is not None])
             if query:
@@ -104,10 +105,40 @@ class Client:
         return self.send(self.prepare(method, path, body, params))
 
     def send(self, call: Call) -> Response:
-        """Send once; a 2xx comes back, anything else is raised (ServiceError, NetworkError, BadResponseError)."""
+        """Send; a 2xx comes back, anything else is raised (ServiceError, NetworkError, BadResponseError).
+
+        A 401 is repeated once only if the credentials could be renewed (a cached password token).
+        """
+        from vbscli.errors import ServiceError
+
+        try:
+            return self.exchange(self.sign(call))
+        except ServiceError as exc:
+            if exc.status == 401 and self.auth.refresh():
+                if self.trace:
+                    self.trace("401 on a cached token: logging in again and repeating the request once")
+                return self.exchange(self.sign(call))
+            raise
+
+    def login(self, url: str, body: dict) -> Any:
+        """The IAM password call, through the same session, timeouts and TLS settings."""
+        from vbscli.errors import ServiceError
+        from vbscli.iam import grant_from
+
+        call = Call("POST", url, {"Accept": "application/json", "Content-Type": "application/json",
+                                  "User-Agent": self.user_agent},
+                    json.dumps(body, separators=(",", ":")).encode("utf-8"))
+        try:
+            response = self.exchange(call)
+        except ServiceError as exc:
+            exc.message = f"IAM login at {url} failed: {exc.message}"
+            raise
+        return grant_from(response.headers, response.json(), url)
+
+    def exchange(self, signed: Call) -> Response:
+        """One HTTP exchange of an already signed call."""
         import requests
 
-        signed = self.sign(call)
         self._trace_request(signed)
         session = self._session_for()
         started = time.monotonic()
@@ -124,11 +155,11 @@ class Client:
                 proxies=requests.utils.get_environ_proxies(signed.url),
             )
             try:
-                body = self._read_body(raw, started)
+                body = self._read_body(raw, started, signed.url)
             finally:
                 raw.close()
         except requests.exceptions.RequestException as exc:
-            raise self._network_error(exc) from exc
+            raise self._network_error(exc, signed.url) from exc
         response = Response(
             status=raw.status_code,
             headers=dict(raw.headers),
@@ -166,11 +197,12 @@ class Client:
             self._session = session
         return self._session
 
-    def _read_body(self, raw: Any, started: float) -> bytes:
+    def _read_body(self, raw: Any, started: float, url: str) -> bytes:
         """Read at most MAX_BODY bytes, and give up when the whole answer takes longer than the read timeout."""
         chunks: list[bytes] = []
         size = 0
         deadline = started + self.connect_timeout + self.read_timeout
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
         while True:
             chunk = raw.raw.read1(65536, decode_content=True)
             if not chunk:
@@ -178,60 +210,62 @@ class Client:
             size += len(chunk)
             if size > MAX_BODY:
                 raise BadResponseError(
-                    f"the answer from {self.endpoint} is larger than {MAX_BODY // (1024 * 1024)} MiB",
+                    f"the answer from {origin} is larger than {MAX_BODY // (1024 * 1024)} MiB",
                     "the endpoint does not behave like a VBS service; check it",
                 )
             chunks.append(chunk)
             if time.monotonic() > deadline:
                 raise NetworkError(
-                    f"{self.endpoint} sent its answer too slowly (not complete after "
+                    f"{origin} sent its answer too slowly (not complete after "
                     f"{self.connect_timeout + self.read_timeout:g} s)",
                     "the service or a proxy is stalling; the request may have been processed, "
                     "so check whether the backup exists before retrying",
                 )
         return b"".join(chunks)
 
-    def _network_error(self, exc: Exception) -> NetworkError:
+    def _network_error(self, exc: Exception, url: str) -> NetworkError:
         import requests
 
-        host = urlsplit(self.endpoint).netloc
+        parts = urlsplit(url)
+        endpoint = f"{parts.scheme}://{parts.netloc}"
+        host = parts.netloc
         chain = _causes(exc)
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return NetworkError(
-                f"could not connect to {self.endpoint} within {self.connect_timeout:g} s",
+                f"could not connect to {endpoint} within {self.connect_timeout:g} s",
                 "check the endpoint and your network or proxy, or raise --connect-timeout",
             )
         if isinstance(exc, requests.exceptions.ReadTimeout):
             return NetworkError(
-                f"{self.endpoint} did not answer within {self.read_timeout:g} s",
+                f"{endpoint} did not answer within {self.read_timeout:g} s",
                 "the request may have been processed: check whether the backup exists before "
                 "retrying, or raise --read-timeout",
             )
         if isinstance(exc, requests.exceptions.SSLError):
             reason = _ssl_reason(chain)
             return NetworkError(
-                f"TLS connection to {self.endpoint} failed: {reason}",
+                f"TLS connection to {endpoint} failed: {reason}",
                 "check the endpoint's certificate, or give the CA bundle with --ca-bundle "
                 "or the profile's 'verify'",
             )
         if any(type(c).__name__ in ("NameResolutionError", "gaierror") for c in chain):
             return NetworkError(
-                f"cannot resolve the host name {urlsplit(self.endpoint).hostname!r} of {self.endpoint}",
+                f"cannot resolve the host name {parts.hostname!r} of {endpoint}",
                 "check the endpoint URL and your DNS",
             )
         if any(isinstance(c, ConnectionRefusedError) for c in chain):
             return NetworkError(
-                f"connection to {host} refused ({self.endpoint})",
+                f"connection to {host} refused ({endpoint})",
                 "check the endpoint URL and port, and that the service is up",
             )
         if isinstance(exc, requests.exceptions.ConnectionError):
             reason = _short_reason(chain)
             return NetworkError(
-                f"connection to {self.endpoint} failed: {reason}",
+                f"connection to {endpoint} failed: {reason}",
                 "the request may have been processed: check whether the backup exists before retrying",
             )
         return NetworkError(
-            f"request to {self.endpoint} failed: {_short_reason(chain)}",
+            f"request to {endpoint} failed: {_short_reason(chain)}",
             "check the endpoint and retry with --debug for details",
         )
 

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from vbscli.errors import ConfigError
 
 OUTPUT_FORMATS = ("table", "json")
-AUTH_TYPES = ("token",)
 SECRET_KEYS = frozenset({"token", "password", "secret_key", "security_token"})
+"""Profile keys whose values are secrets (for the file-permission warning and masking)."""
 PROFILE_KEYS = frozenset(
     {"endpoint", "project_id", "auth", "verify", "connect_timeout", "read_timeout", "output"}
 )
@@ -124,7 +124,7 @@ class Settings:
     """Everything a command needs to talk to the service, resolved and typed."""
 
     endpoint: str
-    project_id: str
+    project_id: str | None
     auth: dict[str, Any]
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -220,14 +220,23 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _secret(auth: Mapping[str, Any], key: str, env: Mapping[str, str], where: str) -> str | None:
-    """A secret given inline (`token: ...`) or by naming an environment variable (`token_env: NAME`)."""
+AUTH_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # type: (required fields, optional fields); any field may instead be given as `<field>_env: VAR`
+    "token": (("token",), ()),
+    "password": (("auth_url", "username", "password", "domain"), ("project_id", "project_name")),
+    "aksk": (("access_key", "secret_key"), ("security_token",)),
+}
+AUTH_TYPES = tuple(AUTH_FIELDS)
+
+
+def _field(auth: Mapping[str, Any], key: str, env: Mapping[str, str], where: str) -> str | None:
+    """A value given inline (`password: ...`) or by naming an environment variable (`password_env: NAME`)."""
     value = auth.get(key)
     env_name = auth.get(f"{key}_env")
     if value not in (None, ""):
-        if not isinstance(value, str):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise ConfigError(f"{where}: 'auth.{key}' must be a string")
-        return value
+        return str(value)
     if env_name:
         if not isinstance(env_name, str):
             raise ConfigError(f"{where}: 'auth.{key}_env' must name an environment variable")
@@ -241,31 +250,75 @@ def _secret(auth: Mapping[str, Any], key: str, env: Mapping[str, str], where: st
     return None
 
 
-def _resolve_auth(profile: Mapping[str, Any], env: Mapping[str, str], where: str) -> dict[str, Any]:
-    """The auth block after environment overrides; secrets stay inside this dict only."""
-    if env.get("VBS_TOKEN"):
-        return {"type": "token", "token": env["VBS_TOKEN"]}
-    auth = profile.get("auth")
+def _iam_url(url: str, origin: str) -> str:
+    """IAM's v3 root: `https://iam.example.com` and `.../v3/` both become `https://iam.example.com/v3`."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{origin} must be an https:// URL such as https://iam.eu-de.otc.t-systems.com/v3")
+    root = url.strip().rstrip("/")
+    return root if root.endswith("/v3") else root + "/v3"
+
+
+def _resolve_auth(auth: Any, env: Mapping[str, str], where: str) -> dict[str, Any]:
+    """The auth block with every field read (inline or from its variable); secrets stay in this dict."""
     if auth is None:
         raise ConfigError(
             f"{where}: no credentials: missing 'auth'",
-            "add 'auth: {type: token, token: ...}' to the profile or set VBS_TOKEN",
+            "add 'auth: {type: token, token: ...}' (or type password or aksk) to the profile, "
+            "or set VBS_TOKEN",
         )
     if not isinstance(auth, dict):
         raise ConfigError(f"{where}: 'auth' must be a mapping such as {{type: token, token: ...}}")
     kind = auth.get("type", "token")
-    if kind not in AUTH_TYPES:
+    if kind not in AUTH_FIELDS:
+        raise ConfigError(f"{where}: unknown auth type {kind!r}", f"use one of: {', '.join(AUTH_TYPES)}")
+    required, optional = AUTH_FIELDS[kind]
+    resolved: dict[str, Any] = {"type": kind}
+    for key in required + optional:
+        value = _field(auth, key, env, where)
+        if value is None and key in required:
+            raise ConfigError(
+                f"{where}: auth type {kind} needs 'auth.{key}'",
+                f"set 'auth.{key}' or 'auth.{key}_env' in the profile",
+            )
+        if value is not None:
+            resolved[key] = value
+    known = set(required + optional) | {f"{k}_env" for k in required + optional} | {"type"}
+    unknown = sorted(str(k) for k in auth if k not in known)
+    if unknown:
         raise ConfigError(
-            f"{where}: unknown auth type {kind!r}",
-            f"use one of: {', '.join(AUTH_TYPES)}",
+            f"{where}: unknown auth setting '{unknown[0]}' for auth type {kind}",
+            f"auth type {kind} takes: {', '.join(required + optional)}",
         )
-    token = _secret(auth, "token", env, where)
-    if not token:
+    if kind == "password":
+        resolved["auth_url"] = _iam_url(resolved["auth_url"], f"{where}: 'auth.auth_url'")
+    return resolved
+
+
+def _openrc_auth(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """Credentials from an OpenStack openrc file's variables, used when no profile is in use."""
+    if env.get("OS_AUTH_TOKEN"):
+        return {"type": "token", "token": env["OS_AUTH_TOKEN"]}
+    if not (env.get("OS_AUTH_URL") and env.get("OS_USERNAME") and env.get("OS_PASSWORD")):
+        return None
+    domain = env.get("OS_USER_DOMAIN_NAME") or env.get("OS_DOMAIN_NAME")
+    if not domain:
         raise ConfigError(
-            f"{where}: 'auth' has no token",
-            "set 'auth.token' or 'auth.token_env' in the profile, or export VBS_TOKEN",
+            "OS_AUTH_URL, OS_USERNAME and OS_PASSWORD are set but OS_USER_DOMAIN_NAME is not",
+            "export OS_USER_DOMAIN_NAME (your account's domain name)",
         )
-    return {"type": "token", "token": token}
+    auth: dict[str, Any] = {
+        "type": "password",
+        "auth_url": _iam_url(env["OS_AUTH_URL"], "OS_AUTH_URL"),
+        "username": env["OS_USERNAME"],
+        "password": env["OS_PASSWORD"],
+        "domain": domain,
+    }
+    if env.get("OS_PROJECT_ID"):
+        auth["project_id"] = env["OS_PROJECT_ID"]
+    elif env.get("OS_PROJECT_NAME"):
+        auth["project_name"] = env["OS_PROJECT_NAME"]
+    return auth
 
 
 def choose_profile(pfile: ProfileFile, requested: str | None, requested_by: str) -> str:
@@ -352,17 +405,38 @@ def resolve(
         except ValueError as exc:
             raise ConfigError(f"{origin} {exc}, got {str(raw)!r}") from None
 
-    for name in ("endpoint", "project_id"):
-        if values[name] is None:
-            s = SETTING[name]
-            if profile_name is None and not path.exists():
-                raise ConfigError(
-                    f"no profile file at {path} and {s.env} is not set",
-                    "create a profile file (see the README) or export VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN",
-                )
-            raise ConfigError(f"{where}: missing '{s.key}'", f"add it to the profile or set {s.env}")
+    # Credentials: VBS_TOKEN > the profile's auth > openrc variables (these only without a profile).
+    if env.get("VBS_TOKEN"):
+        auth: dict[str, Any] = {"type": "token", "token": env["VBS_TOKEN"]}
+    elif profile_name is not None:
+        auth = _resolve_auth(profile.get("auth"), env, where)
+    else:
+        openrc = _openrc_auth(env)
+        if values["project_id"] is None and env.get("OS_PROJECT_ID"):
+            values["project_id"] = _project_id(env["OS_PROJECT_ID"])
+        if values["endpoint"] is None or openrc is None:
+            missing = [n for n, ok in (("VBS_ENDPOINT", values["endpoint"]), ("credentials", openrc)) if not ok]
+            raise ConfigError(
+                f"no profile file at {path} and no {' or '.join(missing)} in the environment",
+                "create a profile file (see the README), or export VBS_ENDPOINT, VBS_PROJECT_ID and "
+                "VBS_TOKEN (or source an openrc file and export VBS_ENDPOINT)",
+            )
+        auth = openrc
+        where = "environment (openrc)"
 
-    auth = _resolve_auth(profile, env, where)
+    if values["endpoint"] is None:
+        raise ConfigError(f"{where}: missing 'endpoint'", "add it to the profile or set VBS_ENDPOINT")
+    if auth["type"] == "password" and not (auth.get("project_id") or auth.get("project_name")):
+        if values["project_id"] is None:
+            raise ConfigError(f"{where}: missing 'project_id'", "add it to the profile or set VBS_PROJECT_ID")
+        auth["project_id"] = values["project_id"]
+    if values["project_id"] is None:
+        if auth["type"] == "password" and auth.get("project_id"):
+            values["project_id"] = auth["project_id"]
+        elif not (auth["type"] == "password" and auth.get("project_name")):
+            # A password login scoped by project name tells the project ID; anything else needs it.
+            raise ConfigError(f"{where}: missing 'project_id'", "add it to the profile or set VBS_PROJECT_ID")
+
     if values["verify"] is False:
         warnings.append(f"TLS certificate verification is off for {values['endpoint']}")
     parts = urlsplit(values["endpoint"])
@@ -384,5 +458,9 @@ def resolve(
 
 
 def _env_complete(env: Mapping[str, str]) -> bool:
-    return all(env.get(name) for name in ("VBS_ENDPOINT", "VBS_PROJECT_ID", "VBS_TOKEN"))
+    """True when the environment alone configures vbs (VBS_* variables, or openrc plus VBS_ENDPOINT)."""
+    credentials = env.get("VBS_TOKEN") or env.get("OS_AUTH_TOKEN") or (
+        env.get("OS_AUTH_URL") and env.get("OS_USERNAME") and env.get("OS_PASSWORD"))
+    project = env.get("VBS_PROJECT_ID") or env.get("OS_PROJECT_ID") or env.get("OS_PROJECT_NAME")
+    return bool(env.get("VBS_ENDPOINT") and credentials and project)
 

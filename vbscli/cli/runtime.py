@@ -78,10 +78,18 @@ def connect(ctx: typer.Context) -> tuple[Any, Any]:
     if st.debug:
         trace = _tracer(st.env)
         trace(f"settings from {settings.source}; auth type {settings.auth_type}")
+    from vbscli.iam import TokenCache
+
+    auth = build_auth(
+        settings.auth,
+        settings.project_id,
+        login=lambda url, body: client.login(url, body),
+        cache=TokenCache(TokenCache.default_directory(st.env.vars)),
+    )
     client = Client(
         endpoint=settings.endpoint,
         project_id=settings.project_id,
-        auth=build_auth(settings.auth),
+        auth=auth,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         verify=settings.verify,
