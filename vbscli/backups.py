@@ -79,3 +79,15 @@ def link(backup: dict[str, Any], rel: str) -> str | None:
             href = item.get("href")
             return href if isinstance(href, str) else None
     return None
+
+
+def probe(client: Client) -> float:
+    """One cheap authenticated call (list at most one backup); returns its duration in seconds."""
+    response = client.request("GET", "/backups", params={"limit": 1})
+    doc = response.json()
+    if not isinstance(doc, dict) or not isinstance(doc.get("backups"), list):
+        raise BadResponseError(
+            f"the service answered HTTP {response.status} but not with a list of backups",
+            "check that the endpoint is the VBS (block storage) service root",
+        )
+    return response.elapsed

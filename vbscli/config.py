@@ -321,6 +321,21 @@ def _openrc_auth(env: Mapping[str, str]) -> dict[str, Any] | None:
     return auth
 
 
+def check_profile(profile: Mapping[str, Any], env: Mapping[str, str], where: str) -> None:
+    """Raise ConfigError if this profile could not be used as written (for `vbs profile add`)."""
+    for setting in SETTINGS:
+        if setting.key and profile.get(setting.key) is not None:
+            try:
+                setting.parse(profile[setting.key])
+            except ValueError as exc:
+                raise ConfigError(f"'{setting.key}' {exc}, got {str(profile[setting.key])!r}") from None
+    if not profile.get("endpoint"):
+        raise ConfigError(f"{where}: missing 'endpoint'")
+    auth = _resolve_auth(profile.get("auth"), env, where)
+    if not profile.get("project_id") and not auth.get("project_name"):
+        raise ConfigError(f"{where}: missing 'project_id'")
+
+
 def choose_profile(pfile: ProfileFile, requested: str | None, requested_by: str) -> str:
     """The profile to use: the one asked for, else the file's default, else the only one."""
     names = sorted(pfile.profiles)

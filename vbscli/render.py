@@ -18,10 +18,14 @@ from vbscli.errors import VbsError
 
 @dataclass
 class Result:
-    """`document` is printed as-is for JSON; `rows` are (label, value) pairs for the table."""
+    """`document` is printed as-is for JSON; `rows` under `columns` make the table.
+
+    The default columns show one object as (field, value) pairs; a listing passes its own.
+    """
 
     document: Any
-    rows: list[tuple[str, str]]
+    rows: list[tuple[str, ...]]
+    columns: tuple[str, ...] = ("Field", "Value")
     title: str | None = None
 
 
@@ -40,7 +44,7 @@ def render(result: Result, fmt: str, env: Environment) -> None:
     if fmt == "json":
         _write(env.stdout, dumps(result.document) + "\n")
         return
-    _table(result.rows, env, result.title)
+    _table(result, env)
 
 
 def render_request(call: Call, fmt: str, env: Environment) -> None:
@@ -71,7 +75,7 @@ def _write(stream: TextIO, text: str) -> None:
     stream.flush()
 
 
-def _table(rows: list[tuple[str, str]], env: Environment, title: str | None) -> None:
+def _table(result: Result, env: Environment) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -87,9 +91,12 @@ def _table(rows: list[tuple[str, str]], env: Environment, title: str | None) -> 
         emoji=False,
         markup=False,
     )
-    table = Table(title=title, show_header=True, header_style="bold" if terminal else None)
-    table.add_column("Field", no_wrap=True, style="bold" if terminal else None)
-    table.add_column("Value", overflow="fold")
-    for label, value in rows:
-        table.add_row(label, value)
+    bold = "bold" if terminal and not env.no_color else None
+    table = Table(title=result.title, show_header=True, header_style=bold)
+    for index, name in enumerate(result.columns):
+        # The first column holds short labels or names; every other column may hold long IDs and
+        # URLs, which fold onto the next line on a narrow terminal rather than being cut.
+        table.add_column(name, no_wrap=index == 0, overflow="fold", style=bold if index == 0 else None)
+    for row in result.rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
     console.print(table)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from vbscli import __version__
-from vbscli.cli import backup
+from vbscli.cli import backup, profile
 from vbscli.cli.globals import VbsRootGroup
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(backup.app, name="backup")
+app.add_typer(profile.app, name="profile")
 
 
 def _version(value: bool) -> None:

@@ -47,8 +47,8 @@ def begin(ctx: typer.Context) -> State:
     return st
 
 
-def connect(ctx: typer.Context) -> tuple[Any, Any]:
-    """(settings, client) for this run, from flags, environment and profile."""
+def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p)."""
     from vbscli import config
     from vbscli.auth import build_auth
     from vbscli.client import Client
@@ -68,7 +68,7 @@ def connect(ctx: typer.Context) -> tuple[Any, Any]:
         "output": opts.get("output"),
         "verify": verify,
     }
-    settings = config.resolve(flags, st.env.vars, opts.get("profile"))
+    settings = config.resolve(flags, st.env.vars, profile or opts.get("profile"))
     st.output = settings.output or st.output
     st.profile = settings.profile
     st.auth_type = settings.auth_type
