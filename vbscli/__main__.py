@@ -34,8 +34,9 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
         rv = command().main(args=list(argv) if argv is not None else None, prog_name=PROG,
                             standalone_mode=False, obj=st)
         return int(rv) if isinstance(rv, int) else ExitCode.OK
-    except (Interrupted, KeyboardInterrupt):
-        env.error_line("interrupted")
+    except (Interrupted, KeyboardInterrupt) as exc:
+        note = getattr(exc, "note", None)
+        env.error_line(f"interrupted; {note}" if note else "interrupted")
         return ExitCode.INTERRUPTED
     except click_exceptions.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else PROG

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from vbscli import validate
 from vbscli.client import Call, Client, Response
-from vbscli.errors import BadResponseError
+from vbscli.errors import BackupFailed, BadResponseError, VbsError, WaitTimeout
 
 
 @dataclass(frozen=True)
@@ -91,3 +94,117 @@ def probe(client: Client) -> float:
             "check that the endpoint is the VBS (block storage) service root",
         )
     return response.elapsed
+
+
+STATUSES = ("creating", "available", "error", "restoring", "deleting", "error_restoring")
+LIST_PAGE = 200
+
+
+def show(client: Client, backup_id: str) -> dict[str, Any]:
+    """GET one backup's full detail; the service's document `{"backup": {...}}` unchanged."""
+    validate.check_uuid(backup_id, "backup ID")
+    response = client.request("GET", f"/backups/{backup_id}")
+    doc = response.json()
+    backup = doc.get("backup") if isinstance(doc, dict) else None
+    if not isinstance(backup, dict) or not isinstance(backup.get("id"), str):
+        raise BadResponseError(
+            f"the service answered HTTP {response.status} but not with a backup document",
+            "check that the endpoint is the VBS (block storage) service root",
+        )
+    return doc
+
+
+def list_backups(
+    client: Client,
+    volume_id: str | None = None,
+    status: str | None = None,
+    name: str | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """All matching backups in detail, following `next` links page by page (at most `limit`)."""
+    if volume_id is not None:
+        validate.check_uuid(volume_id, "--volume-id")
+    params: dict[str, Any] = {"volume_id": volume_id, "status": status, "name": name}
+    found: list[dict[str, Any]] = []
+    marker: str | None = None
+    seen: set[str] = set()
+    while True:
+        page = LIST_PAGE if limit is None else min(LIST_PAGE, limit - len(found))
+        response = client.request("GET", "/backups/detail", params={**params, "limit": page, "marker": marker})
+        doc = response.json()
+        items = doc.get("backups") if isinstance(doc, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise BadResponseError(
+                f"the service answered HTTP {response.status} but not with a list of backups",
+                "check that the endpoint is the VBS (block storage) service root",
+            )
+        found.extend(items)
+        marker = _next_marker(doc)
+        if not items or marker is None or marker in seen or (limit is not None and len(found) >= limit):
+            break
+        seen.add(marker)  # a service that hands out the same page twice must not loop forever
+    return {"backups": found[:limit] if limit is not None else found}
+
+
+def _next_marker(doc: dict[str, Any]) -> str | None:
+    """The marker of the `next` link. Its host is not used: links may carry placeholder hosts."""
+    for item in doc.get("backups_links") or []:
+        if isinstance(item, dict) and item.get("rel") == "next" and isinstance(item.get("href"), str):
+            query = dict(parse_qsl(urlsplit(item["href"]).query))
+            return query.get("marker") or None
+    return None
+
+
+@dataclass
+class WaitPolicy:
+    """How to poll: start at `first` seconds, grow by `factor` up to `interval`, give up after `timeout`."""
+
+    timeout: float = 3600.0
+    interval: float = 30.0
+    first: float = 2.0
+    factor: float = 1.5
+
+
+def wait_available(
+    client: Client,
+    backup_id: str,
+    policy: WaitPolicy,
+    on_status: Callable[[str, float], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """Poll until the backup is `available` (its detail is returned), `error` or out of time.
+
+    A failed poll (network, 5xx) is not the backup failing: polling goes on until the timeout.
+    """
+    started = clock()
+    delay = policy.first
+    status = "unknown"
+    last_problem: str | None = None
+    while True:
+        try:
+            doc = show(client, backup_id)
+            status = str(doc["backup"].get("status") or "unknown")
+            last_problem = None
+        except VbsError as exc:
+            if getattr(exc, "exit_code", None) in (1, 4):  # gone, or no longer allowed to look
+                raise
+            last_problem = exc.one_line()
+        elapsed = clock() - started
+        if on_status:
+            on_status(status, elapsed)
+        if status == "available":
+            return doc
+        if status == "error":
+            reason = doc["backup"].get("fail_reason") or "no reason given"
+            raise BackupFailed(f"backup {backup_id} failed: {reason}",
+                               f"see: vbs backup show {backup_id}")
+        remaining = policy.timeout - elapsed
+        if remaining <= 0:
+            state = f"still {status}" if last_problem is None else f"in an unknown state ({last_problem})"
+            raise WaitTimeout(
+                f"backup {backup_id} is {state} after {elapsed:.0f} s of waiting",
+                f"the backup goes on in the service; check it with: vbs backup show {backup_id}",
+            )
+        sleep(min(delay, remaining))
+        delay = min(delay * policy.factor, policy.interval)

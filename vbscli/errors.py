@@ -54,8 +54,28 @@ class BadResponseError(VbsError):
     kind = "BadResponse"
 
 
+class BackupFailed(VbsError):
+    """A waited-for backup ended in `error`."""
+
+    exit_code = ExitCode.BACKUP_FAILED
+    kind = "BackupFailed"
+
+
+class WaitTimeout(VbsError):
+    """Waiting ran out of time; the backup goes on in the service."""
+
+    exit_code = ExitCode.WAIT_TIMEOUT
+    kind = "WaitTimeout"
+
+
 class Interrupted(BaseException):
-    """Raised from the SIGINT handler; a BaseException so library code cannot swallow it."""
+    """Raised from the SIGINT handler; a BaseException so library code cannot swallow it.
+
+    `note` says what the interruption leaves behind (e.g. a backup that goes on in the service)."""
+
+    def __init__(self, note: str | None = None) -> None:
+        super().__init__(note)
+        self.note = note
 
 
 @dataclass

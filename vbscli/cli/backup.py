@@ -12,7 +12,7 @@ from vbscli.cli.globals import VbsCommand, VbsGroup
 app = typer.Typer(
     cls=VbsGroup,
     name="backup",
-    help="Create volume backups",
+    help="Create, show and list volume backups",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -57,6 +57,19 @@ def backup_create(
         bool,
         typer.Option("--dry-run", help="Validate and print the request without sending it."),
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Wait until the backup is available (exit 6 if it fails, 7 on timeout)."),
+    ] = False,
+    wait_timeout: Annotated[
+        float,
+        typer.Option("--wait-timeout", metavar="SECONDS", min=1, help="Give up waiting after this long."),
+    ] = 3600.0,
+    poll_interval: Annotated[
+        float,
+        typer.Option("--poll-interval", metavar="SECONDS", min=1,
+                     help="Longest pause between status checks (they start at 2 s and grow)."),
+    ] = 30.0,
 ) -> None:
     """Create a backup of a disk from one of its snapshots"""
     from vbscli import backups
@@ -72,6 +85,11 @@ def backup_create(
         return
     doc = backups.create(client, spec)
     backup = doc["backup"]
+    if wait:
+        policy = backups.WaitPolicy(timeout=wait_timeout, interval=poll_interval)
+        detail = _wait(ctx, client, backup["id"], policy)
+        render(Result(detail, detail_rows(detail["backup"])), fmt, env)
+        return
     rows = [
         ("ID", backup["id"]),
         ("Name", "" if backup.get("name") is None else str(backup.get("name"))),
@@ -79,3 +97,95 @@ def backup_create(
         ("Bookmark link", backups.link(backup, "bookmark") or ""),
     ]
     render(Result(doc, rows), fmt, env)
+
+
+def _wait(ctx: typer.Context, client: object, backup_id: str, policy: object) -> dict:
+    """Poll with a spinner on stderr when a person is watching; Ctrl-C leaves the backup running."""
+    from vbscli import backups
+    from vbscli.errors import Interrupted
+
+    env = runtime.state(ctx).env
+    try:
+        if not env.stderr_isatty:
+            return backups.wait_available(client, backup_id, policy)  # type: ignore[arg-type]
+        from rich.console import Console
+
+        console = Console(file=env.stderr, no_color=env.no_color)
+        with console.status(f"backup {backup_id}: creating") as spinner:
+            def show(status: str, elapsed: float) -> None:
+                spinner.update(f"backup {backup_id}: {status} ({elapsed:.0f} s)")
+
+            return backups.wait_available(client, backup_id, policy, on_status=show)  # type: ignore[arg-type]
+    except Interrupted:
+        raise Interrupted(f"backup {backup_id} goes on in the service; check it with: vbs backup show {backup_id}")
+
+
+def detail_rows(backup: dict) -> list[tuple[str, str]]:
+    """The fields of a backup's detail worth a line in a table, in a reading order."""
+    from vbscli import backups
+
+    fields = [
+        ("ID", "id"), ("Name", "name"), ("Status", "status"), ("Fail reason", "fail_reason"),
+        ("Volume ID", "volume_id"), ("Snapshot ID", "snapshot_id"), ("Size (GB)", "size"),
+        ("Incremental", "is_incremental"), ("Description", "description"),
+        ("Availability zone", "availability_zone"), ("Created", "created_at"), ("Updated", "updated_at"),
+    ]
+    rows = []
+    for label, key in fields:
+        value = backup.get(key)
+        if value is None and key in ("fail_reason", "description"):
+            continue
+        rows.append((label, "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)))
+    for rel, label in (("self", "Self link"), ("bookmark", "Bookmark link")):
+        href = backups.link(backup, rel)
+        if href:
+            rows.append((label, href))
+    return rows
+
+
+@app.command("show", cls=VbsCommand)
+def backup_show(
+    ctx: typer.Context,
+    backup_id: Annotated[str, typer.Argument(metavar="ID", help="Backup ID.", show_default=False)],
+) -> None:
+    """Show one backup in detail"""
+    from vbscli import backups, validate
+    from vbscli.render import Result, render
+
+    runtime.begin(ctx)
+    validate.check_uuid(backup_id, "backup ID")
+    _, client = runtime.connect(ctx)
+    doc = backups.show(client, backup_id)
+    render(Result(doc, detail_rows(doc["backup"])), runtime.output_format(ctx), runtime.state(ctx).env)
+
+
+@app.command("list", cls=VbsCommand)
+def backup_list(
+    ctx: typer.Context,
+    volume_id: Annotated[Optional[str], typer.Option("--volume-id", metavar="UUID", show_default=False,
+                                                     help="Only backups of this disk.")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", show_default=False,
+                                                  help="Only backups in this status (creating, available, error, ...).")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", metavar="NAME", show_default=False,
+                                                help="Only backups with this name.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1, show_default=False,
+                                                 help="At most this many (default: all, page by page).")] = None,
+) -> None:
+    """List backups, newest first"""
+    from vbscli import backups, validate
+    from vbscli.errors import InputError
+    from vbscli.render import Result, render
+
+    runtime.begin(ctx)
+    if volume_id is not None:
+        validate.check_uuid(volume_id, "--volume-id")
+    if status is not None and status not in backups.STATUSES:
+        raise InputError(f"invalid --status {status!r}", f"use one of: {', '.join(backups.STATUSES)}")
+    _, client = runtime.connect(ctx)
+    doc = backups.list_backups(client, volume_id, status, name, limit)
+    rows = [
+        (b.get("id"), b.get("name"), b.get("status"), b.get("volume_id"), b.get("size"), b.get("created_at"))
+        for b in doc["backups"]
+    ]
+    render(Result(doc, rows, columns=("ID", "Name", "Status", "Volume ID", "Size (GB)", "Created")),
+           runtime.output_format(ctx), runtime.state(ctx).env)
