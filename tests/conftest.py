@@ -34,6 +34,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    # One attempt per request unless a test is about retrying: no test waits for a backoff.
+    monkeypatch.setenv("VBS_MAX_ATTEMPTS", "1")
     yield home
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from vbscli import validate
 from vbscli.client import Call, Client, Response
-from vbscli.errors import BackupFailed, BadResponseError, VbsError, WaitTimeout
+from vbscli.errors import BackupFailed, BadResponseError, NetworkError, VbsError, WaitTimeout
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,82 @@ def create_call(client: Client, spec: BackupSpec) -> Call:
     return client.prepare("POST", "/backups", spec.checked().body())
 
 
-def create(client: Client, spec: BackupSpec) -> dict[str, Any]:
-    """Create a backup; returns the service's document `{"backup": {"id", "name", "links"}}` unchanged."""
-    response = client.send(create_call(client, spec))
-    return created_document(response)
+CLOCK_SKEW = timedelta(minutes=10)
+"""How far the service's clock may be behind ours when matching `created_at` after a lost answer."""
+
+
+def default_name(now: datetime | None = None, token: str | None = None) -> str:
+    """The name given to a backup created without --name, so it can be found again after a lost answer."""
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"vbs-{moment:%Y%m%d-%H%M%S}-{token or secrets.token_hex(3)}"
+
+
+def create(client: Client, spec: BackupSpec, notify: Callable[[str], None] | None = None,
+           now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> dict[str, Any]:
+    """Create a backup; returns the service's document `{"backup": {"id", "name", "links"}}` unchanged.
+
+    Never creates two: when the answer is lost after the request may have reached the service, the
+    backup is looked up (same volume, snapshot and name, created since the first attempt) and
+    reported if found; the request is sent again only when it is certainly not there.
+    """
+    call = create_call(client, spec)
+    since = now()
+    resends = (client.retry.max_attempts if client.retry else 1) - 1
+    while True:
+        try:
+            return created_document(client.send(call))
+        except VbsError as exc:
+            if not exc.ambiguous or not spec.name:
+                raise
+            try:
+                found = find_created(client, spec, since)
+            except VbsError as lookup:
+                raise NetworkError(
+                    f"the answer to the create request was lost ({exc.message}) and looking for "
+                    f"backup '{spec.name}' failed too ({lookup.message})",
+                    f"before creating it again, check: vbs backup list --volume-id {spec.volume_id} "
+                    f"--name {spec.name}",
+                    sent=True,
+                ) from None
+            if found is not None:
+                if notify:
+                    notify(f"the answer was lost ({exc.message}), but backup {found['backup']['id']} "
+                           "was created: reporting it")
+                return found
+            if resends <= 0:
+                exc.message += "; the backup was not created"
+                raise
+            resends -= 1
+            if notify:
+                notify(f"the answer was lost ({exc.message}) and backup '{spec.name}' does not exist: "
+                       "sending the request again")
+
+
+def find_created(client: Client, spec: BackupSpec, since: datetime) -> dict[str, Any] | None:
+    """The backup this spec created after `since`, in the create answer's shape; None if there is none."""
+    doc = list_backups(client, volume_id=spec.volume_id, name=spec.name)
+    for backup in doc["backups"]:
+        if backup.get("name") != spec.name or backup.get("volume_id", spec.volume_id) != spec.volume_id:
+            continue
+        if backup.get("snapshot_id", spec.snapshot_id) != spec.snapshot_id:
+            continue
+        created = _timestamp(backup.get("created_at"))
+        if created is None:
+            raise BadResponseError(f"backup {backup.get('id')} has no readable created_at")
+        if created >= since - CLOCK_SKEW:
+            return {"backup": {"id": backup["id"], "links": backup.get("links", []), "name": backup.get("name")}}
+    return None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """Service times are ISO 8601, usually without a zone (UTC is meant)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def created_document(response: Response) -> dict[str, Any]:

@@ -68,6 +68,10 @@ class Client:
     read_timeout: float = 60.0
     verify: bool | str = True
     trace: Trace | None = None
+    retry: Any = None
+    """A vbscli.retry.RetryPolicy; None sends each request once."""
+    notify: Trace | None = None
+    """Receives one line per retry (the CLI prints it on stderr)."""
     _session: Any = field(default=None, repr=False)
 
     @property
@@ -102,13 +106,45 @@ class Client:
         return signed
 
     def request(self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Response:
-        return self.send(self.prepare(method, path, body, params))
+        """Send a request; GET is idempotent, so every retryable failure may simply be repeated."""
+        return self.send(self.prepare(method, path, body, params), idempotent=method == "GET")
 
-    def send(self, call: Call) -> Response:
-        """Send; a 2xx comes back, anything else is raised (ServiceError, NetworkError, BadResponseError).
+    def send(self, call: Call, *, idempotent: bool = False) -> Response:
+        """Send with the retry policy: repeat what is safe to repeat, raise everything else.
 
-        A 401 is repeated once only if the credentials could be renewed (a cached password token).
+        An ambiguous failure (the request may have been processed) of a non-idempotent call is raised
+        with `ambiguous = True`, for the caller to find out what happened before trying again.
         """
+        from vbscli import retry
+        from vbscli.errors import VbsError
+
+        policy = self.retry or retry.NO_RETRY
+        started = policy.clock()
+        attempt = 1
+        while True:
+            try:
+                return self.send_once(call)
+            except VbsError as exc:
+                verdict = retry.classify(exc)
+                if verdict == retry.AMBIGUOUS and idempotent:
+                    verdict = retry.RETRY
+                exc.ambiguous = verdict == retry.AMBIGUOUS  # type: ignore[attr-defined]
+                if verdict != retry.RETRY or attempt >= policy.max_attempts:
+                    if verdict == retry.RETRY and attempt > 1:
+                        exc.message += f" (gave up after {attempt} attempts)"
+                    raise
+                wait = policy.delay(attempt, getattr(exc, "retry_after", None))
+                if policy.clock() - started + wait > policy.deadline:
+                    exc.message += f" (gave up: the {policy.deadline:g} s deadline would pass)"
+                    raise
+                attempt += 1
+                if self.notify:
+                    self.notify(f"retrying in {wait:.1f} s (attempt {attempt} of {policy.max_attempts}): "
+                                f"{exc.one_line()}")
+                policy.sleep(wait)
+
+    def send_once(self, call: Call) -> Response:
+        """One attempt (plus one repeat after a 401 if the credentials could be renewed)."""
         from vbscli.errors import ServiceError
 
         try:
@@ -220,6 +256,7 @@ class Client:
                     f"{self.connect_timeout + self.read_timeout:g} s)",
                     "the service or a proxy is stalling; the request may have been processed, "
                     "so check whether the backup exists before retrying",
+                    sent=True,
                 )
         return b"".join(chunks)
 
@@ -240,6 +277,7 @@ class Client:
                 f"{endpoint} did not answer within {self.read_timeout:g} s",
                 "the request may have been processed: check whether the backup exists before "
                 "retrying, or raise --read-timeout",
+                sent=True,
             )
         if isinstance(exc, requests.exceptions.SSLError):
             reason = _ssl_reason(chain)
@@ -247,6 +285,7 @@ class Client:
                 f"TLS connection to {endpoint} failed: {reason}",
                 "check the endpoint's certificate, or give the CA bundle with --ca-bundle "
                 "or the profile's 'verify'",
+                retryable=False,
             )
         if any(type(c).__name__ in ("NameResolutionError", "gaierror") for c in chain):
             return NetworkError(
@@ -263,10 +302,12 @@ class Client:
             return NetworkError(
                 f"connection to {endpoint} failed: {reason}",
                 "the request may have been processed: check whether the backup exists before retrying",
+                sent=True,
             )
         return NetworkError(
             f"request to {endpoint} failed: {_short_reason(chain)}",
             "check the endpoint and retry with --debug for details",
+            sent=True,
         )
 
     def _trace_request(self, call: Call) -> None:

@@ -22,7 +22,8 @@ OUTPUT_FORMATS = ("table", "json")
 SECRET_KEYS = frozenset({"token", "password", "secret_key", "security_token"})
 """Profile keys whose values are secrets (for the file-permission warning and masking)."""
 PROFILE_KEYS = frozenset(
-    {"endpoint", "project_id", "auth", "verify", "connect_timeout", "read_timeout", "output"}
+    {"endpoint", "project_id", "auth", "verify", "connect_timeout", "read_timeout", "output",
+     "max_attempts", "deadline"}
 )
 
 
@@ -74,6 +75,30 @@ def _timeout(value: Any) -> float:
     return seconds
 
 
+def _attempts(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number from 1 to 10")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError("must be a whole number from 1 to 10") from None
+    if not 1 <= number <= 10:
+        raise ValueError("must be a whole number from 1 to 10")
+    return number
+
+
+def _deadline(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number of seconds")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be a number of seconds") from None
+    if not (0 < seconds <= 86400):
+        raise ValueError("must be more than 0 and at most 86400 seconds")
+    return seconds
+
+
 def _output(value: Any) -> str:
     if not isinstance(value, str) or value.strip().lower() not in OUTPUT_FORMATS:
         raise ValueError(f"must be one of: {', '.join(OUTPUT_FORMATS)}")
@@ -114,6 +139,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("connect_timeout", "VBS_CONNECT_TIMEOUT", "connect_timeout", 10.0, _timeout, "--connect-timeout"),
     Setting("read_timeout", "VBS_READ_TIMEOUT", "read_timeout", 60.0, _timeout, "--read-timeout"),
     Setting("output", "VBS_OUTPUT", "output", None, _output, "--output"),
+    Setting("max_attempts", "VBS_MAX_ATTEMPTS", "max_attempts", 4, _attempts, "--max-attempts"),
+    Setting("deadline", "VBS_DEADLINE", "deadline", 300.0, _deadline, "--deadline"),
     Setting("verify", "VBS_CA_BUNDLE", "verify", True, _verify, "--ca-bundle / --insecure"),
 )
 SETTING = {s.name: s for s in SETTINGS}
@@ -130,6 +157,8 @@ class Settings:
     read_timeout: float = 60.0
     verify: bool | str = True
     output: str | None = None
+    max_attempts: int = 4
+    deadline: float = 300.0
     profile: str | None = None
     source: str = "environment"
     warnings: list[str] = field(default_factory=list)
@@ -466,6 +495,8 @@ def resolve(
         read_timeout=values["read_timeout"],
         verify=values["verify"],
         output=values["output"],
+        max_attempts=values["max_attempts"],
+        deadline=values["deadline"],
         profile=profile_name,
         source=where,
         warnings=warnings,

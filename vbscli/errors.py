@@ -12,6 +12,8 @@ class VbsError(Exception):
 
     exit_code: ExitCode = ExitCode.SERVICE
     kind: str = "Error"
+    ambiguous: bool = False
+    """Set by the client when the failed request may have been processed by the service."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -41,10 +43,20 @@ class ConfigError(VbsError):
 
 
 class NetworkError(VbsError):
-    """The service could not be reached, or did not answer in time."""
+    """The service could not be reached, or did not answer in time.
+
+    `sent` is True when the request may have reached the service (an answer was lost or late), so
+    repeating a create could make a second backup. `retryable` is False for failures that a retry
+    cannot fix (TLS verification).
+    """
 
     exit_code = ExitCode.SERVICE
     kind = "NetworkError"
+
+    def __init__(self, message: str, hint: str | None = None, *, sent: bool = False, retryable: bool = True) -> None:
+        super().__init__(message, hint)
+        self.sent = sent
+        self.retryable = retryable
 
 
 class BadResponseError(VbsError):

@@ -36,7 +36,8 @@ def backup_create(
         Optional[str],
         typer.Option(
             "--name", metavar="NAME", show_default=False,
-            help="Backup name: 1-64 letters, digits, '_' or '-', not starting with 'auto'.",
+            help="Backup name: 1-64 letters, digits, '_' or '-', not starting with 'auto' "
+            "(default: vbs-YYYYMMDD-HHMMSS-xxxxxx, so a lost answer can be checked).",
         ),
     ] = None,
     description: Annotated[
@@ -76,6 +77,8 @@ def backup_create(
     from vbscli.render import Result, render, render_request
 
     runtime.begin(ctx)
+    if name is None:
+        name = backups.default_name()
     spec = backups.BackupSpec(volume_id, snapshot_id, name, description, force).checked()
     _, client = runtime.connect(ctx)
     env = runtime.state(ctx).env
@@ -83,7 +86,7 @@ def backup_create(
     if dry_run:
         render_request(client.sign(backups.create_call(client, spec)), fmt, env)
         return
-    doc = backups.create(client, spec)
+    doc = backups.create(client, spec, notify=client.notify)
     backup = doc["backup"]
     if wait:
         policy = backups.WaitPolicy(timeout=wait_timeout, interval=poll_interval)

@@ -66,6 +66,20 @@ def _declaration(
             help="Seconds to wait for an answer (default 60). (env: VBS_READ_TIMEOUT)",
         ),
     ] = None,
+    max_attempts: Annotated[
+        Optional[int],
+        typer.Option(
+            "--max-attempts", metavar="N", show_default=False, rich_help_panel=PANEL,
+            help="Tries per request when a retry is safe (default 4). (env: VBS_MAX_ATTEMPTS)",
+        ),
+    ] = None,
+    deadline: Annotated[
+        Optional[float],
+        typer.Option(
+            "--deadline", metavar="SECONDS", show_default=False, rich_help_panel=PANEL,
+            help="No retry starts after this long (default 300). (env: VBS_DEADLINE)",
+        ),
+    ] = None,
     ca_bundle: Annotated[
         Optional[str],
         typer.Option(

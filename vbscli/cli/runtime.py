@@ -66,6 +66,8 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         "connect_timeout": opts.get("connect_timeout"),
         "read_timeout": opts.get("read_timeout"),
         "output": opts.get("output"),
+        "max_attempts": opts.get("max_attempts"),
+        "deadline": opts.get("deadline"),
         "verify": verify,
     }
     settings = config.resolve(flags, st.env.vars, profile or opts.get("profile"))
@@ -79,6 +81,7 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         trace = _tracer(st.env)
         trace(f"settings from {settings.source}; auth type {settings.auth_type}")
     from vbscli.iam import TokenCache
+    from vbscli.retry import RetryPolicy
 
     auth = build_auth(
         settings.auth,
@@ -94,6 +97,8 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         read_timeout=settings.read_timeout,
         verify=settings.verify,
         trace=trace,
+        retry=RetryPolicy(max_attempts=settings.max_attempts, deadline=settings.deadline),
+        notify=st.env.warn,
     )
     st.clients.append(client)
     return settings, client
