@@ -22,16 +22,13 @@ MARKERS = {
 }
 
 
-def completion_scripts() -> dict[Path, str]:
-    from typer.completion import get_completion_script
+COMPLETION_FILES = {"bash": "vbs.bash", "zsh": "_vbs", "fish": "vbs.fish"}
 
-    names = {"bash": "vbs.bash", "zsh": "_vbs", "fish": "vbs.fish"}
-    return {
-        COMPLETIONS / filename: get_completion_script(
-            prog_name="vbs", complete_var="_VBS_COMPLETE", shell=shell
-        ).rstrip("\n") + "\n"
-        for shell, filename in names.items()
-    }
+
+def completion_scripts() -> dict[Path, str]:
+    from vbscli.cli.completion import script
+
+    return {COMPLETIONS / filename: script(shell) for shell, filename in COMPLETION_FILES.items()}
 
 
 def exit_code_table() -> str:

@@ -123,7 +123,29 @@ def _silence_stdout() -> None:
         pass
 
 
+def complete_profiles() -> int:
+    """`vbs __complete-profiles`: profile names for shell completion, one per line.
+
+    Runs on a TAB press, so it imports neither typer, rich nor the HTTP stack; any problem with the
+    file simply means no candidates.
+    """
+    import os
+
+    from vbscli.config import default_config_path, load_profile_file
+    from vbscli.errors import ConfigError
+
+    try:
+        names = sorted(load_profile_file(default_config_path(os.environ)).profiles)
+    except ConfigError:
+        return 0
+    sys.stdout.write("".join(f"{name}\n" for name in names))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["__complete-profiles"]:
+        sys.exit(complete_profiles())
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _on_sigint)
     sys.exit(run(argv))

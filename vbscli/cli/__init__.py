@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from vbscli import __version__
 from vbscli.cli import backup, profile
-from vbscli.cli.globals import VbsRootGroup
+from vbscli.cli.globals import VbsCommand, VbsRootGroup
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
 
 app = typer.Typer(
     cls=VbsRootGroup,
@@ -42,3 +49,13 @@ def root(
 def command() -> typer.main.TyperGroup:  # type: ignore[name-defined]
     """The Click command behind the app (what `vbscli.__main__` runs)."""
     return typer.main.get_command(app)
+
+
+@app.command("completion", cls=VbsCommand)
+def completion(
+    shell: Annotated[Shell, typer.Argument(help="Shell to print the completion script for.", show_default=False)],
+) -> None:
+    """Print the shell completion script (see the README for where to install it)"""
+    from vbscli.cli.completion import script
+
+    typer.echo(script(shell.value), nl=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Any, Optional
 
 import typer
@@ -11,6 +12,12 @@ from vbscli.cli.globals import VbsCommand, VbsGroup
 
 app = typer.Typer(cls=VbsGroup, name="profile", help="Manage connection profiles", no_args_is_help=True,
                   add_completion=False)
+
+class AuthType(str, Enum):
+    token = "token"
+    password = "password"
+    aksk = "aksk"
+
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Profile name.", show_default=False)]
 
@@ -77,8 +84,8 @@ def _flatten(node: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
 def profile_add(
     ctx: typer.Context,
     name: NameArg,
-    auth_type: Annotated[Optional[str], typer.Option("--auth-type", metavar="[token|password|aksk]",
-                                                     help="How to authenticate (default token).")] = None,
+    auth_type: Annotated[Optional[AuthType], typer.Option("--auth-type", case_sensitive=False,
+                                                          help="How to authenticate (default token).")] = None,
     token: Annotated[Optional[str], typer.Option("--token", help="IAM token (prefer --token-env).")] = None,
     token_env: Annotated[Optional[str], typer.Option("--token-env", metavar="VAR",
                                                      help="Read the token from this environment variable.")] = None,
@@ -108,7 +115,8 @@ def profile_add(
     profiles.check_name(name)
     opts = given(ctx)
     prompt = _prompter(st)
-    kind = auth_type or ("token" if not prompt else prompt("Auth type (token, password, aksk)", False, "token"))
+    kind = auth_type.value if auth_type else (
+        "token" if not prompt else prompt("Auth type (token, password, aksk)", False, "token"))
     if kind not in AUTH_PROMPTS:
         raise InputError(f"invalid --auth-type {kind!r}", "use token, password or aksk")
     given_values = {
