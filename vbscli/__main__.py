@@ -126,19 +126,13 @@ def _silence_stdout() -> None:
 def complete_profiles() -> int:
     """`vbs __complete-profiles`: profile names for shell completion, one per line.
 
-    Runs on a TAB press, so it imports neither typer, rich nor the HTTP stack; any problem with the
-    file simply means no candidates.
+    Runs on a TAB press, so it imports neither typer, rich nor the HTTP stack, and stays silent.
     """
     import os
 
-    from vbscli.config import default_config_path, load_profile_file
-    from vbscli.errors import ConfigError
+    from vbscli.paths import profile_names
 
-    try:
-        names = sorted(load_profile_file(default_config_path(os.environ)).profiles)
-    except ConfigError:
-        return 0
-    sys.stdout.write("".join(f"{name}\n" for name in names))
+    sys.stdout.write("".join(f"{name}\n" for name in profile_names(os.environ)))
     return 0
 
 

@@ -29,10 +29,9 @@ PROFILE_KEYS = frozenset(
 
 def default_config_path(env: Mapping[str, str]) -> Path:
     """$VBS_CONFIG, else $XDG_CONFIG_HOME/vbs/config.yaml, else ~/.config/vbs/config.yaml."""
-    if env.get("VBS_CONFIG"):
-        return Path(env["VBS_CONFIG"]).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
-    return Path(base).expanduser() / "vbs" / "config.yaml"
+    from vbscli.paths import config_file
+
+    return Path(config_file(env))
 
 
 # -- value parsers: each takes the raw value and returns the typed one or raises ValueError ----------

@@ -88,8 +88,9 @@ class TokenCache:
 
     @staticmethod
     def default_directory(env: Mapping[str, str]) -> Path:
-        base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
-        return Path(base) / "vbs" / "tokens"
+        from vbscli.paths import cache_dir
+
+        return Path(cache_dir(env)) / "tokens"
 
     @staticmethod
     def key(auth: Mapping[str, Any]) -> str:
