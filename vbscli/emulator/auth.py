@@ -1,0 +1,145 @@
+"""How the emulator checks who is calling: static tokens, IAM tokens it issued, and AK/SK signatures.
+
+Each verifier looks at a request and answers "yes", "no (why)" or "not mine"; adding a way to
+authenticate is adding a verifier, without touching the HTTP handler.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from vbscli import signing
+from vbscli.emulator.seed import Seed
+
+MAX_SKEW = timedelta(minutes=15)
+TOKEN_LIFETIME = timedelta(hours=24)
+
+Verdict = tuple[bool, str] | None  # (accepted, reason) or None: this verifier does not apply
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    lower = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lower), None)
+
+
+class Tokens:
+    """X-Auth-Token: the seed's tokens, and those issued at /v3/auth/tokens until they expire."""
+
+    def __init__(self, seed: Seed, wall: Callable[[], datetime]) -> None:
+        self.static = set(seed.tokens)
+        self.issued: dict[str, datetime] = {}
+        self.wall = wall
+        self.lock = threading.Lock()
+
+    def issue(self) -> tuple[str, datetime]:
+        token = "emu-" + secrets.token_urlsafe(24)
+        expires = self.wall() + TOKEN_LIFETIME
+        with self.lock:
+            self.issued[token] = expires
+        return token, expires
+
+    def revoke_all(self) -> int:
+        """Drop every issued token (a password change does this), for tests of re-login."""
+        with self.lock:
+            count = len(self.issued)
+            self.issued.clear()
+            return count
+
+    def verify(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Verdict:
+        token = header(headers, "X-Auth-Token")
+        if token is None:
+            return None
+        if token in self.static:
+            return True, "token"
+        with self.lock:
+            expires = self.issued.get(token)
+        if expires is not None and expires > self.wall():
+            return True, "issued token"
+        return False, "The token is invalid or has expired."
+
+
+class AkSk:
+    """SDK-HMAC-SHA256 signatures over the request exactly as received."""
+
+    def __init__(self, seed: Seed, wall: Callable[[], datetime]) -> None:
+        self.keys = {k.access_key: k.secret_key for k in seed.access_keys}
+        self.wall = wall
+
+    def verify(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Verdict:
+        auth = header(headers, "Authorization")
+        if not auth or not auth.startswith(signing.ALGORITHM + " "):
+            return None
+        fields = dict(part.strip().split("=", 1) for part in auth[len(signing.ALGORITHM) + 1:].split(",")
+                      if "=" in part)
+        secret = self.keys.get(fields.get("Access", ""))
+        if secret is None:
+            return False, "Incorrect IAM authentication information: unknown access key."
+        date = header(headers, "X-Sdk-Date") or ""
+        try:
+            sent = datetime.strptime(date, signing.DATE_FORMAT).replace(tzinfo=timezone.utc)
+        except ValueError:
+            return False, "Incorrect IAM authentication information: missing or bad X-Sdk-Date."
+        if abs(self.wall() - sent) > MAX_SKEW:
+            return False, "Incorrect IAM authentication information: the request time differs by more than 15 minutes."
+        names = [n for n in fields.get("SignedHeaders", "").split(";") if n]
+        if "host" not in names or "x-sdk-date" not in names:
+            return False, "Incorrect IAM authentication information: host and x-sdk-date must be signed."
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if any(n not in lowered for n in names):
+            return False, "Incorrect IAM authentication information: a signed header is missing."
+        url = "http://emulator" + target
+        request = signing.canonical_request(method, url, lowered, names, body)
+        expected = signing.signature(secret, signing.string_to_sign(date, request))
+        if not secrets.compare_digest(expected, fields.get("Signature", "")):
+            return False, "Incorrect IAM authentication information: verify aksk signature fail."
+        return True, "aksk"
+
+
+class Authenticator:
+    """Runs the verifiers in turn; the first that applies decides."""
+
+    def __init__(self, verifiers: list[Any]) -> None:
+        self.verifiers = verifiers
+
+    def check(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> tuple[bool, str]:
+        for verifier in self.verifiers:
+            verdict = verifier.verify(method, target, headers, body)
+            if verdict is not None:
+                return verdict
+        return False, "The request you have made requires authentication."
+
+
+def login(seed: Seed, tokens: Tokens, doc: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """POST /v3/auth/tokens: a password login scoped to the seed's project (by id or name)."""
+    try:
+        identity = doc["auth"]["identity"]
+        user = identity["password"]["user"]
+        name, password, domain = user["name"], user["password"], user["domain"]["name"]
+        project = doc["auth"]["scope"]["project"]
+    except (KeyError, TypeError):
+        return 400, {"error": {"code": 400, "message": "Invalid auth request body.", "title": "Bad Request"}}, {}
+    if not any(u.name == name and u.password == password and u.domain == domain for u in seed.users):
+        return 401, {"error": {"code": 401, "message": "The username or password is wrong.",
+                               "title": "Unauthorized"}}, {}
+    if project.get("id") not in (None, seed.project_id) or project.get("name") not in (None, seed.project_name):
+        return 401, {"error": {"code": 401, "message": "The user has no access to the requested project.",
+                               "title": "Unauthorized"}}, {}
+    token, expires = tokens.issue()
+    body = {"token": {
+        "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "issued_at": tokens.wall().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "methods": ["password"],
+        "project": {"id": seed.project_id, "name": seed.project_name, "domain": {"name": domain}},
+        "user": {"name": name, "domain": {"name": domain}},
+    }}
+    return 201, body, {"X-Subject-Token": token}
+
+
+def target_of(path_and_query: str) -> str:
+    parts = urlsplit(path_and_query)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
