@@ -5,12 +5,13 @@
 _vbs_subcommands() {
     _vbs_r=""
     case "$1" in
-        "vbs") _vbs_r="backup completion profile" ;;
+        "vbs") _vbs_r="backup completion emulator profile" ;;
         "vbs backup") _vbs_r="create list show" ;;
         "vbs backup create") _vbs_r="" ;;
         "vbs backup list") _vbs_r="" ;;
         "vbs backup show") _vbs_r="" ;;
         "vbs completion") _vbs_r="" ;;
+        "vbs emulator") _vbs_r="" ;;
         "vbs profile") _vbs_r="add list remove set-default show test" ;;
         "vbs profile add") _vbs_r="" ;;
         "vbs profile list") _vbs_r="" ;;
@@ -30,6 +31,7 @@ _vbs_options() {
         "vbs backup list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id -h -o -p" ;;
         "vbs backup show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
         "vbs completion") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs emulator") _vbs_r="--ca-bundle --connect-timeout --create-delay --deadline --debug --endpoint --error-rate --faults --help --host --insecure --latency --max-attempts --output --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate -h -o -p -q" ;;
         "vbs profile") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
         "vbs profile add") _vbs_r="--access-key --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --help --insecure --max-attempts --output --password --password-env --profile --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --token --token-env --username -h -o -p" ;;
         "vbs profile list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
@@ -120,6 +122,26 @@ _vbs_option_values() {
         "vbs completion|--read-timeout") _vbs_r=""; return 0 ;;
         "vbs completion|-o") _vbs_r="table json"; return 0 ;;
         "vbs completion|-p") _vbs_r="$(_vbs_profiles)"; return 0 ;;
+        "vbs emulator|--ca-bundle") _vbs_r=""; return 0 ;;
+        "vbs emulator|--connect-timeout") _vbs_r=""; return 0 ;;
+        "vbs emulator|--create-delay") _vbs_r=""; return 0 ;;
+        "vbs emulator|--deadline") _vbs_r=""; return 0 ;;
+        "vbs emulator|--endpoint") _vbs_r=""; return 0 ;;
+        "vbs emulator|--error-rate") _vbs_r=""; return 0 ;;
+        "vbs emulator|--faults") _vbs_r=""; return 0 ;;
+        "vbs emulator|--host") _vbs_r=""; return 0 ;;
+        "vbs emulator|--latency") _vbs_r=""; return 0 ;;
+        "vbs emulator|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs emulator|--output") _vbs_r="table json"; return 0 ;;
+        "vbs emulator|--port") _vbs_r=""; return 0 ;;
+        "vbs emulator|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
+        "vbs emulator|--project-id") _vbs_r=""; return 0 ;;
+        "vbs emulator|--read-timeout") _vbs_r=""; return 0 ;;
+        "vbs emulator|--retry-after") _vbs_r=""; return 0 ;;
+        "vbs emulator|--seed") _vbs_r=""; return 0 ;;
+        "vbs emulator|--throttle-rate") _vbs_r=""; return 0 ;;
+        "vbs emulator|-o") _vbs_r="table json"; return 0 ;;
+        "vbs emulator|-p") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile|--ca-bundle") _vbs_r=""; return 0 ;;
         "vbs profile|--connect-timeout") _vbs_r=""; return 0 ;;
         "vbs profile|--deadline") _vbs_r=""; return 0 ;;

@@ -5,7 +5,7 @@
 function __vbs_subcommands
     switch $argv[1]
         case 'vbs'
-            echo backup completion profile
+            echo backup completion emulator profile
         case 'vbs backup'
             echo create list show
         case 'vbs profile'
@@ -27,6 +27,8 @@ function __vbs_options
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
         case 'vbs completion'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+        case 'vbs emulator'
+            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --endpoint --error-rate --faults --help --host --insecure --latency --max-attempts --output --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate -h -o -p -q
         case 'vbs profile'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
         case 'vbs profile add'
@@ -273,6 +275,66 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json'
             return 0
         case 'vbs completion|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator|--ca-bundle'
+            true
+            return 0
+        case 'vbs emulator|--connect-timeout'
+            true
+            return 0
+        case 'vbs emulator|--create-delay'
+            true
+            return 0
+        case 'vbs emulator|--deadline'
+            true
+            return 0
+        case 'vbs emulator|--endpoint'
+            true
+            return 0
+        case 'vbs emulator|--error-rate'
+            true
+            return 0
+        case 'vbs emulator|--faults'
+            true
+            return 0
+        case 'vbs emulator|--host'
+            true
+            return 0
+        case 'vbs emulator|--latency'
+            true
+            return 0
+        case 'vbs emulator|--max-attempts'
+            true
+            return 0
+        case 'vbs emulator|--output'
+            printf '%s\n' 'table' 'json'
+            return 0
+        case 'vbs emulator|--port'
+            true
+            return 0
+        case 'vbs emulator|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator|--project-id'
+            true
+            return 0
+        case 'vbs emulator|--read-timeout'
+            true
+            return 0
+        case 'vbs emulator|--retry-after'
+            true
+            return 0
+        case 'vbs emulator|--seed'
+            true
+            return 0
+        case 'vbs emulator|--throttle-rate'
+            true
+            return 0
+        case 'vbs emulator|-o'
+            printf '%s\n' 'table' 'json'
+            return 0
+        case 'vbs emulator|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile|--ca-bundle'

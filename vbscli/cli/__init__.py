@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from vbscli import __version__
-from vbscli.cli import backup, profile
+from vbscli.cli import backup, emulator, profile
 from vbscli.cli.globals import VbsCommand, VbsRootGroup
 
 class Shell(str, Enum):
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(backup.app, name="backup")
 app.add_typer(profile.app, name="profile")
+app.command("emulator", cls=VbsCommand)(emulator.emulator)
 
 
 def _version(value: bool) -> None:
