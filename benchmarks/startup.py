@@ -68,7 +68,7 @@ def main() -> int:
         config = Path(tmp) / "config.yaml"
         config.write_text(
             f"default: bench\nprofiles:\n  bench:\n    endpoint: {emu.url}\n"
-            f"    project_id: {emu.project_id}\n    auth: {{type: token, token: {emu.tokens[0]}}}\n"
+            f"    project_id: {emu.project_id}\n    auth: {{type: token, token: {emu.token}}}\n"
         )
         config.chmod(0o600)
         floor_script = Path(tmp) / "floor.py"
@@ -79,7 +79,7 @@ def main() -> int:
         url = f"{emu.url}/v3/{emu.project_id}/backups"
         cases = {
             "python -c pass": [sys.executable, "-c", "pass"],
-            "floor: requests POST": [sys.executable, str(floor_script), url, emu.tokens[0], volume.id, snapshot.id],
+            "floor: requests POST": [sys.executable, str(floor_script), url, emu.token, volume.id, snapshot.id],
             "vbs --version": [vbs, "--version"],
             "create --dry-run": [*create, "--dry-run", "-o", "json"],
             "create, JSON": [*create, "-o", "json", "--name", "bench"],

@@ -7,6 +7,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ SNAPSHOT = "251f910a-a2bd-443e-a77a-90a3dbd26b7b"
 PROJECT = "648bba9ba87e4b3f8484d0fc60e2e6cc"
 TOKEN = "tok-PROD-5b3c9e1a-secret"
 OTHER_TOKEN = "tok-LAB-77aa21-secret"
-SECRETS.update({TOKEN, OTHER_TOKEN})
+SECRETS.update({TOKEN, OTHER_TOKEN, "demo-token", "demo-password", "demo-secret-key"})
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +99,41 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 def file_mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+@dataclass
+class Service:
+    """An emulator on 127.0.0.1 for end-to-end tests, with the environment that points vbs at it."""
+
+    emu: Any
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"VBS_ENDPOINT": self.emu.url, "VBS_PROJECT_ID": self.emu.project_id, "VBS_TOKEN": self.emu.token}
+
+    def faults(self, **config: Any) -> None:
+        self.emu.faults.configure(config)
+
+    def created(self) -> int:
+        return self.emu.stats()["backups_created"]
+
+    def requests(self, key: str) -> int:
+        return self.emu.stats()["requests"].get(key, 0)
+
+
+@pytest.fixture(scope="session")
+def _emulator() -> Iterator[Any]:
+    from vbscli.emulator import Emulator, EmulatorConfig
+
+    with Emulator(EmulatorConfig(port=0, create_delay=0.0)) as emu:
+        yield emu
+
+
+@pytest.fixture
+def emulator(_emulator: Any) -> Iterator[Service]:
+    """The shared emulator, with faults cleared and counters reset for each test."""
+    _emulator.faults.configure({})
+    _emulator.reset_stats()
+    _emulator.tokens.revoke_all()
+    yield Service(_emulator)
+    _emulator.faults.configure({})

@@ -75,7 +75,7 @@ def create(client: Client, spec: BackupSpec, notify: Callable[[str], None] | Non
     resends = (client.retry.max_attempts if client.retry else 1) - 1
     while True:
         try:
-            return created_document(client.send(call))
+            response = client.send(call)
         except VbsError as exc:
             if not exc.ambiguous or not spec.name:
                 raise
@@ -101,6 +101,22 @@ def create(client: Client, spec: BackupSpec, notify: Callable[[str], None] | Non
             if notify:
                 notify(f"the answer was lost ({exc.message}) and backup '{spec.name}' does not exist: "
                        "sending the request again")
+            continue
+        try:
+            return created_document(response)
+        except BadResponseError as exc:
+            # Accepted, but the answer is unreadable: report the backup if it exists, never re-send.
+            found = None
+            if spec.name:
+                try:
+                    found = find_created(client, spec, since)
+                except VbsError:
+                    pass
+            if found is None:
+                raise
+            if notify:
+                notify(f"{exc.message}, but backup {found['backup']['id']} was created: reporting it")
+            return found
 
 
 def find_created(client: Client, spec: BackupSpec, since: datetime) -> dict[str, Any] | None:

@@ -1,7 +1,5 @@
 """The command tree. Commands stay thin: they parse, call vbscli's operations, and hand results to the renderer."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated, Optional
 

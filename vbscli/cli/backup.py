@@ -1,7 +1,5 @@
 """`vbs backup ...`: the commands; the work is in vbscli.backups, the output in vbscli.render."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated, Optional
 

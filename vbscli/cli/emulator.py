@@ -1,7 +1,5 @@
 """`vbs emulator`: run the local VBS emulator in the foreground."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

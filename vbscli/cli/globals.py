@@ -5,8 +5,7 @@ options are attached to every group and command by the classes below. Values giv
 command win. They are stored for `vbscli.cli.runtime`, which applies the precedence rules.
 """
 
-from __future__ import annotations
-
+import functools
 from enum import Enum
 from typing import Annotated, Any, Optional
 
@@ -105,7 +104,10 @@ def _declaration(
     """Never called: its signature declares the global options for typer to convert."""
 
 
+@functools.lru_cache(maxsize=1)
 def _params() -> tuple[list[Any], dict[str, Any]]:
+    """The global options as Click parameters, built once: every command shares them (a parameter
+    holds no per-run state; values live in each command's context)."""
     from typer.main import get_params_convertors_ctx_param_name_from_function
 
     params, convertors, _ = get_params_convertors_ctx_param_name_from_function(_declaration)

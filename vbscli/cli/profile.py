@@ -1,7 +1,5 @@
 """`vbs profile ...`: list, show, add, remove, set-default and test the profiles in the profile file."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated, Any, Optional
 

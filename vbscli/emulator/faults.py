@@ -2,10 +2,13 @@
 
 A script is a list of steps applied to the next matching requests, e.g. "the first two creates
 get 503, then normal": [{"match": "POST backups", "times": 2, "fault": "status", "status": 503}].
+The same JSON object configures the emulator at start and at run time (POST /_emulator/faults), so
+a test driving a separate emulator process can rehearse exactly what an in-process test does.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from dataclasses import dataclass, field
@@ -14,33 +17,103 @@ from typing import Any
 KINDS = ("status", "throttle", "overlimit", "drop_before", "drop_after", "html", "truncated", "empty",
          "delay", "slow_body", "huge_body")
 ROUTES = ("backups", "backups_detail", "backup", "auth_tokens", "*")
+SETTINGS = ("latency", "error_rate", "throttle_rate", "retry_after", "script", "random_seed")
+STEP_KEYS = ("fault", "match", "times", "status", "retry_after", "retry_after_header", "body", "seconds")
+
+ANSWERING = ("status", "throttle", "overlimit", "html", "empty")
+"""Kinds that answer in place of the service: the request is never processed."""
+SPOILING = ("drop_after", "truncated", "slow_body", "huge_body")
+"""Kinds that let the service do its work (a create really creates) and then spoil the answer."""
+
+# The outer key OpenStack services put around an error of each status (Cinder's Fault names).
+FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
+               405: "badMethod", 409: "conflictingRequest", 413: "overLimit", 415: "badMediaType",
+               429: "overLimit", 501: "notImplemented", 503: "serviceUnavailable"}
+MESSAGES = {500: "The server has either erred or is incapable of performing the requested operation.",
+            503: "The service is temporarily unavailable; try again later."}
+HTML_PAGE = ("<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
+             "<center><h1>{status} Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n")
 
 
 class FaultError(ValueError):
     """A fault configuration that cannot be applied."""
 
 
+def error_body(status: int, message: str | None = None) -> dict[str, Any]:
+    """A service-shaped error document for a status: {"<faultName>": {"code": status, "message": ...}}."""
+    name = FAULT_NAMES.get(status, "computeFault" if status >= 500 else "badRequest")
+    text = message or MESSAGES.get(status) or f"Injected fault (HTTP {status})."
+    return {name: {"code": status, "message": text}}
+
+
 @dataclass
 class Step:
+    """One scripted fault; `times` counts down as matching requests arrive."""
+
     fault: str
     match: str = "*"
     times: int = 1
     status: int | None = None
     retry_after: float | None = None
+    retry_after_header: bool = True
     body: Any = None
-    seconds: float = 0.0
+    seconds: float | None = None
 
     def matches(self, method: str, route: str) -> bool:
-        if self.match in ("*", ""):
-            return True
-        want_method, _, want_route = self.match.partition(" ")
-        if not want_route:
-            want_method, want_route = "*", want_method
+        want_method, want_route = split_match(self.match)
         return want_method in ("*", method) and want_route in ("*", route)
+
+    def to_doc(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"fault": self.fault, "match": self.match, "times": self.times}
+        for key in ("status", "retry_after", "body", "seconds"):
+            if getattr(self, key) is not None:
+                doc[key] = getattr(self, key)
+        if not self.retry_after_header:
+            doc["retry_after_header"] = False
+        return doc
+
+    def headers(self) -> dict[str, str]:
+        if self.retry_after is None or not self.retry_after_header:
+            return {}
+        return {"Retry-After": seconds_text(self.retry_after)}
+
+    def answer(self, request_id: str) -> tuple[int, bytes, str, dict[str, str]]:
+        """For the ANSWERING kinds: (status, body, content type, extra headers) sent instead of the service's."""
+        if self.fault == "status":
+            status = self.status or 503
+            doc = self.body if self.body is not None else error_body(status)
+            return status, json.dumps(doc).encode(), "application/json", self.headers()
+        if self.fault == "throttle":
+            doc = {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached",
+                   "request_id": request_id.removeprefix("req-").replace("-", "")}
+            return self.status or 429, json.dumps(doc).encode(), "application/json", self.headers()
+        if self.fault == "overlimit":
+            inner: dict[str, Any] = {"code": 413, "message": "This request was rate-limited."}
+            if self.retry_after is not None:
+                inner["retryAfter"] = seconds_text(self.retry_after)
+            return self.status or 413, json.dumps({"overLimit": inner}).encode(), "application/json", self.headers()
+        if self.fault == "html":
+            status = self.status or 502
+            return status, HTML_PAGE.format(status=status).encode(), "text/html", self.headers()
+        if self.fault == "empty":
+            return self.status or 503, b"", "application/json", self.headers()
+        raise FaultError(f"fault {self.fault!r} does not answer in place of the service")
+
+
+def split_match(match: str) -> tuple[str, str]:
+    """"POST backups" -> ("POST", "backups"); "backups" -> ("*", "backups"); "*" -> ("*", "*")."""
+    parts = match.split()
+    if not parts:
+        return "*", "*"
+    if len(parts) == 1:
+        return ("*", "*") if parts[0] == "*" else ("*", parts[0])
+    return parts[0].upper(), parts[1]
 
 
 @dataclass
 class Faults:
+    """The fault configuration in force; thread-safe, replaced as a whole by configure()."""
+
     latency: float = 0.0
     error_rate: float = 0.0
     throttle_rate: float = 0.0
@@ -50,35 +123,40 @@ class Faults:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def configure(self, doc: dict[str, Any]) -> None:
-        """Replace the configuration (the body of POST /_emulator/faults, or the CLI's options)."""
+        """Replace the configuration (the body of POST /_emulator/faults); omitted settings go back to none."""
         if not isinstance(doc, dict):
             raise FaultError("the fault configuration must be a JSON object")
-        unknown = set(doc) - {"latency", "error_rate", "throttle_rate", "retry_after", "script", "seed"}
+        unknown = sorted(set(doc) - set(SETTINGS))
         if unknown:
-            raise FaultError(f"unknown fault settings: {', '.join(sorted(unknown))}")
-        try:
-            latency = float(doc.get("latency", 0.0))
-            error_rate = float(doc.get("error_rate", 0.0))
-            throttle_rate = float(doc.get("throttle_rate", 0.0))
-            retry_after = None if doc.get("retry_after") is None else float(doc["retry_after"])
-        except (TypeError, ValueError) as exc:
-            raise FaultError(f"bad number: {exc}") from None
-        if not (0 <= error_rate <= 1 and 0 <= throttle_rate <= 1 and latency >= 0):
-            raise FaultError("rates must be between 0 and 1 and latency not negative")
-        script = [parse_step(s) for s in doc.get("script") or []]
+            raise FaultError(f"unknown fault setting {unknown[0]!r}; settings: {', '.join(SETTINGS)}")
+        latency = number(doc.get("latency", 0.0), "latency")
+        error_rate = number(doc.get("error_rate", 0.0), "error_rate")
+        throttle_rate = number(doc.get("throttle_rate", 0.0), "throttle_rate")
+        retry_after = None if doc.get("retry_after") is None else number(doc["retry_after"], "retry_after")
+        if not (0 <= error_rate <= 1 and 0 <= throttle_rate <= 1 and error_rate + throttle_rate <= 1):
+            raise FaultError("error_rate and throttle_rate are shares between 0 and 1, together at most 1")
+        script = doc.get("script") or []
+        if not isinstance(script, list):
+            raise FaultError("'script' must be a list of steps")
+        steps = [parse_step(s) for s in script]
+        random_seed = doc.get("random_seed")
+        if random_seed is not None and not isinstance(random_seed, (int, str)):
+            raise FaultError("'random_seed' must be an integer or a string")
         with self.lock:
             self.latency, self.error_rate, self.throttle_rate = latency, error_rate, throttle_rate
-            self.retry_after, self.script = retry_after, script
-            if doc.get("seed") is not None:
-                self.rng.seed(doc["seed"])
+            self.retry_after, self.script = retry_after, steps
+            if random_seed is not None:
+                self.rng.seed(random_seed)
 
     def pick(self, method: str, route: str) -> Step | None:
-        """The fault for this request, if any: a scripted step first, then the random rates."""
+        """The fault for this request, if any: the first scripted step that still matches, then the random rates."""
         with self.lock:
             for step in self.script:
                 if step.times > 0 and step.matches(method, route):
                     step.times -= 1
                     return step
+            if not (self.error_rate or self.throttle_rate):
+                return None
             roll = self.rng.random()
             if roll < self.error_rate:
                 return Step("status", status=self.rng.choice((500, 503)), retry_after=self.retry_after)
@@ -87,35 +165,49 @@ class Faults:
         return None
 
     def describe(self) -> dict[str, Any]:
+        """The configuration in the shape configure() takes; scripted steps show the times still left."""
         with self.lock:
             return {"latency": self.latency, "error_rate": self.error_rate, "throttle_rate": self.throttle_rate,
-                    "retry_after": self.retry_after,
-                    "script": [{"fault": s.fault, "match": s.match, "times": s.times} for s in self.script]}
+                    "retry_after": self.retry_after, "script": [s.to_doc() for s in self.script]}
+
+
+def number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise FaultError(f"'{what}' must be a number, at least 0, not {value!r}")
+    return float(value)
 
 
 def parse_step(doc: Any) -> Step:
+    """One script step from its JSON/YAML form, checked so a typo fails at configuration, not mid-test."""
     if not isinstance(doc, dict) or doc.get("fault") not in KINDS:
-        raise FaultError(f"each script step needs 'fault', one of: {', '.join(KINDS)}")
-    try:
-        step = Step(
-            fault=doc["fault"], match=str(doc.get("match", "*")), times=int(doc.get("times", 1)),
-            status=None if doc.get("status") is None else int(doc["status"]),
-            retry_after=None if doc.get("retry_after") is None else float(doc["retry_after"]),
-            body=doc.get("body"), seconds=float(doc.get("seconds", 0.0)),
-        )
-    except (TypeError, ValueError) as exc:
-        raise FaultError(f"bad script step {doc!r}: {exc}") from None
-    route = step.match.partition(" ")[2] or step.match
-    if route not in ROUTES and step.match not in ("*", ""):
-        raise FaultError(f"unknown route in match {step.match!r}; routes: {', '.join(ROUTES)}")
-    return step
+        raise FaultError(f"each script step needs 'fault', one of: {', '.join(KINDS)}; got {doc!r}")
+    unknown = sorted(set(doc) - set(STEP_KEYS))
+    if unknown:
+        raise FaultError(f"unknown key {unknown[0]!r} in script step; keys: {', '.join(STEP_KEYS)}")
+    match = doc.get("match", "*")
+    if not isinstance(match, str):
+        raise FaultError(f"'match' must be a string like 'POST backups', not {match!r}")
+    method, route = split_match(match)
+    if route not in ROUTES or len(match.split()) > 2:
+        raise FaultError(f"cannot match {match!r}: use 'METHOD route' with a route among {', '.join(ROUTES)}")
+    times = doc.get("times", 1)
+    if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+        raise FaultError(f"'times' must be a whole number, at least 1, not {times!r}")
+    status = doc.get("status")
+    if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
+        raise FaultError(f"'status' must be an HTTP status between 100 and 599, not {status!r}")
+    retry_after_header = doc.get("retry_after_header", True)
+    if not isinstance(retry_after_header, bool):
+        raise FaultError("'retry_after_header' must be true or false")
+    return Step(
+        fault=doc["fault"], match="*" if (method, route) == ("*", "*") else f"{method} {route}",
+        times=times, status=status,
+        retry_after=None if doc.get("retry_after") is None else number(doc["retry_after"], "retry_after"),
+        retry_after_header=retry_after_header, body=doc.get("body"),
+        seconds=None if doc.get("seconds") is None else number(doc["seconds"], "seconds"),
+    )
 
 
-def error_body(status: int) -> dict[str, Any]:
-    """A service-shaped error document for an injected status."""
-    names = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
-             413: "overLimit", 415: "badMediaType", 429: "overLimit"}
-    if status >= 500:
-        return {"computeFault": {"code": status, "message": "The server has either erred or is incapable "
-                                 "of performing the requested operation."}}
-    return {names.get(status, "badRequest"): {"code": status, "message": f"Injected fault (HTTP {status})."}}
+def seconds_text(value: float) -> str:
+    """Retry-After takes whole seconds; a fraction is sent as is for tests that want sub-second waits."""
+    return str(int(value)) if float(value).is_integer() else str(value)

@@ -1,4 +1,8 @@
-"""The emulator's starting data: project, credentials, volumes and snapshots (a YAML file or the demo set)."""
+"""The emulator's starting data: project, credentials, volumes and snapshots (a YAML file or the demo set).
+
+A seed file is read with yaml.safe_load semantics and checked before anything listens, so a typo is
+reported as `file:line: what is wrong` instead of surfacing later as a puzzling 404.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,15 @@ from pathlib import Path
 from typing import Any
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+PROJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+TOP_KEYS = ("project_id", "project_name", "tokens", "volumes", "snapshots", "users", "access_keys")
+VOLUME_KEYS = ("id", "status", "size", "fail_backups", "availability_zone")
+SNAPSHOT_KEYS = ("id", "volume_id", "status")
 
 
 class SeedError(Exception):
-    """A seed file that cannot be used; the message names the file and what is wrong."""
+    """A seed file that cannot be used; the message names the file (and line) and what is wrong."""
 
 
 @dataclass
@@ -74,59 +83,152 @@ def demo_seed() -> Seed:
 
 
 def load_seed(path: str | Path) -> Seed:
-    """Read and check a seed file (yaml.safe_load); SeedError says file, line and problem."""
+    """Read and check a seed file; SeedError says `file:line: problem`."""
     import yaml
 
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_bytes())
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SeedError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise SeedError(f"{path}: not UTF-8 text") from None
+    lines: dict[int, tuple[Any, int]] = {}
+    try:
+        doc = _parse(text, lines)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise SeedError(f"{where}: invalid YAML: {exc.problem}") from None
+        raise SeedError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise SeedError(f"{path}: invalid YAML: {exc}") from None
-    return seed_from(doc, str(path))
+    return seed_from(doc, str(path), {key: line for key, (_, line) in lines.items()})
 
 
-def seed_from(doc: Any, where: str = "seed") -> Seed:
+def _parse(text: str, lines: dict[int, tuple[Any, int]]) -> Any:
+    """yaml.safe_load that also notes where each mapping and list starts, for error messages.
+
+    `lines` maps id(object) to (object, line); holding the object keeps its id from being reused.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: Loader, node: Any) -> Any:
+        data: dict[Any, Any] = {}
+        lines[id(data)] = (data, node.start_mark.line + 1)
+        yield data
+        data.update(loader.construct_mapping(node))
+
+    def sequence(loader: Loader, node: Any) -> Any:
+        data: list[Any] = []
+        lines[id(data)] = (data, node.start_mark.line + 1)
+        yield data
+        data.extend(loader.construct_sequence(node))
+
+    Loader.add_constructor("tag:yaml.org,2002:map", mapping)
+    Loader.add_constructor("tag:yaml.org,2002:seq", sequence)
+    loader = Loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None) -> Seed:
+    """Check a parsed seed document and build the Seed; `lines` (id -> line) sharpens messages."""
+    lines = lines or {}
+
+    def fail(problem: str, near: Any = None) -> SeedError:
+        line = lines.get(id(near)) if near is not None else None
+        return SeedError(f"{where}:{line}: {problem}" if line else f"{where}: {problem}")
+
     if not isinstance(doc, dict):
-        raise SeedError(f"{where}: expected a mapping with project_id, tokens, volumes, snapshots")
+        raise fail("expected a mapping with project_id, tokens, volumes and snapshots")
+    _no_unknown(doc, TOP_KEYS, "the seed", fail)
     project = doc.get("project_id")
-    if not isinstance(project, str) or not project:
-        raise SeedError(f"{where}: 'project_id' is missing")
+    if project is None:
+        raise fail("'project_id' is missing", doc)
+    if not isinstance(project, str) or not PROJECT_ID.fullmatch(project):
+        raise fail(f"'project_id' must be a string of letters, digits, '-' or '_' (quote it): {project!r}", doc)
+    project_name = doc.get("project_name", "eu-de_demo")
+    if not isinstance(project_name, str) or not project_name:
+        raise fail("'project_name' must be a non-empty string", doc)
+
+    tokens = doc.get("tokens") or []
+    if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
+        raise fail("'tokens' must be a list of non-empty strings", doc)
 
     def items(key: str) -> list[dict[str, Any]]:
         value = doc.get(key) or []
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise SeedError(f"{where}: '{key}' must be a list of mappings")
+        if not isinstance(value, list):
+            raise fail(f"'{key}' must be a list", doc)
+        for item in value:
+            if not isinstance(item, dict):
+                raise fail(f"each entry of '{key}' must be a mapping, not {item!r}", value)
         return value
 
-    def uuid(value: Any, what: str) -> str:
-        if not isinstance(value, str) or not UUID.fullmatch(value):
-            raise SeedError(f"{where}: {what} {value!r} is not a UUID")
+    def text(entry: dict[str, Any], key: str, what: str, default: str | None = None) -> str:
+        value = entry.get(key, default)
+        if value is None:
+            raise fail(f"{what}: '{key}' is missing", entry)
+        if not isinstance(value, str) or not value:
+            raise fail(f"{what}: '{key}' must be a non-empty string, not {value!r}", entry)
+        return value
+
+    def uuid(entry: dict[str, Any], key: str, what: str) -> str:
+        value = text(entry, key, what)
+        if not UUID.fullmatch(value):
+            raise fail(f"{what}: {key} {value!r} is not a UUID", entry)
         return value.lower()
 
-    tokens = doc.get("tokens") or []
-    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-        raise SeedError(f"{where}: 'tokens' must be a list of strings")
-    volumes = [
-        Volume(uuid(v.get("id"), "volume id"), str(v.get("status", "available")), int(v.get("size", 10)),
-               bool(v.get("fail_backups", False)))
-        for v in items("volumes")
-    ]
-    known = {v.id for v in volumes}
-    snapshots = []
-    for s in items("snapshots"):
-        volume_id = uuid(s.get("volume_id"), "snapshot volume_id")
-        if volume_id not in known:
-            raise SeedError(f"{where}: snapshot {s.get('id')} names unknown volume {volume_id}")
-        snapshots.append(Snapshot(uuid(s.get("id"), "snapshot id"), volume_id, str(s.get("status", "available"))))
-    try:
-        users = [User(str(u["name"]), str(u["password"]), str(u["domain"])) for u in items("users")]
-        keys = [AccessKey(str(k["access_key"]), str(k["secret_key"])) for k in items("access_keys")]
-    except KeyError as exc:
-        raise SeedError(f"{where}: a user or access key lacks {exc.args[0]!r}") from None
-    return Seed(project, str(doc.get("project_name", "eu-de_demo")), list(tokens), volumes, snapshots, users, keys)
+    volumes: dict[str, Volume] = {}
+    for n, entry in enumerate(items("volumes"), start=1):
+        what = f"volume {n}"
+        _no_unknown(entry, VOLUME_KEYS, what, fail)
+        volume_id = uuid(entry, "id", what)
+        if volume_id in volumes:
+            raise fail(f"{what}: id {volume_id} appears twice", entry)
+        size = entry.get("size", 10)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise fail(f"{what}: 'size' must be a whole number of GB, at least 1, not {size!r}", entry)
+        fails = entry.get("fail_backups", False)
+        if not isinstance(fails, bool):
+            raise fail(f"{what}: 'fail_backups' must be true or false, not {fails!r}", entry)
+        volumes[volume_id] = Volume(volume_id, text(entry, "status", what, "available"), size, fails,
+                                    text(entry, "availability_zone", what, "eu-de-01"))
+
+    snapshots: dict[str, Snapshot] = {}
+    for n, entry in enumerate(items("snapshots"), start=1):
+        what = f"snapshot {n}"
+        _no_unknown(entry, SNAPSHOT_KEYS, what, fail)
+        snapshot_id = uuid(entry, "id", what)
+        if snapshot_id in snapshots:
+            raise fail(f"{what}: id {snapshot_id} appears twice", entry)
+        volume_id = uuid(entry, "volume_id", what)
+        if volume_id not in volumes:
+            raise fail(f"{what}: volume_id {volume_id} is not one of the seed's volumes", entry)
+        snapshots[snapshot_id] = Snapshot(snapshot_id, volume_id, text(entry, "status", what, "available"))
+
+    users = []
+    for n, entry in enumerate(items("users"), start=1):
+        what = f"user {n}"
+        _no_unknown(entry, ("name", "password", "domain"), what, fail)
+        users.append(User(text(entry, "name", what), text(entry, "password", what), text(entry, "domain", what)))
+    keys = []
+    for n, entry in enumerate(items("access_keys"), start=1):
+        what = f"access key {n}"
+        _no_unknown(entry, ("access_key", "secret_key"), what, fail)
+        keys.append(AccessKey(text(entry, "access_key", what), text(entry, "secret_key", what)))
+
+    if not (tokens or users or keys):
+        raise fail("no credentials: give 'tokens' (or 'users' / 'access_keys') so a client can authenticate", doc)
+    return Seed(project, project_name, list(tokens), list(volumes.values()), list(snapshots.values()), users, keys)
+
+
+def _no_unknown(entry: dict[str, Any], known: tuple[str, ...], what: str, fail: Any) -> None:
+    """A misspelt key (`fail_backup`) would otherwise be silently ignored."""
+    unknown = [str(k) for k in entry if k not in known]
+    if unknown:
+        raise fail(f"{what}: unknown key {unknown[0]!r} (known: {', '.join(known)})", entry)

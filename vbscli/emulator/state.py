@@ -37,12 +37,13 @@ class Backup:
     size: int
     availability_zone: str
     created_at: datetime
-    started: float
+    ready_at: float
     fail: bool
     is_incremental: bool
+    delay: float = 0.0
 
-    def status(self, now: float, delay: float) -> str:
-        if now - self.started < delay:
+    def status(self, now: float) -> str:
+        if now < self.ready_at:
             return "creating"
         return "error" if self.fail else "available"
 
@@ -68,7 +69,15 @@ class Store:
     # -- create ------------------------------------------------------------------------------
 
     def create(self, doc: Any, base: str) -> Answer:
-        """POST /v3/{project}/backups, with the service's checks in the service's order."""
+        """POST /v3/{project}/backups, with the service's checks in the service's order.
+
+        Codes, as VBS documents them: 0010/0011 volume_id empty or not a UUID, 0003/0004/0005/0007
+        bad name, 0021 unknown disk (404), 0012 disk not available or in-use, 0013 a backup of the
+        disk still running. VBS documents no code for the rest, so the emulator picks neighbours:
+        0001 no 'backup' object, 0006 description over 255 characters or with < or >, 0014
+        snapshot_id missing or not a UUID, 0015 snapshot of another disk, 0016 in-use disk
+        without force=true. An unknown snapshot is a 404 whose code is the HTTP status, as upstream.
+        """
         spec = doc.get("backup") if isinstance(doc, dict) else None
         if not isinstance(spec, dict):
             return bad("VolumeBackup.0001", "Invalid request body: a 'backup' object is required.")
@@ -78,6 +87,8 @@ class Store:
         if not isinstance(volume_id, str) or not UUID.fullmatch(volume_id):
             return bad("VolumeBackup.0011", f"The volume_id {volume_id} is not a valid UUID.")
         snapshot_id = spec.get("snapshot_id")
+        if snapshot_id in (None, ""):
+            return bad("VolumeBackup.0014", "The snapshot_id is empty.")
         if not isinstance(snapshot_id, str) or not UUID.fullmatch(snapshot_id):
             return bad("VolumeBackup.0014", f"The snapshot_id {snapshot_id} is not a valid UUID.")
         name = spec.get("name")
@@ -89,7 +100,6 @@ class Store:
         if description is not None and (
             not isinstance(description, str) or len(description) > 255 or "<" in description or ">" in description
         ):
-            # Not documented by code; VBS answers a generic bad request for descriptions.
             return bad("VolumeBackup.0006", "The description is longer than 255 characters or contains < or >.")
         force = spec.get("force", False)
         with self.lock:
@@ -107,15 +117,17 @@ class Store:
                 return bad("VolumeBackup.0016", "The disk is in-use: pass force=true to back up an attached disk.")
             now = self.clock()
             earlier = [b for b in self.backups.values() if b.volume_id == volume.id]
-            if any(b.status(now, self.create_delay) == "creating" for b in earlier):
+            if any(b.status(now) == "creating" for b in earlier):
                 return bad("VolumeBackup.0013", f"A backup of disk {volume_id} is already in progress.")
             backup = Backup(
                 id=str(uuid.uuid4()), name=name, description=description, volume_id=volume.id,
                 snapshot_id=snapshot.id, size=volume.size, availability_zone=volume.availability_zone,
-                created_at=self.wall(), started=now, fail=volume.fail_backups, is_incremental=bool(earlier),
+                created_at=self.wall(), ready_at=now + self.create_delay, fail=volume.fail_backups,
+                is_incremental=any(not b.fail for b in earlier), delay=self.create_delay,
             )
             self.backups[backup.id] = backup
             self.created += 1
+            # Reads outside the lock see a finished insert; the answer needs nothing else from the store.
         return 202, {"backup": {"id": backup.id, "links": self.links(base, backup.id), "name": backup.name}}
 
     # -- look-ups ----------------------------------------------------------------------------
@@ -128,11 +140,11 @@ class Store:
         ]
 
     def detail(self, backup: Backup, base: str) -> dict[str, Any]:
-        status = backup.status(self.clock(), self.create_delay)
+        status = backup.status(self.clock())
         stamp = backup.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
         updated = stamp
         if status != "creating":
-            done = backup.created_at + timedelta(seconds=self.create_delay)
+            done = backup.created_at + timedelta(seconds=backup.delay)
             updated = done.strftime("%Y-%m-%dT%H:%M:%S.%f")
         return {
             "id": backup.id, "name": backup.name, "status": status, "description": backup.description,
@@ -170,7 +182,7 @@ class Store:
             if "name" in query:
                 items = [b for b in items if b.name == query["name"]]
             if "status" in query:
-                items = [b for b in items if b.status(now, self.create_delay) == query["status"]]
+                items = [b for b in items if b.status(now) == query["status"]]
             marker = query.get("marker")
             if marker:
                 ids = [b.id for b in items]
