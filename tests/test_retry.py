@@ -59,7 +59,7 @@ def err(status, code=None, retry_after=None):
     ("exc", "verdict"),
     [
         (err(429), RETRY), (err(400, "APIGW.0308"), RETRY), (err(503), RETRY), (err(413, retry_after=5), RETRY),
-        (err(413), FINAL), (err(500), FINAL), (err(400), FINAL), (err(401), FINAL), (err(404), FINAL),
+        (err(413), FINAL), (err(500), AMBIGUOUS), (err(400), FINAL), (err(401), FINAL), (err(404), FINAL),
         (err(502), AMBIGUOUS), (err(504), AMBIGUOUS),
         (NetworkError("refused"), RETRY), (NetworkError("read timeout", sent=True), AMBIGUOUS),
         (NetworkError("tls", retryable=False), FINAL),

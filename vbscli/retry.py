@@ -2,7 +2,7 @@
 
 A retry is safe when the request surely was not processed (no connection was made) or when the
 service says "later" (429, the gateway's throttling code, 503, a 413 with Retry-After). When the
-request may have been processed (read timeout, connection lost after sending, 502, 504) the answer
+request may have been processed (read timeout, connection lost after sending, 500, 502, 504) the answer
 is "ambiguous": an idempotent request (GET) may simply be repeated, but a create must first look
 for what it may have created (see vbscli.backups.create).
 """
@@ -27,8 +27,8 @@ def classify(exc: VbsError) -> str:
             return RETRY
         if exc.status == 413 and exc.retry_after is not None:
             return RETRY
-        if exc.status in (502, 504):
-            return AMBIGUOUS
+        if exc.status in (500, 502, 504):
+            return AMBIGUOUS  # the service, or a gateway before it, may have done the work
         return FINAL
     if isinstance(exc, NetworkError):
         if not exc.retryable:
