@@ -53,7 +53,9 @@ def create_call(client: Client, spec: BackupSpec) -> Call:
 
 
 CLOCK_SKEW = timedelta(minutes=10)
-"""How far the service's clock may be behind ours when matching `created_at` after a lost answer."""
+"""How far the service's clock may be behind ours, when it sends no Date header to measure it by."""
+DATE_RESOLUTION = timedelta(seconds=2)
+"""Date headers count whole seconds."""
 
 
 def default_name(now: datetime | None = None, token: str | None = None) -> str:
@@ -71,7 +73,7 @@ def create(client: Client, spec: BackupSpec, notify: Callable[[str], None] | Non
     reported if found; the request is sent again only when it is certainly not there.
     """
     call = create_call(client, spec)
-    since = now()
+    since = (now(), time.monotonic())
     resends = (client.retry.max_attempts if client.retry else 1) - 1
     while True:
         try:
@@ -119,9 +121,20 @@ def create(client: Client, spec: BackupSpec, notify: Callable[[str], None] | Non
             return found
 
 
-def find_created(client: Client, spec: BackupSpec, since: datetime) -> dict[str, Any] | None:
-    """The backup this spec created after `since`, in the create answer's shape; None if there is none."""
+def find_created(client: Client, spec: BackupSpec, since: tuple[datetime, float]) -> dict[str, Any] | None:
+    """The backup this spec created since the first attempt, in the create answer's shape, or None.
+
+    `since` is (our wall time, our monotonic time) at the first attempt. The first attempt is placed
+    on the service's clock through the Date header of the look-up's answer, so that a backup of the
+    same name made minutes earlier is not mistaken for this one; without a Date header, our clock
+    is used with CLOCK_SKEW of tolerance.
+    """
     doc = list_backups(client, volume_id=spec.volume_id, name=spec.name)
+    server_now = client.server_now()
+    if server_now is not None:
+        earliest = server_now - timedelta(seconds=time.monotonic() - since[1]) - DATE_RESOLUTION
+    else:
+        earliest = since[0] - CLOCK_SKEW
     for backup in doc["backups"]:
         if backup.get("name") != spec.name or backup.get("volume_id", spec.volume_id) != spec.volume_id:
             continue
@@ -130,7 +143,7 @@ def find_created(client: Client, spec: BackupSpec, since: datetime) -> dict[str,
         created = _timestamp(backup.get("created_at"))
         if created is None:
             raise BadResponseError(f"backup {backup.get('id')} has no readable created_at")
-        if created >= since - CLOCK_SKEW:
+        if created >= earliest:
             return {"backup": {"id": backup["id"], "links": backup.get("links", []), "name": backup.get("name")}}
     return None
 

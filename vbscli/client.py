@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -73,6 +74,7 @@ class Client:
     notify: Trace | None = None
     """Receives one line per retry (the CLI prints it on stderr)."""
     _session: Any = field(default=None, repr=False)
+    _server_clock: Any = field(default=None, repr=False)
 
     @property
     def user_agent(self) -> str:
@@ -204,6 +206,7 @@ class Client:
             url=signed.url,
         )
         self._trace_response(response)
+        self._note_server_time(response.headers)
         if response.status >= 400:
             raise parse_error(response.status, response.headers, response.body)
         if not 200 <= response.status < 300:
@@ -214,6 +217,27 @@ class Client:
                 "check the endpoint URL",
             )
         return response
+
+    def server_now(self) -> datetime | None:
+        """The service's current time, from the Date header of its latest answer (None if unknown)."""
+        if self._server_clock is None:
+            return None
+        date, received = self._server_clock
+        return date + timedelta(seconds=time.monotonic() - received)
+
+    def _note_server_time(self, headers: Mapping[str, str]) -> None:
+        from email.utils import parsedate_to_datetime
+
+        value = headers.get("Date") or headers.get("date")
+        if not value:
+            return
+        try:
+            date = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return
+        if date.tzinfo is None:
+            date = date.replace(tzinfo=timezone.utc)
+        self._server_clock = (date, time.monotonic())
 
     def close(self) -> None:
         if self._session is not None:
