@@ -131,9 +131,7 @@ def _emulator() -> Iterator[Any]:
 
 @pytest.fixture
 def emulator(_emulator: Any) -> Iterator[Service]:
-    """The shared emulator, with faults cleared and counters reset for each test."""
-    _emulator.faults.configure({})
-    _emulator.reset_stats()
-    _emulator.tokens.revoke_all()
+    """The shared emulator, reset for each test: no backups, faults, issued tokens or counts."""
+    _emulator.reset()
     yield Service(_emulator)
-    _emulator.faults.configure({})
+    _emulator.reset()

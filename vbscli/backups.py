@@ -85,15 +85,15 @@ def create(client: Client, spec: BackupSpec, notify: Callable[[str], None] | Non
                 found = find_created(client, spec, since)
             except VbsError as lookup:
                 raise NetworkError(
-                    f"the answer to the create request was lost ({exc.message}) and looking for "
-                    f"backup '{spec.name}' failed too ({lookup.message})",
+                    f"the answer to the create request was lost ({exc.summary()}) and looking for "
+                    f"backup '{spec.name}' failed too ({lookup.summary()})",
                     f"before creating it again, check: vbs backup list --volume-id {spec.volume_id} "
                     f"--name {spec.name}",
                     sent=True,
                 ) from None
             if found is not None:
                 if notify:
-                    notify(f"the answer was lost ({exc.message}), but backup {found['backup']['id']} "
+                    notify(f"the answer was lost ({exc.summary()}), but backup {found['backup']['id']} "
                            "was created: reporting it")
                 return found
             if resends <= 0:
@@ -101,7 +101,7 @@ def create(client: Client, spec: BackupSpec, notify: Callable[[str], None] | Non
                 raise
             resends -= 1
             if notify:
-                notify(f"the answer was lost ({exc.message}) and backup '{spec.name}' does not exist: "
+                notify(f"the answer was lost ({exc.summary()}) and backup '{spec.name}' does not exist: "
                        "sending the request again")
             continue
         try:

@@ -27,6 +27,10 @@ class VbsError(Exception):
     def one_line(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
 
+    def summary(self) -> str:
+        """What happened, without the advice (for messages that quote this error)."""
+        return self.message
+
 
 class InputError(VbsError):
     """A value given on the command line breaks a rule; nothing was sent."""
@@ -118,6 +122,9 @@ class ServiceError(VbsError):
             "message": self.message,
             "request_id": self.request_id,
         }
+
+    def summary(self) -> str:
+        return f"HTTP {self.status}" + (f" {self.code}" if self.code else "") + f": {self.message}"
 
     def one_line(self) -> str:
         parts = [f"HTTP {self.status}"]

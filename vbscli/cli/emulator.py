@@ -55,10 +55,14 @@ def emulator(
     try:
         emu = Emulator(config).start()
     except FaultError as exc:
-        raise InputError(f"invalid fault script: {exc}") from None
+        raise InputError(f"invalid fault settings: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                           "choose another --port (0 picks a free one)") from None
-    st.env.stdout.write(banner(emu))
-    st.env.stdout.flush()
-    sys.exit(emu.serve_forever_until_signal())
+
+    def ready() -> None:
+        # Printed once SIGINT/SIGTERM are handled: a script that signals on reading it gets a clean stop.
+        st.env.stdout.write(banner(emu))
+        st.env.stdout.flush()
+
+    sys.exit(emu.serve_forever_until_signal(on_ready=ready))

@@ -1,7 +1,13 @@
 """A local, in-memory VBS service for trying vbs and testing scripts without a cloud.
 
-Standard library only (and yaml for seed files), so `vbs` pays nothing for it unless `vbs emulator`
-runs. See `vbs emulator --help` and the README's quick start.
+Standard library only (yaml is imported when a seed file is read), so `vbs` pays nothing for it
+unless `vbs emulator` runs.
+
+    with Emulator(EmulatorConfig(port=0, create_delay=0)) as emu:
+        ...  # talk HTTP to emu.url with X-Auth-Token: emu.token; emu.stats() says what arrived
+
+Modules: seed (starting data), state (the service's rules and backups), auth (who may call),
+faults (failures on demand), server (HTTP, control endpoints under /_emulator/, the request log).
 """
 
 from vbscli.emulator.faults import KINDS as FAULT_KINDS

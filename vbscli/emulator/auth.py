@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +18,8 @@ from vbscli.emulator.seed import Seed
 
 MAX_SKEW = timedelta(minutes=15)
 TOKEN_LIFETIME = timedelta(hours=24)
+
+UNAUTHORIZED = "The request you have made requires authentication."
 
 Verdict = tuple[bool, str] | None  # (accepted, reason) or None: this verifier does not apply
 
@@ -31,10 +33,18 @@ class Tokens:
     """X-Auth-Token: the seed's tokens, and those issued at /v3/auth/tokens until they expire."""
 
     def __init__(self, seed: Seed, wall: Callable[[], datetime]) -> None:
+        self.listed = list(seed.tokens)
         self.static = set(seed.tokens)
         self.issued: dict[str, datetime] = {}
         self.wall = wall
         self.lock = threading.Lock()
+
+    def __iter__(self) -> Iterator[str]:
+        """The seed's tokens (those a user can type); issued tokens are not listed."""
+        return iter(self.listed)
+
+    def __len__(self) -> int:
+        return len(self.listed)
 
     def issue(self) -> tuple[str, datetime]:
         token = "emu-" + secrets.token_urlsafe(24)
@@ -60,7 +70,7 @@ class Tokens:
             expires = self.issued.get(token)
         if expires is not None and expires > self.wall():
             return True, "issued token"
-        return False, "The token is invalid or has expired."
+        return False, UNAUTHORIZED
 
 
 class AkSk:
@@ -111,7 +121,7 @@ class Authenticator:
             verdict = verifier.verify(method, target, headers, body)
             if verdict is not None:
                 return verdict
-        return False, "The request you have made requires authentication."
+        return False, UNAUTHORIZED
 
 
 def login(seed: Seed, tokens: Tokens, doc: Any) -> tuple[int, dict[str, Any], dict[str, str]]:

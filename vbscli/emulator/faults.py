@@ -12,6 +12,7 @@ import json
 import random
 import threading
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 KINDS = ("status", "throttle", "overlimit", "drop_before", "drop_after", "html", "truncated", "empty",
@@ -31,8 +32,9 @@ FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "i
                429: "overLimit", 501: "notImplemented", 503: "serviceUnavailable"}
 MESSAGES = {500: "The server has either erred or is incapable of performing the requested operation.",
             503: "The service is temporarily unavailable; try again later."}
-HTML_PAGE = ("<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
-             "<center><h1>{status} Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n")
+HTML_PAGE = ("<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
+             "<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+"""What a proxy in front of the service sends when the service behind it is down (nginx's page)."""
 
 
 class FaultError(ValueError):
@@ -90,11 +92,11 @@ class Step:
         if self.fault == "overlimit":
             inner: dict[str, Any] = {"code": 413, "message": "This request was rate-limited."}
             if self.retry_after is not None:
-                inner["retryAfter"] = seconds_text(self.retry_after)
+                inner["retryAfter"] = int(self.retry_after) if self.retry_after.is_integer() else self.retry_after
             return self.status or 413, json.dumps({"overLimit": inner}).encode(), "application/json", self.headers()
         if self.fault == "html":
             status = self.status or 502
-            return status, HTML_PAGE.format(status=status).encode(), "text/html", self.headers()
+            return status, HTML_PAGE.format(status=status, phrase=phrase(status)).encode(), "text/html", self.headers()
         if self.fault == "empty":
             return self.status or 503, b"", "application/json", self.headers()
         raise FaultError(f"fault {self.fault!r} does not answer in place of the service")
@@ -206,6 +208,13 @@ def parse_step(doc: Any) -> Step:
         retry_after_header=retry_after_header, body=doc.get("body"),
         seconds=None if doc.get("seconds") is None else number(doc["seconds"], "seconds"),
     )
+
+
+def phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def seconds_text(value: float) -> str:

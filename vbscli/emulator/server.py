@@ -1,4 +1,8 @@
-"""The HTTP side of the emulator: routing, authentication, faults, request ids and the request log."""
+"""The HTTP side of the emulator: routing, authentication, faults, request ids and the request log.
+
+The service's rules live in state.py and the fault shapes in faults.py; this module only turns
+requests into calls and answers into bytes, including the broken answers faults ask for.
+"""
 
 from __future__ import annotations
 
@@ -15,19 +19,31 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from vbscli.emulator import auth
-from vbscli.emulator.faults import Faults, FaultError, Step, error_body
+from vbscli.emulator.faults import ANSWERING, SPOILING, Faults, FaultError, Step, error_body
 from vbscli.emulator.seed import Seed, demo_seed
 from vbscli.emulator.state import Store
 
 ROUTE = re.compile(r"^/v3/(?P<project>[^/]+)/backups(?:/(?P<rest>[^/]+))?/?$")
+ALLOWED = {"backups": ("GET", "POST"), "backups_detail": ("GET",), "backup": ("GET",), "auth_tokens": ("POST",)}
+API_VERSION = re.compile(r"^volume 3\.\d{1,3}$")
 MAX_BODY = 1024 * 1024
+HUGE_CHUNK = b'{"backups": [' + b'{"id": "00000000-0000-4000-8000-000000000000", "name": "x"}, ' * 1024
+HUGE_LIMIT = 1024 ** 3  # a huge body stops after 1 GiB if the client never hangs up
+
+Answer = tuple[int, Any, dict[str, str]]
 
 
 @dataclass
 class EmulatorConfig:
+    """Everything `Emulator` needs; faults here are the starting configuration, changeable at run time.
+
+    `clock` (monotonic seconds) decides when a backup leaves 'creating'; `wall` gives the timestamps
+    shown in answers. Tests inject both so nothing waits for real time.
+    """
+
     host: str = "127.0.0.1"
     port: int = 0
     seed: Seed = field(default_factory=demo_seed)
@@ -43,8 +59,12 @@ class EmulatorConfig:
     wall: Callable[[], datetime] | None = None
 
 
+class _Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class Emulator:
-    """An in-memory VBS on 127.0.0.1, served from a background thread; a context manager."""
+    """An in-memory VBS served from a background thread; a context manager (start on enter, stop on exit)."""
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
@@ -56,29 +76,43 @@ class Emulator:
         self.faults.configure({
             "latency": self.config.latency, "error_rate": self.config.error_rate,
             "throttle_rate": self.config.throttle_rate, "retry_after": self.config.retry_after,
-            "script": self.config.script, "seed": self.config.random_seed,
+            "script": self.config.script, "random_seed": self.config.random_seed,
         })
         self.counts: Counter[str] = Counter()
         self.fired: Counter[str] = Counter()
         self.counts_lock = threading.Lock()
+        self.log_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._port: int | None = None
 
     # -- life cycle --------------------------------------------------------------------------
 
     def start(self) -> Emulator:
+        """Bind and serve in a background thread; returns at once (OSError if the address is taken)."""
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
         handler = type("Handler", (_Handler,), {"emulator": self})
-        self._server = ThreadingHTTPServer((self.config.host, self.config.port), handler)
-        self._server.daemon_threads = True
+        server_class = _Server6 if ":" in self.config.host else ThreadingHTTPServer  # daemon threads, both
+        self._server = server_class((self.config.host, self.config.port), handler)
+        self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="vbs-emulator", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        """Stop accepting, close the listening socket and wait for the serving thread; idempotent."""
+        server, self._server = self._server, None
+        if server is not None:
+            stopping = threading.Thread(target=server.shutdown, daemon=True)
+            stopping.start()
+            while stopping.is_alive():
+                _wake(server)
+                stopping.join(0.005)
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -86,16 +120,25 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def serve_forever_until_signal(self) -> int:
-        """For `vbs emulator`: serve until SIGINT or SIGTERM, then stop cleanly and return 0."""
+    def serve_forever_until_signal(self, on_ready: Callable[[], None] | None = None) -> int:
+        """For `vbs emulator`: serve until SIGINT or SIGTERM, then stop cleanly and return 0 (main thread only).
+
+        `on_ready` runs once the signal handlers are in place (print the banner there): a script that
+        signals as soon as it reads the banner then always gets the clean stop.
+        """
         stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        if self._server is None:
-            self.start()
-        while not stop.wait(0.5):
-            pass
-        self.stop()
+        previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            if self._server is None:
+                self.start()
+            if on_ready is not None:
+                on_ready()
+            while not stop.wait(0.2):
+                pass
+        finally:
+            self.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         self.log("vbs emulator stopped")
         return 0
 
@@ -103,12 +146,15 @@ class Emulator:
 
     @property
     def port(self) -> int:
-        assert self._server is not None, "the emulator is not started"
-        return self._server.server_address[1]
+        """The port really bound (also after stop); RuntimeError before the first start."""
+        if self._port is None:
+            raise RuntimeError("the emulator has not been started")
+        return self._port
 
     @property
     def url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        return f"http://{host}:{self.port}"
 
     @property
     def project_id(self) -> str:
@@ -116,23 +162,54 @@ class Emulator:
 
     @property
     def token(self) -> str:
+        """The seed's first token, for examples and tests."""
         return self.config.seed.tokens[0]
 
     def stats(self) -> dict[str, Any]:
+        """What the emulator received: requests by "METHOD route", faults fired by kind, backups created."""
+        created, held = self.store.counts()
         with self.counts_lock:
             return {"requests": dict(self.counts), "faults_fired": dict(self.fired),
-                    "backups_created": self.store.created, "backups": len(self.store.backups)}
+                    "backups_created": created, "backups": held}
 
     def reset_stats(self) -> None:
+        """Zero the counters (the backups themselves stay)."""
         with self.counts_lock:
             self.counts.clear()
             self.fired.clear()
-        self.store.created = 0
+        self.store.reset_created()
+
+    def reset(self) -> None:
+        """Back to a fresh start: no backups, no faults, no issued tokens, counters at zero.
+
+        For a test suite that shares one emulator: without it, a backup of the same name made by an
+        earlier test can be mistaken for this test's.
+        """
+        self.store.clear()
+        self.faults.configure({})
+        self.tokens.revoke_all()
+        self.reset_stats()
+
+    def count(self, key: str, fault: Step | None = None) -> None:
+        with self.counts_lock:
+            self.counts[key] += 1
+            if fault is not None:
+                self.fired[fault.fault] += 1
 
     def log(self, line: str) -> None:
         if self.config.log is not None:
-            self.config.log.write(line + "\n")
-            self.config.log.flush()
+            with self.log_lock:
+                self.config.log.write(line + "\n")
+                self.config.log.flush()
+
+
+def _wake(server: ThreadingHTTPServer) -> None:
+    """Connect once so the serving loop's select() returns now and sees the shutdown, not after its poll interval."""
+    host, port = server.server_address[:2]
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+    except OSError:
+        pass
 
 
 def banner(emu: Emulator) -> str:
@@ -156,7 +233,25 @@ def banner(emu: Emulator) -> str:
         lines.append(f"  {snap.id}  of volume {snap.volume_id}")
     token = seed.tokens[0] if seed.tokens else "TOKEN"
     lines.append(f"try: export VBS_ENDPOINT={emu.url} VBS_PROJECT_ID={seed.project_id} VBS_TOKEN={token}")
+    lines.append(f"control: {emu.url}/_emulator/health, /_emulator/stats, POST /_emulator/faults")
     return "\n".join(lines) + "\n"
+
+
+def route_of(path: str) -> str:
+    """The route name faults match on: backups, backups_detail, backup, auth_tokens or unknown."""
+    if path.rstrip("/") == "/v3/auth/tokens":
+        return "auth_tokens"
+    match = ROUTE.match(path)
+    if not match:
+        return "unknown"
+    rest = match.group("rest")
+    return "backups" if rest is None else "backups_detail" if rest == "detail" else "backup"
+
+
+class _BodyError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -164,9 +259,13 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "vbs-emulator"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes; Nagle would hold the body back
 
-    def log_message(self, format: str, *args: Any) -> None:  # the emulator writes its own log
+    def log_message(self, format: str, *args: Any) -> None:  # the emulator writes its own log line
         pass
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -180,95 +279,153 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        self._handle("OPTIONS")
+
     # -- the request pipeline ----------------------------------------------------------------
 
     def _handle(self, method: str) -> None:
         emu = self.emulator
         started = time.monotonic()
         self.request_id = f"req-{uuid.uuid4()}"
-        self.status_sent = 0
+        self.status_sent: int | None = None
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._send(413, {"badRequest": {"code": 413, "message": "Request body too large."}})
-            return
-        body = self.rfile.read(length) if length else b""
-        route = self._route(parts.path)
-        if parts.path.startswith("/_emulator/"):
-            self._control(method, parts.path, body)
-            return
-        with emu.counts_lock:
-            emu.counts[f"{method} {route}"] += 1
-        step = emu.faults.pick(method, route)
-        if emu.faults.latency:
-            time.sleep(emu.faults.latency)
+        control = parts.path == "/_emulator" or parts.path.startswith("/_emulator/")
+        route = route_of(parts.path)
+        step: Step | None = None
+        note = ""
         try:
+            if not control:
+                step = emu.faults.pick(method, route)
+                emu.count(f"{method} {route}", step)
+            try:
+                body = self._read_body()
+            except _BodyError as exc:
+                self.close_connection = True
+                self._send(exc.status, error_body(exc.status, str(exc)), {"Connection": "close"})
+                return
+            if control:
+                self._control(method, parts.path, body)
+                return
+            if emu.faults.latency:
+                time.sleep(emu.faults.latency)
             if step is not None:
-                with emu.counts_lock:
-                    emu.fired[step.fault] += 1
-                if self._fault_before(step, route):
+                note = f" fault={step.fault}"
+                if step.fault == "drop_before":
+                    self._drop()
                     return
+                if step.fault in ANSWERING:
+                    status, data, content_type, headers = step.answer(self.request_id)
+                    self._send_raw(status, data, content_type, headers)
+                    return
+                if step.fault == "delay":
+                    time.sleep(1.0 if step.seconds is None else step.seconds)
             status, doc, headers = self._dispatch(method, route, parts, body)
-            if step is not None and self._fault_after(step, status, doc, headers):
+            if step is not None and step.fault in SPOILING:
+                self._spoil(step, status, doc, headers)
                 return
             self._send(status, doc, headers)
+        except Exception as exc:  # a bug must not leave the client hanging: answer 500 and say why in the log
+            note += f" error={exc!r}"
+            if self.status_sent is None:
+                self.close_connection = True
+                self._send(500, error_body(500), {"Connection": "close"})
         finally:
             elapsed = (time.monotonic() - started) * 1000
             emu.log(f'{self.client_address[0]} "{method} {parts.path}" {self.status_sent or "-"} '
-                    f"{self.request_id} {elapsed:.1f}ms" + (f" fault={step.fault}" if step else ""))
+                    f"{self.request_id} {elapsed:.1f}ms{note}")
 
-    def _route(self, path: str) -> str:
-        if path == "/v3/auth/tokens":
-            return "auth_tokens"
-        match = ROUTE.match(path)
-        if not match:
-            return "unknown"
-        rest = match.group("rest")
-        return "backups" if rest is None else "backups_detail" if rest == "detail" else "backup"
+    def _read_body(self) -> bytes:
+        """The request body, from Content-Length or chunked transfer coding, at most MAX_BODY bytes."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks, total = [], 0
+            while True:
+                size_line = self.rfile.readline(1024).split(b";")[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError:
+                    raise _BodyError(400, "Malformed chunked request body.") from None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    raise _BodyError(413, "The request body is too large.")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        text = self.headers.get("Content-Length")
+        if text is None:
+            return b""
+        try:
+            length = int(text)
+            if length < 0:
+                raise ValueError
+        except ValueError:
+            raise _BodyError(400, f"Invalid Content-Length {text!r}.") from None
+        if length > MAX_BODY:
+            raise _BodyError(413, "The request body is too large.")
+        return self.rfile.read(length) if length else b""
 
-    def _dispatch(self, method: str, route: str, parts: Any, body: bytes) -> tuple[int, dict, dict]:
+    def _dispatch(self, method: str, route: str, parts: SplitResult, body: bytes) -> Answer:
         emu = self.emulator
-        base = f"http://{self.headers.get('Host') or f'{emu.config.host}:{emu.port}'}"
+        base = f"http://{self.headers.get('Host') or emu.url.removeprefix('http://')}"
         if route == "unknown":
-            return 404, {"itemNotFound": {"code": 404, "message": f"No route for {parts.path}."}}, {}
+            return 404, error_body(404, f"The resource could not be found: {parts.path}"), {}
+        allowed = ALLOWED[route]
+        not_allowed: Answer = (405, error_body(405, f"Method {method} is not allowed here; use "
+                                               f"{' or '.join(allowed)}."), {"Allow": ", ".join(allowed)})
         if route == "auth_tokens":
-            if method != "POST":
-                return 405, {"error": {"code": 405, "message": "Method not allowed."}}, {"Allow": "POST"}
+            if method not in allowed:
+                return not_allowed
             doc = _json(body)
             if doc is None:
-                return 400, {"error": {"code": 400, "message": "The request body is not JSON."}}, {}
+                return 400, {"error": {"code": 400, "message": "The request body is not JSON.",
+                                       "title": "Bad Request"}}, {}
             return auth.login(emu.config.seed, emu.tokens, doc)
         ok, reason = emu.auth.check(method, auth.target_of(self.path), dict(self.headers.items()), body)
         if not ok:
-            return 401, {"unauthorized": {"code": 401, "message": reason}}, {}
+            return 401, error_body(401, reason), {}
         match = ROUTE.match(parts.path)
         assert match is not None
         if match.group("project") != emu.project_id:
-            return 403, {"forbidden": {"code": 403, "message": "The project in the URL is not the "
-                                       "project of the credentials."}}, {}
-        allowed = {"backups": ("GET", "POST"), "backups_detail": ("GET",), "backup": ("GET",)}[route]
+            return 403, error_body(403, "Policy doesn't allow this operation: the project in the URL is not "
+                                   "the project of the credentials."), {}
         if method not in allowed:
-            return 405, {"badRequest": {"code": 405, "message": "Method not allowed."}}, {"Allow": ", ".join(allowed)}
-        query = dict(parse_qsl(parts.query))
+            return not_allowed
+        headers = self._version_headers()
         if route == "backups" and method == "POST":
             content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if content_type != "application/json":
-                return 415, {"badMediaType": {"code": 415, "message": "Unsupported Content-Type: "
-                                              f"{content_type or 'none'}; use application/json."}}, {}
+                return 415, error_body(415, f"Unsupported Content-Type {content_type or '(none)'!r}; "
+                                       "send application/json."), headers
             doc = _json(body)
             if doc is None:
                 return 400, {"badRequest": {"code": "VolumeBackup.0001", "message": "Malformed request body: "
-                                            "the body is not valid JSON."}}, {}
+                                            "the body is not valid JSON."}}, headers
             status, answer = emu.store.create(doc, base)
-            return status, answer, {}
+            return status, answer, headers
         if route == "backup":
             status, answer = emu.store.show(match.group("rest"), base)
-            return status, answer, {}
+            return status, answer, headers
+        query = dict(parse_qsl(parts.query))
         status, answer = emu.store.listing(query, base, parts.path, detail=route == "backups_detail")
-        return status, answer, {}
+        return status, answer, headers
+
+    def _version_headers(self) -> dict[str, str]:
+        """Echo the microversion asked for (or the base one), as the service does."""
+        asked = (self.headers.get("OpenStack-API-Version") or "").strip().lower()
+        version = asked if API_VERSION.match(asked) else "volume 3.0"
+        return {"OpenStack-API-Version": version, "Vary": "OpenStack-API-Version"}
 
     def _control(self, method: str, path: str, body: bytes) -> None:
-        """The emulator's own endpoints: never authenticated, never faulted."""
+        """The emulator's own endpoints: never authenticated, never faulted, not counted."""
         emu = self.emulator
         if path == "/_emulator/health" and method == "GET":
             self._send(200, {"status": "ok"})
@@ -277,93 +434,63 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_emulator/reset-stats" and method == "POST":
             emu.reset_stats()
             self._send(200, emu.stats())
+        elif path == "/_emulator/reset" and method == "POST":
+            emu.reset()
+            self._send(200, emu.stats())
         elif path == "/_emulator/revoke-tokens" and method == "POST":
             self._send(200, {"revoked": emu.tokens.revoke_all()})
         elif path == "/_emulator/faults" and method == "GET":
             self._send(200, emu.faults.describe())
         elif path == "/_emulator/faults" and method == "POST":
+            doc = _json(body) if body.strip() else {}
+            if doc is None:
+                self._send(400, {"error": {"code": 400, "message": "The fault configuration is not JSON."}})
+                return
             try:
-                emu.faults.configure(_json(body) or {})
+                emu.faults.configure(doc)
             except FaultError as exc:
                 self._send(400, {"error": {"code": 400, "message": str(exc)}})
                 return
             self._send(200, emu.faults.describe())
         else:
-            self._send(404, {"error": {"code": 404, "message": f"No emulator endpoint {method} {path}."}})
+            self._send(404, {"error": {"code": 404, "message": f"No emulator endpoint {method} {path}; endpoints: "
+                                       "GET health, GET stats, POST reset-stats, POST reset, "
+                                       "GET/POST faults, POST revoke-tokens."}})
 
-    # -- faults ------------------------------------------------------------------------------
+    # -- faults that spoil a real answer -----------------------------------------------------
 
-    def _fault_before(self, step: Step, route: str) -> bool:
-        """Faults that answer instead of the service; True if the request is finished."""
-        kind = step.fault
-        headers = {"Retry-After": _seconds(step.retry_after)} if step.retry_after is not None else {}
-        if kind == "delay":
-            time.sleep(step.seconds)
-            return False
-        if kind == "drop_before":
-            self._drop()
-            return True
-        if kind == "status":
-            status = step.status or 503
-            self._send(status, step.body if step.body is not None else error_body(status), headers)
-            return True
-        if kind == "throttle":
-            self._send(429, {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached",
-                             "request_id": self.request_id}, headers)
-            return True
-        if kind == "overlimit":
-            doc: dict[str, Any] = {"overLimit": {"code": 413, "message": "Request rate limit exceeded."}}
-            if step.retry_after is not None:
-                doc["overLimit"]["retryAfter"] = _seconds(step.retry_after)
-            self._send(413, doc, headers)
-            return True
-        if kind == "html":
-            page = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
-                    b"</center></body></html>")
-            self._send_raw(step.status or 502, page, "text/html")
-            return True
-        if kind == "empty":
-            self._send_raw(step.status or 503, b"", "application/json")
-            return True
-        return False
-
-    def _fault_after(self, step: Step, status: int, doc: dict, headers: dict[str, str]) -> bool:
-        """Faults that let the service do its work and then spoil the answer; True if answered."""
-        kind = step.fault
+    def _spoil(self, step: Step, status: int, doc: Any, headers: dict[str, str]) -> None:
+        """The service did its work (a create really created); now the answer goes wrong."""
         data = json.dumps(doc).encode()
-        if kind == "drop_after":
+        status = step.status or status
+        headers = {**headers, **step.headers()}
+        if step.fault == "drop_after":
             self._drop()
-            return True
-        if kind == "truncated":
-            self._send_raw(step.status or status, data[: max(1, len(data) // 2)], "application/json", headers)
-            return True
-        if kind == "slow_body":
-            self._begin(step.status or status, "application/json", len(data), headers)
+        elif step.fault == "truncated":
+            self._send_raw(status, data[: max(1, len(data) // 2)], "application/json", headers)
+        elif step.fault == "slow_body":
+            interval = 1.0 if step.seconds is None else step.seconds
+            self._begin(status, "application/json", len(data), headers)
             try:
                 for i in range(len(data)):
                     self.wfile.write(data[i:i + 1])
                     self.wfile.flush()
-                    time.sleep(step.seconds or 1.0)
+                    time.sleep(interval)
             except OSError:
-                pass
-            self.close_connection = True
-            return True
-        if kind == "huge_body":
-            self._begin(step.status or 200, "application/json", None, headers)
-            chunk = b'{"backup": {"id": "' + b"x" * 65536
+                self.close_connection = True
+        elif step.fault == "huge_body":
+            self._begin(status, "application/json", None, headers)
             try:
-                for _ in range(16 * 1024):  # at most 1 GiB, or until the client hangs up
-                    self.wfile.write(chunk)
+                sent = 0
+                while sent < HUGE_LIMIT:
+                    self.wfile.write(HUGE_CHUNK)
+                    sent += len(HUGE_CHUNK)
             except OSError:
                 pass
             self.close_connection = True
-            return True
-        return False
-
-    # -- writing answers ---------------------------------------------------------------------
 
     def _drop(self) -> None:
-        """Close the connection without a word (RST, so the client sees the connection lost)."""
+        """Close the connection without a word; the client sees the connection lost, not an answer."""
         self.close_connection = True
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -371,7 +498,10 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    # -- writing answers ---------------------------------------------------------------------
+
     def _begin(self, status: int, content_type: str, length: int | None, headers: dict[str, str] | None = None) -> None:
+        """Status line and headers; no length means the body ends when the connection closes."""
         self.send_response(status)
         self.status_sent = status
         self.send_header("Content-Type", content_type)
@@ -387,7 +517,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         try:
             self._begin(status, content_type, len(data), headers)
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
         except OSError:
             self.close_connection = True
 
@@ -400,7 +531,3 @@ def _json(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-def _seconds(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)

@@ -127,7 +127,6 @@ class Store:
             )
             self.backups[backup.id] = backup
             self.created += 1
-            # Reads outside the lock see a finished insert; the answer needs nothing else from the store.
         return 202, {"backup": {"id": backup.id, "links": self.links(base, backup.id), "name": backup.name}}
 
     # -- look-ups ----------------------------------------------------------------------------
@@ -154,9 +153,32 @@ class Store:
             "created_at": stamp, "updated_at": updated, "data_timestamp": stamp,
             "fail_reason": "Backup of the disk snapshot failed: the storage back end reported an I/O error."
             if status == "error" else None,
-            "is_incremental": backup.is_incremental, "has_dependent_backups": False,
+            "is_incremental": backup.is_incremental, "has_dependent_backups": self.has_dependents(backup),
             "links": self.links(base, backup.id),
         }
+
+    def has_dependents(self, backup: Backup) -> bool:
+        """True once a later incremental backup of the same disk builds on this one (call with the lock held)."""
+        if backup.fail:
+            return False
+        later = list(self.backups)[list(self.backups).index(backup.id) + 1:]
+        return any(self.backups[i].volume_id == backup.volume_id and self.backups[i].is_incremental for i in later)
+
+    def reset_created(self) -> None:
+        """Start counting creates afresh (the backups themselves stay)."""
+        with self.lock:
+            self.created = 0
+
+    def clear(self) -> None:
+        """Forget every backup, as on a fresh start (the seed's volumes and snapshots stay)."""
+        with self.lock:
+            self.backups.clear()
+            self.created = 0
+
+    def counts(self) -> tuple[int, int]:
+        """(backups created since the last reset, backups held)."""
+        with self.lock:
+            return self.created, len(self.backups)
 
     def show(self, backup_id: str, base: str) -> Answer:
         with self.lock:
@@ -166,7 +188,11 @@ class Store:
             return 200, {"backup": self.detail(backup, base)}
 
     def listing(self, query: dict[str, str], base: str, path: str, detail: bool) -> Answer:
-        """GET .../backups[/detail]: filters, newest first, limit and marker paging with a next link."""
+        """GET .../backups[/detail]: filters, newest first, limit and marker paging with a next link.
+
+        A limit that is not a non-negative integer (0031) and an unknown marker (0032) are 400s with
+        codes the emulator picks; upstream answers both with a plain bad request.
+        """
         limit_text = query.get("limit")
         try:
             limit = int(limit_text) if limit_text is not None else 1000
@@ -183,7 +209,7 @@ class Store:
                 items = [b for b in items if b.name == query["name"]]
             if "status" in query:
                 items = [b for b in items if b.status(now) == query["status"]]
-            marker = query.get("marker")
+            marker = (query.get("marker") or "").lower()
             if marker:
                 ids = [b.id for b in items]
                 if marker not in ids:
