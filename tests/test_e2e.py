@@ -176,3 +176,41 @@ def test_terminal_gets_a_coloured_table_unless_no_color(emulator: Service):
     assert "Bookmark link" in shown and ANSI.search(shown)
     plain = _in_terminal(CREATE, {**emulator.env, "NO_COLOR": "1"})
     assert "Bookmark link" in plain and not ANSI.search(plain)
+
+
+def test_vbs_emulator_process_with_seed_and_faults(tmp_path):
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(f"""\
+project_id: "11112222333344445555666677778888"
+tokens: [seed-token]
+volumes:
+  - {{id: {VOLUME}, status: available}}
+snapshots:
+  - {{id: {SNAPSHOT}, volume_id: {VOLUME}, status: available}}
+""")
+    faults = tmp_path / "faults.yaml"
+    faults.write_text("- {match: POST backups, fault: status, status: 503, retry_after: 0}\n")
+    proc = subprocess.Popen([vbs_binary(), "emulator", "--port", "0", "--seed", str(seed), "--faults", str(faults),
+                             "--create-delay", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        url = re.fullmatch(r"vbs emulator listening on (http://127\.0\.0\.1:\d+)\n", first).group(1)
+        env = {"VBS_ENDPOINT": url, "VBS_PROJECT_ID": "11112222333344445555666677778888", "VBS_TOKEN": "seed-token",
+               "VBS_MAX_ATTEMPTS": "2"}
+        run = run_vbs(*CREATE, "--name", "seeded", env=env)
+        assert run.exit_code == 0, run.stderr
+        assert run.stderr.startswith("vbs: warning: retrying in 0.0 s (attempt 2 of 2): HTTP 503")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert err.splitlines()[-1] == "vbs emulator stopped"
+    assert sum(1 for line in err.splitlines() if '"POST /v3/' in line) == 2
+
+
+def test_vbs_emulator_refuses_a_bad_seed(tmp_path):
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("project_id: p\nvolumes:\n  - {id: not-a-uuid}\n")
+    run = run_vbs("emulator", "--port", "0", "--seed", str(seed), "-o", "table")
+    assert run.exit_code == 3
+    assert "not-a-uuid" in run.stderr and str(seed) in run.stderr
