@@ -67,10 +67,17 @@ def test_show_and_list(emulator: Service):
 
 def test_list_pages_through_next_links(emulator: Service):
     for n in range(5):
-        assert run_vbs(*CREATE, "--name", f"page-{n}", env=emulator.env).exit_code == 0
-    run = run_vbs("backup", "list", "--volume-id", VOLUME, env=emulator.env)
-    names = [b["name"] for b in run.json()["backups"] if b["name"].startswith("page-")]
+        body = {"backup": {"volume_id": VOLUME, "snapshot_id": SNAPSHOT, "name": f"page-{n}"}}
+        assert emulator.emu.store.create(body, emulator.emu.url)[0] == 202
+        time.sleep(0.002)  # distinct creation times: the listing is newest first
+    emulator.emu.store.max_limit = 2  # the service cuts pages: vbs must follow the next links
+    try:
+        run = run_vbs("backup", "list", "--volume-id", VOLUME, env=emulator.env)
+    finally:
+        emulator.emu.store.max_limit = 1000
+    names = [b["name"] for b in run.json()["backups"]]
     assert names == [f"page-{n}" for n in range(4, -1, -1)]
+    assert emulator.requests("GET backups_detail") == 3
     assert len(run_vbs("backup", "list", "--limit", "3", env=emulator.env).json()["backups"]) == 3
 
 

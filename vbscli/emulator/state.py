@@ -58,6 +58,8 @@ class Store:
 
         self.seed = seed
         self.create_delay = create_delay
+        self.max_limit = 1000
+        """The largest page a listing returns, whatever limit is asked (Cinder's osapi_max_limit)."""
         self.clock = clock or time.monotonic
         self.wall = wall or (lambda: datetime.now(timezone.utc))
         self.volumes = {v.id: v for v in seed.volumes}
@@ -195,7 +197,7 @@ class Store:
         """
         limit_text = query.get("limit")
         try:
-            limit = int(limit_text) if limit_text is not None else 1000
+            limit = int(limit_text) if limit_text is not None else self.max_limit
             if limit < 0:
                 raise ValueError
         except ValueError:
@@ -215,6 +217,7 @@ class Store:
                 if marker not in ids:
                     return bad("VolumeBackup.0032", f"Marker {marker} could not be found.")
                 items = items[ids.index(marker) + 1:]
+            limit = min(limit, self.max_limit)  # like Cinder's osapi_max_limit: bigger pages are cut
             page, more = items[:limit], len(items) > limit
             if detail:
                 shown = [self.detail(b, base) for b in page]
