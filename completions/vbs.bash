@@ -27,7 +27,7 @@ _vbs_options() {
     case "$1" in
         "vbs") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout --version -V -h -o -p" ;;
         "vbs backup") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
-        "vbs backup create") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --help --insecure --max-attempts --name --output --poll-interval --profile --project-id --read-timeout --snapshot-id --volume-id --wait --wait-timeout -h -o -p" ;;
+        "vbs backup create") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p" ;;
         "vbs backup list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id -h -o -p" ;;
         "vbs backup show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
         "vbs completion") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
@@ -73,9 +73,11 @@ _vbs_option_values() {
         "vbs backup create|--deadline") _vbs_r=""; return 0 ;;
         "vbs backup create|--description") _vbs_r=""; return 0 ;;
         "vbs backup create|--endpoint") _vbs_r=""; return 0 ;;
+        "vbs backup create|--from") _vbs_r=""; return 0 ;;
         "vbs backup create|--max-attempts") _vbs_r=""; return 0 ;;
         "vbs backup create|--name") _vbs_r=""; return 0 ;;
         "vbs backup create|--output") _vbs_r="table json"; return 0 ;;
+        "vbs backup create|--parallel") _vbs_r=""; return 0 ;;
         "vbs backup create|--poll-interval") _vbs_r=""; return 0 ;;
         "vbs backup create|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs backup create|--project-id") _vbs_r=""; return 0 ;;

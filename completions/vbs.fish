@@ -20,7 +20,7 @@ function __vbs_options
         case 'vbs backup'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
         case 'vbs backup create'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --help --insecure --max-attempts --name --output --poll-interval --profile --project-id --read-timeout --snapshot-id --volume-id --wait --wait-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p
         case 'vbs backup list'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id -h -o -p
         case 'vbs backup show'
@@ -130,6 +130,9 @@ function __vbs_option_values
         case 'vbs backup create|--endpoint'
             true
             return 0
+        case 'vbs backup create|--from'
+            true
+            return 0
         case 'vbs backup create|--max-attempts'
             true
             return 0
@@ -138,6 +141,9 @@ function __vbs_option_values
             return 0
         case 'vbs backup create|--output'
             printf '%s\n' 'table' 'json'
+            return 0
+        case 'vbs backup create|--parallel'
+            true
             return 0
         case 'vbs backup create|--poll-interval'
             true

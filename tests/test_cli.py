@@ -136,8 +136,11 @@ def test_invalid_input_is_reported_before_configuration_problems():
 
 
 def test_missing_option_and_bad_choice_are_usage_errors():
-    run = invoke("backup", "create", "--volume-id", VOLUME)
-    assert run.exit_code == 2 and "Missing option '--snapshot-id'" in run.stderr
+    run = invoke("backup", "create", "--volume-id", VOLUME, "-o", "table")
+    assert run.exit_code == 2
+    assert run.stderr == ("vbs: error: missing --snapshot-id; give the disk and snapshot IDs, or --from FILE\n")
+    run = invoke("backup", "create", "--volume-idd", VOLUME)
+    assert run.exit_code == 2 and "No such option: --volume-idd" in run.stderr
     assert "see 'vbs backup create --help'" in run.stderr
     run = invoke(*CREATE, "-o", "xml")
     assert run.exit_code == 2 and "'xml' is not one of" in run.stderr

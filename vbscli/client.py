@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -73,8 +74,13 @@ class Client:
     """A vbscli.retry.RetryPolicy; None sends each request once."""
     notify: Trace | None = None
     """Receives one line per retry (the CLI prints it on stderr)."""
+    on_retry: Callable[[Any], None] | None = None
+    """Called with the error before each retry (a batch slows down when it is throttled)."""
+    pool_size: int = 10
+    """Connections kept open to the endpoint: at least as many as requests in flight."""
     _session: Any = field(default=None, repr=False)
     _server_clock: Any = field(default=None, repr=False)
+    _session_lock: Any = field(default_factory=threading.Lock, repr=False)
 
     @property
     def user_agent(self) -> str:
@@ -140,6 +146,8 @@ class Client:
                     exc.message += f" (gave up: the {policy.deadline:g} s deadline would pass)"
                     raise
                 attempt += 1
+                if self.on_retry:
+                    self.on_retry(exc)
                 if self.notify:
                     self.notify(f"retrying in {wait:.1f} s (attempt {attempt} of {policy.max_attempts}): "
                                 f"{exc.one_line()}")
@@ -247,10 +255,17 @@ class Client:
     # -- internals -------------------------------------------------------------------------------
 
     def _session_for(self) -> Any:
+        with self._session_lock:
+            return self._make_session()
+
+    def _make_session(self) -> Any:
         if self._session is None:
             import requests
 
             session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_size)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
             # trust_env would let ~/.netrc replace our Authorization header and REQUESTS_CA_BUNDLE
             # override the profile's `verify`; proxies from the environment are applied per request.
             session.trust_env = False

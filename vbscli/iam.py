@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -141,6 +142,7 @@ class PasswordAuth:
         self._clock = clock
         self._key = TokenCache.key(self._auth)
         self._grant: Grant | None = None
+        self._lock = threading.RLock()
         self._from_cache = False
         self._refreshed = False
         self.logins = 0
@@ -150,6 +152,10 @@ class PasswordAuth:
         return str(self._auth["auth_url"])
 
     def _current(self) -> Grant:
+        with self._lock:  # a batch signs from many threads: log in once, not once per thread
+            return self._current_locked()
+
+    def _current_locked(self) -> Grant:
         now = self._clock()
         if self._grant is None and self._cache is not None and not self._refreshed:
             self._grant = self._cache.load(self._key)
@@ -171,6 +177,10 @@ class PasswordAuth:
         """A cached token can die early (password or role change): drop it and log in again, once.
 
         A token obtained in this run that is refused at once will not do better the second time."""
+        with self._lock:
+            return self._refresh_locked()
+
+    def _refresh_locked(self) -> bool:
         if self._refreshed or not self._from_cache:
             return False
         self._refreshed = True

@@ -32,16 +32,17 @@ app = typer.Typer(
 def backup_create(
     ctx: typer.Context,
     volume_id: Annotated[
-        str,
-        typer.Option("--volume-id", metavar="UUID", show_default=False, help="ID of the disk to back up."),
-    ],
+        Optional[str],
+        typer.Option("--volume-id", metavar="UUID", show_default=False,
+                     help="ID of the disk to back up (required unless --from)."),
+    ] = None,
     snapshot_id: Annotated[
-        str,
+        Optional[str],
         typer.Option(
             "--snapshot-id", metavar="UUID", show_default=False,
-            help="ID of the disk's snapshot to back up from.",
+            help="ID of the disk's snapshot to back up from (required unless --from).",
         ),
-    ],
+    ] = None,
     name: Annotated[
         Optional[str],
         typer.Option(
@@ -81,12 +82,46 @@ def backup_create(
         typer.Option("--poll-interval", metavar="SECONDS", min=1,
                      help="Longest pause between status checks (they start at 2 s and grow)."),
     ] = 30.0,
+    from_file: Annotated[
+        Optional[str],
+        typer.Option("--from", metavar="FILE", show_default=False,
+                     help="Back up every item of FILE ('-' for stdin): a YAML list, JSON lines or CSV of "
+                     "volume_id, snapshot_id, name, description, force."),
+    ] = None,
+    parallel: Annotated[
+        int,
+        typer.Option("--parallel", metavar="N", min=1, max=64, help="With --from: requests in flight at most."),
+    ] = 8,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="With --from: report invalid items and create the others."),
+    ] = False,
+    skip_existing: Annotated[
+        bool,
+        typer.Option("--skip-existing", help="With --from: skip items whose volume already has a backup of that name."),
+    ] = False,
 ) -> None:
-    """Create a backup of a disk from one of its snapshots"""
+    """Create a backup of a disk from one of its snapshots (or of many, with --from)"""
     from vbscli import backups
+    from vbscli.errors import InputError
     from vbscli.render import Result, render, render_request
 
     runtime.begin(ctx)
+    if from_file is not None:
+        given = [flag for flag, value in (("--volume-id", volume_id), ("--snapshot-id", snapshot_id),
+                 ("--name", name), ("--description", description), ("--force", force),
+                 ("--dry-run", dry_run)) if value]
+        if given:
+            raise InputError(f"--from cannot be combined with {', '.join(given)}",
+                             "put those values in the file's items")
+        from vbscli.cli.fleet import create_many
+
+        policy = backups.WaitPolicy(timeout=wait_timeout, interval=poll_interval) if wait else None
+        raise typer.Exit(create_many(ctx, from_file, parallel, policy, skip_invalid, skip_existing))
+    missing = [flag for flag, value in (("--volume-id", volume_id), ("--snapshot-id", snapshot_id)) if not value]
+    if missing:
+        raise InputError(f"missing {' and '.join(missing)}", "give the disk and snapshot IDs, or --from FILE")
+    assert volume_id is not None and snapshot_id is not None
     if name is None:
         name = backups.default_name()
     spec = backups.BackupSpec(volume_id, snapshot_id, name, description, force).checked()

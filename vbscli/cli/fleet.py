@@ -1,0 +1,118 @@
+"""`vbs backup create --from FILE`: many backups in one run, with progress and a per-item report."""
+
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from vbscli.cli import runtime
+
+
+def create_many(ctx: typer.Context, source: str, parallel: int, wait: Any, skip_invalid: bool,
+                skip_existing: bool) -> int:
+    """Check every item, then create them; returns the run's exit code."""
+    from vbscli import batch
+    from vbscli.errors import InputError
+
+    st = runtime.state(ctx)
+    env = st.env
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read --from {source}: {getattr(exc, 'strerror', None) or exc}") from None
+    name = "stdin" if source == "-" else source
+    items = batch.parse(text, name)
+    invalid = [item for item in items if item.spec is None]
+    for item in invalid:
+        env.warn(f"invalid item: {item.problem}")
+    if invalid and not skip_invalid:
+        raise InputError(f"{len(invalid)} of {len(items)} items in {name} are invalid; nothing was sent",
+                         "fix them, or pass --skip-invalid to create the others")
+    _, client = runtime.connect(ctx)
+    client.pool_size = parallel
+    fmt = runtime.output_format(ctx)
+    lock = threading.Lock()
+    progress = _Progress(env, len(items)) if env.stderr_isatty else None
+
+    def on_outcome(outcome: Any) -> None:
+        with lock:
+            if fmt == "json":
+                env.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False) + "\n")
+                env.stdout.flush()
+            if progress:
+                progress.advance(outcome.result in ("failed", "invalid"))
+
+    try:
+        if progress:
+            progress.start()
+        outcomes = batch.run(client, items, parallel, wait, skip_existing, on_outcome,
+                             on_start=(lambda item: _locked(lock, progress.begin_one)) if progress else None)
+    finally:
+        if progress:
+            progress.stop()
+    if fmt != "json":
+        _table(outcomes, env)
+    failed = sum(1 for o in outcomes if o.result in ("failed", "invalid"))
+    skipped = sum(1 for o in outcomes if o.result == "skipped")
+    summary = f"{failed} of {len(outcomes)} failed" if failed else f"all {len(outcomes)} done"
+    if skipped:
+        summary += f" ({skipped} skipped: a backup of that name exists)"
+    env.stderr.write(f"vbs: {summary}\n")
+    env.stderr.flush()
+    return batch.exit_code(outcomes)
+
+
+def _locked(lock: Any, action: Any) -> None:
+    with lock:
+        action()
+
+
+def _table(outcomes: list[Any], env: Any) -> None:
+    from vbscli.render import Result, render
+
+    rows = []
+    for o in outcomes:
+        doc = o.as_dict()
+        detail = (doc.get("backup") or {}).get("id") if o.document else (o.error or {}).get("message", "")
+        rows.append((str(o.item.line), doc.get("volume_id") or "", doc.get("name") or "", o.result, detail or ""))
+    render(Result({"items": [o.as_dict() for o in outcomes]}, rows,
+                  columns=("Line", "Volume ID", "Name", "Result", "Backup ID / error")), "table", env)
+
+
+class _Progress:
+    """A rich progress bar on stderr: done, failed, in flight, rate and ETA."""
+
+    def __init__(self, env: Any, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.failed = 0
+        self.started = 0
+        self.done = 0
+        self.progress = Progress(
+            TextColumn("backups"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
+            TextColumn("{task.fields[flight]} in flight"), TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+            console=Console(file=env.stderr, no_color=env.no_color), transient=False,
+        )
+        self.task = self.progress.add_task("backups", total=total, failed=0, rate="", flight=0)
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+    def begin_one(self) -> None:
+        self.started += 1
+        self.progress.update(self.task, flight=self.started - self.done)
+
+    def advance(self, failed: bool) -> None:
+        self.failed += failed
+        self.done += 1
+        task = self.progress.tasks[0]
+        rate = f"{task.speed:.1f}/s" if task.speed else ""
+        self.progress.update(self.task, advance=1, failed=self.failed, rate=rate,
+                             flight=max(0, self.started - self.done))
