@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""A fleet run against the ideal, and against one `vbs` process per disk.
+
+In one run, against an emulator (separate process) that adds 50 ms to every answer:
+- `vbs backup create --from FILE --parallel 16` with 1,000 items;
+- the ideal: items x latency / parallelism;
+- 50 separate `vbs backup create` processes, one after another, scaled to 1,000.
+Prints wall time, peak memory and both ratios.
+
+    python benchmarks/fleet.py [--items 1000] [--parallel 16] [--latency 0.05] [--singles 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+VOLUME = "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a01"
+SNAPSHOT = "9e3c7d21-6f4a-4b8c-9d0e-1f2a3b4c5d01"
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (KiB) and exit status of one process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--parallel", type=int, default=16)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--singles", type=int, default=50)
+    args = parser.parse_args()
+    vbs = str(Path(sys.executable).parent / "vbs")
+    emulator = subprocess.Popen([vbs, "emulator", "--port", "0", "--latency", str(args.latency),
+                                 "--create-delay", "0", "--quiet"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.fullmatch(r"vbs emulator listening on (\S+)\n", emulator.stdout.readline()).group(1)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VBS_")}
+        env.update({"VBS_ENDPOINT": url, "VBS_PROJECT_ID": "0123456789abcdef0123456789abcdef",
+                    "VBS_TOKEN": "demo-token", "NO_PROXY": "127.0.0.1"})
+        with tempfile.TemporaryDirectory() as tmp:
+            env["XDG_CONFIG_HOME"] = tmp  # no profile file: the environment is the whole configuration
+            items = Path(tmp) / "fleet.jsonl"
+            items.write_text("".join(json.dumps({"volume_id": VOLUME, "snapshot_id": SNAPSHOT, "name": f"fleet-{n}"})
+                                     + "\n" for n in range(args.items)))
+            fleet_s, fleet_kib, fleet_rc = timed([vbs, "backup", "create", "--from", str(items), "--parallel",
+                                                  str(args.parallel)], env)
+            singles = []
+            for n in range(args.singles):
+                singles.append(timed([vbs, "backup", "create", "--volume-id", VOLUME, "--snapshot-id", SNAPSHOT,
+                                      "--name", f"single-{n}"], env))
+        from urllib.request import urlopen
+
+        with urlopen(f"{url}/_emulator/stats", timeout=10) as answer:
+            stats = json.loads(answer.read())
+    finally:
+        emulator.terminate()
+        emulator.wait(10)
+    ideal = args.items * args.latency / args.parallel
+    single_total = sum(s[0] for s in singles) * args.items / args.singles
+    print(f"{args.items} items, --parallel {args.parallel}, {args.latency * 1000:.0f} ms added per request")
+    print(f"fleet run:             {fleet_s:8.2f} s  exit {fleet_rc}  peak {fleet_kib / 1024:.1f} MiB")
+    print(f"ideal:                 {ideal:8.2f} s  -> fleet / ideal = {fleet_s / ideal:.2f}x (goal <= 1.3x)")
+    print(f"{args.singles} single processes: {sum(s[0] for s in singles):8.2f} s, scaled to {args.items}: "
+          f"{single_total:.1f} s  -> singles / fleet = {single_total / fleet_s:.1f}x;  "
+          f"peak {max(s[1] for s in singles) / 1024:.1f} MiB each")
+    print(f"backups the emulator created: {stats.get('backups_created')} (expected {args.items + args.singles})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
