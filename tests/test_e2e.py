@@ -221,3 +221,12 @@ def test_vbs_emulator_refuses_a_bad_seed(tmp_path):
     run = run_vbs("emulator", "--port", "0", "--seed", str(seed), "-o", "table")
     assert run.exit_code == 3
     assert "not-a-uuid" in run.stderr and str(seed) in run.stderr
+
+
+def test_wait_on_a_terminal_shows_status_and_elapsed_time():
+    from vbscli.emulator import Emulator, EmulatorConfig
+
+    with Emulator(EmulatorConfig(port=0, create_delay=2.5)) as slow:
+        screen = _in_terminal((*CREATE, "--wait", "--poll-interval", "1"), {**Service(slow).env, "NO_COLOR": "1"})
+    assert re.search(r"backup [0-9a-f-]{36}: creating \(\d+ s\)", screen), screen
+    assert "Status" in screen and "available" in screen

@@ -102,3 +102,12 @@ def test_faults_and_throttling_still_create_each_backup_exactly_once(emulator: S
 def test_from_cannot_be_mixed_with_single_item_options(emulator: Service, tmp_path):
     run = run_vbs("backup", "create", "--from", str(fleet(tmp_path)), "--name", "x", "-o", "table")
     assert run.exit_code == 2 and "--from cannot be combined with --name" in run.stderr
+
+
+def test_terminal_shows_a_progress_bar_then_the_table(emulator: Service, tmp_path):
+    from tests.test_e2e import _in_terminal
+
+    screen = _in_terminal(("backup", "create", "--from", str(fleet(tmp_path)), "-o", "table"),
+                          {**emulator.env, "NO_COLOR": "1"})
+    assert "backups" in screen and "2/2" in screen and "0 failed" in screen and "in flight" in screen
+    assert "Backup ID / error" in screen and "vbs: all 2 done" in screen
