@@ -7,6 +7,7 @@ import pytest
 from vbscli import batch
 from vbscli.batch import Item, Limiter, Outcome
 from vbscli.errors import InputError, ServiceError
+from vbscli.retry import is_throttle
 
 V1, S1 = "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a01", "9e3c7d21-6f4a-4b8c-9d0e-1f2a3b4c5d01"
 
@@ -54,10 +55,10 @@ def test_limiter_halves_when_throttled_and_grows_back_one_at_a_time():
 
 
 def test_throttle_detection():
-    assert batch.is_throttle(ServiceError(429, "APIGW.0308", "t"))
-    assert batch.is_throttle(ServiceError(413, "overLimit", "t", retry_after=3))
-    assert not batch.is_throttle(ServiceError(413, "overLimit", "quota"))
-    assert not batch.is_throttle(ServiceError(503, None, "down"))
+    assert is_throttle(ServiceError(429, "APIGW.0308", "t"))
+    assert is_throttle(ServiceError(413, "overLimit", "t", retry_after=3))
+    assert not is_throttle(ServiceError(413, "overLimit", "quota"))
+    assert not is_throttle(ServiceError(503, None, "down"))
 
 
 def outcome(result, code):

@@ -19,7 +19,8 @@ from typing import Any
 from vbscli import backups
 from vbscli.backups import BackupSpec, WaitPolicy
 from vbscli.client import Client
-from vbscli.errors import InputError, ServiceError, VbsError
+from vbscli.errors import InputError, VbsError
+from vbscli.retry import is_throttle
 from vbscli.exit_codes import ExitCode
 
 FIELDS = ("volume_id", "snapshot_id", "name", "description", "force")
@@ -164,12 +165,6 @@ class Limiter:
         return self.active
 
 
-def is_throttle(exc: VbsError) -> bool:
-    return isinstance(exc, ServiceError) and (
-        exc.status == 429 or exc.code == "APIGW.0308" or (exc.status == 413 and exc.retry_after is not None)
-    )
-
-
 def existing_names(client: Client) -> set[tuple[str, str]]:
     """(volume_id, name) of every backup not in error, read once for --skip-existing."""
     doc = backups.list_backups(client)
@@ -187,7 +182,7 @@ def run(
 ) -> list[Outcome]:
     """Create every valid item, at most `parallel` at a time; invalid ones are reported, not sent."""
     limiter = Limiter(parallel)
-    client.on_retry = lambda exc: limiter.throttled() if is_throttle(exc) else None
+    client.on_retry = lambda exc: limiter.throttled() if is_throttle(exc) else None  # AIMD's decrease
     existing = existing_names(client) if skip_existing else set()
     outcomes: list[Outcome] = []
     lock = threading.Lock()

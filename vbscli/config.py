@@ -62,16 +62,21 @@ def _project_id(value: Any) -> str:
     return text
 
 
-def _timeout(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("must be a number of seconds")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ValueError("must be a number of seconds") from None
-    if not (0 < seconds <= 3600):
-        raise ValueError("must be more than 0 and at most 3600 seconds")
-    return seconds
+def _seconds(maximum: float) -> Callable[[Any], float]:
+    """A parser of a number of seconds, more than 0 and at most `maximum`."""
+
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("must be a number of seconds")
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("must be a number of seconds") from None
+        if not (0 < seconds <= maximum):
+            raise ValueError(f"must be more than 0 and at most {maximum:g} seconds")
+        return seconds
+
+    return parse
 
 
 def _attempts(value: Any) -> int:
@@ -84,18 +89,6 @@ def _attempts(value: Any) -> int:
     if not 1 <= number <= 10:
         raise ValueError("must be a whole number from 1 to 10")
     return number
-
-
-def _deadline(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("must be a number of seconds")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ValueError("must be a number of seconds") from None
-    if not (0 < seconds <= 86400):
-        raise ValueError("must be more than 0 and at most 86400 seconds")
-    return seconds
 
 
 def _output(value: Any) -> str:
@@ -135,11 +128,11 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("endpoint", "VBS_ENDPOINT", "endpoint", None, _endpoint, "--endpoint"),
     Setting("project_id", "VBS_PROJECT_ID", "project_id", None, _project_id, "--project-id"),
-    Setting("connect_timeout", "VBS_CONNECT_TIMEOUT", "connect_timeout", 10.0, _timeout, "--connect-timeout"),
-    Setting("read_timeout", "VBS_READ_TIMEOUT", "read_timeout", 60.0, _timeout, "--read-timeout"),
+    Setting("connect_timeout", "VBS_CONNECT_TIMEOUT", "connect_timeout", 10.0, _seconds(3600), "--connect-timeout"),
+    Setting("read_timeout", "VBS_READ_TIMEOUT", "read_timeout", 60.0, _seconds(3600), "--read-timeout"),
     Setting("output", "VBS_OUTPUT", "output", None, _output, "--output"),
     Setting("max_attempts", "VBS_MAX_ATTEMPTS", "max_attempts", 4, _attempts, "--max-attempts"),
-    Setting("deadline", "VBS_DEADLINE", "deadline", 300.0, _deadline, "--deadline"),
+    Setting("deadline", "VBS_DEADLINE", "deadline", 300.0, _seconds(86400), "--deadline"),
     Setting("verify", "VBS_CA_BUNDLE", "verify", True, _verify, "--ca-bundle / --insecure"),
 )
 SETTING = {s.name: s for s in SETTINGS}

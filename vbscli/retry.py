@@ -20,12 +20,19 @@ RETRY, AMBIGUOUS, FINAL = "retry", "ambiguous", "final"
 THROTTLE_CODES = frozenset({"APIGW.0308"})
 
 
+def is_throttle(exc: VbsError) -> bool:
+    """The service asking to slow down: 429, the gateway's throttling code, or a 413 with Retry-After."""
+    return isinstance(exc, ServiceError) and (
+        exc.status == 429 or (exc.code or "") in THROTTLE_CODES or (exc.status == 413 and exc.retry_after is not None)
+    )
+
+
 def classify(exc: VbsError) -> str:
     """RETRY (surely not processed, or told to come back), AMBIGUOUS (may have been processed) or FINAL."""
+    if is_throttle(exc):
+        return RETRY
     if isinstance(exc, ServiceError):
-        if exc.status == 429 or (exc.code or "") in THROTTLE_CODES or exc.status == 503:
-            return RETRY
-        if exc.status == 413 and exc.retry_after is not None:
+        if exc.status == 503:
             return RETRY
         if exc.status in (500, 502, 504):
             return AMBIGUOUS  # the service, or a gateway before it, may have done the work
