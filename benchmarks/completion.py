@@ -37,15 +37,16 @@ def wall(argv: list[str], env: dict[str, str]) -> float:
 def static_tab_seconds(runs: int) -> float:
     """Seconds per completion inside one bash, timed with bash's own clock over many TAB presses."""
     script = f"""
-source {ROOT / 'completions' / 'vbs.bash'}
+source {ROOT / "completions" / "vbs.bash"}
 COMP_WORDS=(vbs backup create --out); COMP_CWORD=3
 start=$EPOCHREALTIME
 for ((n = 0; n < {runs * 50}; n++)); do _vbs_complete; done
 end=$EPOCHREALTIME
 echo "$start $end"
 """
-    out = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
     return (float(out[1]) - float(out[0])) / (runs * 50)
 
 
@@ -60,8 +61,12 @@ def main() -> int:
         config = Path(tmp) / "config.yaml"
         config.write_text("profiles:\n  prod: {endpoint: 'https://e.example', project_id: p, auth: {token_env: T}}\n")
         env = {**os.environ, "VBS_CONFIG": str(config)}
-        dynamic_env = {**env, "_VBS_COMPLETE": "complete_bash", "COMP_WORDS": "vbs backup create --out",
-                       "COMP_CWORD": "3"}
+        dynamic_env = {
+            **env,
+            "_VBS_COMPLETE": "complete_bash",
+            "COMP_WORDS": "vbs backup create --out",
+            "COMP_CWORD": "3",
+        }
         cases = {
             "python3 -c pass": ([sys.executable, "-c", "pass"], env),
             "profiles (lean path)": ([vbs, "__complete-profiles"], env),

@@ -29,8 +29,9 @@ SNAPSHOT = "9e3c7d21-6f4a-4b8c-9d0e-1f2a3b4c5d01"
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
     """Wall seconds, peak RSS (KiB) and exit status of one process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     return time.perf_counter() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
 
@@ -43,24 +44,52 @@ def main() -> int:
     parser.add_argument("--singles", type=int, default=50)
     args = parser.parse_args()
     vbs = str(Path(sys.executable).parent / "vbs")
-    emulator = subprocess.Popen([vbs, "emulator", "--port", "0", "--latency", str(args.latency),
-                                 "--create-delay", "0", "--quiet"], stdout=subprocess.PIPE, text=True)
+    emulator = subprocess.Popen(
+        [vbs, "emulator", "--port", "0", "--latency", str(args.latency), "--create-delay", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = re.fullmatch(r"vbs emulator listening on (\S+)\n", emulator.stdout.readline()).group(1)
         env = {k: v for k, v in os.environ.items() if not k.startswith("VBS_")}
-        env.update({"VBS_ENDPOINT": url, "VBS_PROJECT_ID": "0123456789abcdef0123456789abcdef",
-                    "VBS_TOKEN": "demo-token", "NO_PROXY": "127.0.0.1"})
+        env.update(
+            {
+                "VBS_ENDPOINT": url,
+                "VBS_PROJECT_ID": "0123456789abcdef0123456789abcdef",
+                "VBS_TOKEN": "demo-token",
+                "NO_PROXY": "127.0.0.1",
+            }
+        )
         with tempfile.TemporaryDirectory() as tmp:
             env["XDG_CONFIG_HOME"] = tmp  # no profile file: the environment is the whole configuration
             items = Path(tmp) / "fleet.jsonl"
-            items.write_text("".join(json.dumps({"volume_id": VOLUME, "snapshot_id": SNAPSHOT, "name": f"fleet-{n}"})
-                                     + "\n" for n in range(args.items)))
-            fleet_s, fleet_kib, fleet_rc = timed([vbs, "backup", "create", "--from", str(items), "--parallel",
-                                                  str(args.parallel)], env)
+            items.write_text(
+                "".join(
+                    json.dumps({"volume_id": VOLUME, "snapshot_id": SNAPSHOT, "name": f"fleet-{n}"}) + "\n"
+                    for n in range(args.items)
+                )
+            )
+            fleet_s, fleet_kib, fleet_rc = timed(
+                [vbs, "backup", "create", "--from", str(items), "--parallel", str(args.parallel)], env
+            )
             singles = []
             for n in range(args.singles):
-                singles.append(timed([vbs, "backup", "create", "--volume-id", VOLUME, "--snapshot-id", SNAPSHOT,
-                                      "--name", f"single-{n}"], env))
+                singles.append(
+                    timed(
+                        [
+                            vbs,
+                            "backup",
+                            "create",
+                            "--volume-id",
+                            VOLUME,
+                            "--snapshot-id",
+                            SNAPSHOT,
+                            "--name",
+                            f"single-{n}",
+                        ],
+                        env,
+                    )
+                )
         from urllib.request import urlopen
 
         with urlopen(f"{url}/_emulator/stats", timeout=10) as answer:
@@ -73,9 +102,11 @@ def main() -> int:
     print(f"{args.items} items, --parallel {args.parallel}, {args.latency * 1000:.0f} ms added per request")
     print(f"fleet run:             {fleet_s:8.2f} s  exit {fleet_rc}  peak {fleet_kib / 1024:.1f} MiB")
     print(f"ideal:                 {ideal:8.2f} s  -> fleet / ideal = {fleet_s / ideal:.2f}x (goal <= 1.3x)")
-    print(f"{args.singles} single processes: {sum(s[0] for s in singles):8.2f} s, scaled to {args.items}: "
-          f"{single_total:.1f} s  -> singles / fleet = {single_total / fleet_s:.1f}x;  "
-          f"peak {max(s[1] for s in singles) / 1024:.1f} MiB each")
+    print(
+        f"{args.singles} single processes: {sum(s[0] for s in singles):8.2f} s, scaled to {args.items}: "
+        f"{single_total:.1f} s  -> singles / fleet = {single_total / fleet_s:.1f}x;  "
+        f"peak {max(s[1] for s in singles) / 1024:.1f} MiB each"
+    )
     print(f"backups the emulator created: {stats.get('backups_created')} (expected {args.items + args.singles})")
     return 0
 

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +38,7 @@ GOALS = {"create, JSON": 1.35, "create, table": 1.6}
 def measure(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of one child process."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -63,8 +61,10 @@ def main() -> int:
     seed = demo_seed()
     volume = next(v for v in seed.volumes if v.status == "available" and not v.fail_backups)
     snapshot = next(s for s in seed.snapshots if s.volume_id == volume.id)
-    with Emulator(EmulatorConfig(port=0, seed=seed, create_delay=0.0, log=None)) as emu, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        Emulator(EmulatorConfig(port=0, seed=seed, create_delay=0.0, log=None)) as emu,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         config = Path(tmp) / "config.yaml"
         config.write_text(
             f"default: bench\nprofiles:\n  bench:\n    endpoint: {emu.url}\n"

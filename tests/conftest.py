@@ -30,8 +30,15 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     for name in list(os.environ):
-        if name.startswith(("VBS_", "OS_")) or name.lower().endswith("_proxy") or name in (
-            "NO_COLOR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        if (
+            name.startswith(("VBS_", "OS_"))
+            or name.lower().endswith("_proxy")
+            or name
+            in (
+                "NO_COLOR",
+                "REQUESTS_CA_BUNDLE",
+                "CURL_CA_BUNDLE",
+            )
         ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

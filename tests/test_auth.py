@@ -8,6 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import responses
 
+from tests.conftest import SNAPSHOT, VOLUME
+from tests.helpers import SECRETS
+from tests.test_client import CREATED
 from vbscli import backups
 from vbscli.auth import AkSkAuth, build_auth
 from vbscli.backups import BackupSpec
@@ -15,18 +18,20 @@ from vbscli.client import Client
 from vbscli.errors import ServiceError
 from vbscli.iam import TokenCache
 
-from tests.conftest import SNAPSHOT, VOLUME
-from tests.helpers import SECRETS
-from tests.test_client import CREATED
-
 IAM = "https://iam.test.example/v3"
 ENDPOINT = "https://evs.test.example"
 PROJECT = "p1"
 URL = f"{ENDPOINT}/v3/{PROJECT}/backups"
 PASSWORD = "pw-S3cret-value"
 SECRETS.update({PASSWORD, "sk-SECRET-key", "issued-token-1", "issued-token-2"})
-AUTH = {"type": "password", "auth_url": IAM, "username": "backup-bot", "password": PASSWORD,
-        "domain": "acme", "project_id": PROJECT}
+AUTH = {
+    "type": "password",
+    "auth_url": IAM,
+    "username": "backup-bot",
+    "password": PASSWORD,
+    "domain": "acme",
+    "project_id": PROJECT,
+}
 
 
 class Clock:
@@ -39,17 +44,28 @@ class Clock:
 
 def issue(token: str, expires: datetime) -> None:
     responses.post(
-        f"{IAM}/auth/tokens", status=201, headers={"X-Subject-Token": token},
-        json={"token": {"expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
-                        "project": {"id": PROJECT, "name": "eu-de_x"}}},
+        f"{IAM}/auth/tokens",
+        status=201,
+        headers={"X-Subject-Token": token},
+        json={
+            "token": {
+                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+                "project": {"id": PROJECT, "name": "eu-de_x"},
+            }
+        },
     )
 
 
 def make_client(tmp_path, clock, auth=AUTH):
     cache = TokenCache(tmp_path / "cache")
     holder: dict = {}
-    a = build_auth(auth, PROJECT if auth.get("project_id") else None,
-                   login=lambda url, body: holder["c"].login(url, body), cache=cache, clock=clock)
+    a = build_auth(
+        auth,
+        PROJECT if auth.get("project_id") else None,
+        login=lambda url, body: holder["c"].login(url, body),
+        cache=cache,
+        clock=clock,
+    )
     holder["c"] = Client(ENDPOINT, PROJECT if auth.get("project_id") else None, a)
     return holder["c"]
 
@@ -62,13 +78,20 @@ def iam_calls() -> int:
 def test_login_body_and_token_use(tmp_path):
     clock = Clock()
     issue("issued-token-1", clock.now + timedelta(hours=24))
-    responses.post(URL, json=CREATED, status=202,
-                   match=[responses.matchers.header_matcher({"X-Auth-Token": "issued-token-1"})])
+    responses.post(
+        URL, json=CREATED, status=202, match=[responses.matchers.header_matcher({"X-Auth-Token": "issued-token-1"})]
+    )
     backups.create(make_client(tmp_path, clock), BackupSpec(VOLUME, SNAPSHOT))
     body = json.loads(responses.calls[0].request.body)
-    assert body == {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "backup-bot", "password": PASSWORD, "domain": {"name": "acme"}}}},
-        "scope": {"project": {"id": PROJECT}}}}
+    assert body == {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": "backup-bot", "password": PASSWORD, "domain": {"name": "acme"}}},
+            },
+            "scope": {"project": {"id": PROJECT}},
+        }
+    }
 
 
 @responses.activate
@@ -95,10 +118,15 @@ def test_401_on_a_cached_token_logs_in_again_and_repeats_once(tmp_path):
     backups.create(make_client(tmp_path, clock), BackupSpec(VOLUME, SNAPSHOT))  # fills the cache
     responses.reset()
     issue("issued-token-2", clock.now + timedelta(hours=24))
-    responses.post(URL, status=401, json={"unauthorized": {"code": 401, "message": "revoked"}},
-                   match=[responses.matchers.header_matcher({"X-Auth-Token": "issued-token-1"})])
-    responses.post(URL, json=CREATED, status=202,
-                   match=[responses.matchers.header_matcher({"X-Auth-Token": "issued-token-2"})])
+    responses.post(
+        URL,
+        status=401,
+        json={"unauthorized": {"code": 401, "message": "revoked"}},
+        match=[responses.matchers.header_matcher({"X-Auth-Token": "issued-token-1"})],
+    )
+    responses.post(
+        URL, json=CREATED, status=202, match=[responses.matchers.header_matcher({"X-Auth-Token": "issued-token-2"})]
+    )
     assert backups.create(make_client(tmp_path, clock), BackupSpec(VOLUME, SNAPSHOT)) == CREATED
     assert iam_calls() == 1
     assert sum(1 for c in responses.calls if c.request.url == URL) == 2
@@ -117,7 +145,9 @@ def test_401_on_a_fresh_token_is_not_repeated(tmp_path):
 
 @responses.activate
 def test_iam_refusal_is_an_auth_error_naming_iam(tmp_path):
-    responses.post(f"{IAM}/auth/tokens", status=401, json={"error": {"code": 401, "message": "The username or password is wrong."}})
+    responses.post(
+        f"{IAM}/auth/tokens", status=401, json={"error": {"code": 401, "message": "The username or password is wrong."}}
+    )
     with pytest.raises(ServiceError) as info:
         backups.create(make_client(tmp_path, Clock()), BackupSpec(VOLUME, SNAPSHOT))
     assert info.value.exit_code == 4
@@ -140,7 +170,9 @@ def test_aksk_requests_are_signed_and_401_is_never_repeated():
     clock = Clock()
     auth = AkSkAuth("AK-PUBLIC", "sk-SECRET-key", security_token=None, project=PROJECT, clock=clock)
     client = Client(ENDPOINT, PROJECT, auth)
-    responses.post(URL, status=401, json={"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication information"})
+    responses.post(
+        URL, status=401, json={"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication information"}
+    )
     with pytest.raises(ServiceError):
         backups.create(client, BackupSpec(VOLUME, SNAPSHOT))
     assert len(responses.calls) == 1

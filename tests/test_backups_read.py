@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 import responses
 
+from tests.conftest import VOLUME
 from vbscli import backups
 from vbscli.auth import TokenAuth
 from vbscli.client import Client
 from vbscli.errors import BackupFailed, InputError, ServiceError, WaitTimeout
-
-from tests.conftest import VOLUME
 
 ENDPOINT = "https://evs.test.example"
 BASE = f"{ENDPOINT}/v3/p1"
@@ -39,8 +38,11 @@ def test_show_checks_the_id_before_sending(client):
 
 @responses.activate
 def test_show_unknown_id_is_a_rejection(client):
-    responses.get(f"{BASE}/backups/{BID}", status=404,
-                  json={"itemNotFound": {"code": 404, "message": f"Backup {BID} could not be found."}})
+    responses.get(
+        f"{BASE}/backups/{BID}",
+        status=404,
+        json={"itemNotFound": {"code": 404, "message": f"Backup {BID} could not be found."}},
+    )
     with pytest.raises(ServiceError) as info:
         backups.show(client, BID)
     assert info.value.exit_code == 1 and "could not be found" in info.value.message
@@ -48,13 +50,21 @@ def test_show_unknown_id_is_a_rejection(client):
 
 @responses.activate
 def test_list_follows_next_links_using_only_their_marker(client):
-    page1 = {"backups": [{"id": "a"}, {"id": "b"}],
-             "backups_links": [{"rel": "next", "href": "https://placeholder.invalid/v3/p1/backups/detail?marker=b&limit=2"}]}
+    page1 = {
+        "backups": [{"id": "a"}, {"id": "b"}],
+        "backups_links": [{"rel": "next", "href": "https://placeholder.invalid/v3/p1/backups/detail?marker=b&limit=2"}],
+    }
     page2 = {"backups": [{"id": "c"}]}
-    responses.get(f"{BASE}/backups/detail", json=page2,
-                  match=[responses.matchers.query_param_matcher({"volume_id": VOLUME, "limit": "200", "marker": "b"})])
-    responses.get(f"{BASE}/backups/detail", json=page1,
-                  match=[responses.matchers.query_param_matcher({"volume_id": VOLUME, "limit": "200"})])
+    responses.get(
+        f"{BASE}/backups/detail",
+        json=page2,
+        match=[responses.matchers.query_param_matcher({"volume_id": VOLUME, "limit": "200", "marker": "b"})],
+    )
+    responses.get(
+        f"{BASE}/backups/detail",
+        json=page1,
+        match=[responses.matchers.query_param_matcher({"volume_id": VOLUME, "limit": "200"})],
+    )
     assert backups.list_backups(client, volume_id=VOLUME) == {"backups": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}
     assert all(c.request.url.startswith(ENDPOINT) for c in responses.calls)
 
@@ -89,8 +99,14 @@ def test_wait_polls_with_growing_interval_until_available(client):
         responses.get(f"{BASE}/backups/{BID}", json=detail(status))
     t = FakeTime()
     seen = []
-    doc = backups.wait_available(client, BID, backups.WaitPolicy(timeout=600, interval=4, first=2),
-                                 on_status=lambda s, e: seen.append(s), sleep=t.sleep, clock=t.clock)
+    doc = backups.wait_available(
+        client,
+        BID,
+        backups.WaitPolicy(timeout=600, interval=4, first=2),
+        on_status=lambda s, e: seen.append(s),
+        sleep=t.sleep,
+        clock=t.clock,
+    )
     assert doc["backup"]["status"] == "available"
     assert t.sleeps == [2, 3, 4, 4]
     assert seen == ["creating"] * 4 + ["available"]
@@ -122,4 +138,7 @@ def test_wait_survives_a_failed_poll(client):
     responses.get(f"{BASE}/backups/{BID}", status=503, json={"error": {"code": "x", "message": "busy"}})
     responses.get(f"{BASE}/backups/{BID}", json=detail("available"))
     t = FakeTime()
-    assert backups.wait_available(client, BID, backups.WaitPolicy(), sleep=t.sleep, clock=t.clock)["backup"]["status"] == "available"
+    assert (
+        backups.wait_available(client, BID, backups.WaitPolicy(), sleep=t.sleep, clock=t.clock)["backup"]["status"]
+        == "available"
+    )

@@ -98,8 +98,12 @@ def test_profile_selection_by_flag(service):
 
 
 def test_flags_override_profile(service):
-    service.post(f"https://other.example/v3/p2/backups", json=CREATED, status=202,
-                 match=[matchers.request_kwargs_matcher({"timeout": (5.0, 2.5)})])
+    service.post(
+        "https://other.example/v3/p2/backups",
+        json=CREATED,
+        status=202,
+        match=[matchers.request_kwargs_matcher({"timeout": (5.0, 2.5)})],
+    )
     run = invoke(*CREATE, "--endpoint", "https://other.example", "--project-id", "p2", "--read-timeout", "2.5")
     assert run.exit_code == 0, run.stderr
 
@@ -194,13 +198,21 @@ def test_service_errors_human(service, status, body, exit_code, hint):
 
 
 def test_service_error_as_json_on_stderr(service):
-    service.post(URL, json={"badRequest": {"code": "VolumeBackup.0005", "message": "Name starts with auto"}},
-                 status=400, headers={"X-Request-Id": "req-1"})
+    service.post(
+        URL,
+        json={"badRequest": {"code": "VolumeBackup.0005", "message": "Name starts with auto"}},
+        status=400,
+        headers={"X-Request-Id": "req-1"},
+    )
     run = invoke(*CREATE, "-o", "json")
     assert run.exit_code == 1
     assert run.stdout == ""
-    assert run.error() == {"status": 400, "code": "VolumeBackup.0005", "message": "Name starts with auto",
-                           "request_id": "req-1"}
+    assert run.error() == {
+        "status": 400,
+        "code": "VolumeBackup.0005",
+        "message": "Name starts with auto",
+        "request_id": "req-1",
+    }
 
 
 def test_errors_follow_the_output_format_json_by_default_off_a_terminal():
@@ -254,13 +266,21 @@ def test_ca_bundle_is_used_for_verification(service, tmp_path):
 
 
 def test_env_only_configuration(service):
-    service.post("https://env.example/v3/pe/backups", json=CREATED, status=202,
-                 match=[matchers.header_matcher({"X-Auth-Token": "env-token-secret"})])
+    service.post(
+        "https://env.example/v3/pe/backups",
+        json=CREATED,
+        status=202,
+        match=[matchers.header_matcher({"X-Auth-Token": "env-token-secret"})],
+    )
     from tests.helpers import SECRETS
 
     SECRETS.add("env-token-secret")
-    env = {"VBS_ENDPOINT": "https://env.example", "VBS_PROJECT_ID": "pe", "VBS_TOKEN": "env-token-secret",
-           "VBS_CONFIG": ""}
+    env = {
+        "VBS_ENDPOINT": "https://env.example",
+        "VBS_PROJECT_ID": "pe",
+        "VBS_TOKEN": "env-token-secret",
+        "VBS_CONFIG": "",
+    }
     run = invoke(*CREATE, env=env)
     assert run.exit_code == 0, run.stderr
 
@@ -274,7 +294,10 @@ def test_unexpected_errors_have_no_traceback_unless_debug(service, monkeypatch):
     monkeypatch.setattr(backups, "create", broken)
     run = invoke(*CREATE, "-o", "table")
     assert run.exit_code == 70
-    assert run.stderr.strip() == "vbs: error: unexpected RuntimeError: kaboom (a bug in vbs; run with --debug for the traceback)"
+    assert (
+        run.stderr.strip()
+        == "vbs: error: unexpected RuntimeError: kaboom (a bug in vbs; run with --debug for the traceback)"
+    )
     from typer.testing import CliRunner
 
     from vbscli.cli import app

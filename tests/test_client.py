@@ -8,14 +8,13 @@ import requests
 import responses
 from responses import matchers
 
+from tests.conftest import PROJECT, SNAPSHOT, TOKEN, VOLUME
 from vbscli import __version__, backups
 from vbscli.auth import TokenAuth
 from vbscli.backups import BackupSpec
 from vbscli.client import MAX_BODY, Client
 from vbscli.errors import BadResponseError, NetworkError, ServiceError
 from vbscli.exit_codes import ExitCode
-
-from tests.conftest import PROJECT, SNAPSHOT, TOKEN, VOLUME
 
 ENDPOINT = "https://evs.test.example"
 URL = f"{ENDPOINT}/v3/{PROJECT}/backups"
@@ -54,11 +53,13 @@ def test_create_sends_documented_request_and_returns_document_unchanged(client):
                 {"backup": {"volume_id": VOLUME, "snapshot_id": SNAPSHOT, "name": "backup1", "description": "d"}},
                 strict_match=True,
             ),
-            matchers.header_matcher({
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "X-Auth-Token": TOKEN,
-            }),
+            matchers.header_matcher(
+                {
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "X-Auth-Token": TOKEN,
+                }
+            ),
         ],
     )
     assert backups.create(client, spec(name="backup1", description="d")) == CREATED
@@ -97,7 +98,12 @@ def test_invalid_spec_sends_nothing(client):
 @pytest.mark.parametrize(
     ("status", "body", "code", "exit_code"),
     [
-        (400, {"badRequest": {"code": "VolumeBackup.0013", "message": "A backup is in progress"}}, "VolumeBackup.0013", 1),
+        (
+            400,
+            {"badRequest": {"code": "VolumeBackup.0013", "message": "A backup is in progress"}},
+            "VolumeBackup.0013",
+            1,
+        ),
         (404, {"itemNotFound": {"code": 404, "message": "Volume not found"}}, "itemNotFound", 1),
         (401, {"unauthorized": {"code": 401, "message": "Authentication required"}}, "unauthorized", 4),
         (401, {"error_code": "APIGW.0307", "error_msg": "The token must be updated."}, "APIGW.0307", 4),
@@ -171,13 +177,26 @@ def test_oversized_answer_is_refused(client):
     [
         (requests.exceptions.ConnectTimeout(), f"could not connect to {ENDPOINT} within 3 s", "--connect-timeout"),
         (requests.exceptions.ReadTimeout(), f"{ENDPOINT} did not answer within 7 s", "may have been processed"),
-        (requests.exceptions.SSLError("certificate verify failed"), f"TLS connection to {ENDPOINT} failed", "--ca-bundle"),
-        (requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused")),
-         "refused", "check the endpoint URL and port"),
-        (requests.exceptions.ConnectionError(socket.gaierror(-2, "Name or service not known")),
-         "cannot resolve the host name 'evs.test.example'", "check the endpoint URL and your DNS"),
-        (requests.exceptions.ConnectionError(ConnectionResetError(104, "Connection reset by peer")),
-         "Connection reset by peer", "may have been processed"),
+        (
+            requests.exceptions.SSLError("certificate verify failed"),
+            f"TLS connection to {ENDPOINT} failed",
+            "--ca-bundle",
+        ),
+        (
+            requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused")),
+            "refused",
+            "check the endpoint URL and port",
+        ),
+        (
+            requests.exceptions.ConnectionError(socket.gaierror(-2, "Name or service not known")),
+            "cannot resolve the host name 'evs.test.example'",
+            "check the endpoint URL and your DNS",
+        ),
+        (
+            requests.exceptions.ConnectionError(ConnectionResetError(104, "Connection reset by peer")),
+            "Connection reset by peer",
+            "may have been processed",
+        ),
     ],
 )
 @responses.activate

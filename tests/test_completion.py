@@ -13,8 +13,11 @@ import pytest
 from tests.helpers import run_vbs
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = {"bash": ROOT / "completions" / "vbs.bash", "zsh": ROOT / "completions" / "_vbs",
-           "fish": ROOT / "completions" / "vbs.fish"}
+SCRIPTS = {
+    "bash": ROOT / "completions" / "vbs.bash",
+    "zsh": ROOT / "completions" / "_vbs",
+    "fish": ROOT / "completions" / "vbs.fish",
+}
 
 CASES = [
     (["vbs", "ba"], ["backup"]),
@@ -44,7 +47,7 @@ def quoted(words: list[str]) -> str:
 
 def complete_bash(words: list[str]) -> list[str]:
     script = f"""
-source {SCRIPTS['bash']}
+source {SCRIPTS["bash"]}
 COMP_WORDS=({quoted(words)}); COMP_CWORD={len(words) - 1}
 _vbs_complete
 printf '%s\\n' "${{COMPREPLY[@]}}"
@@ -58,8 +61,13 @@ def complete_zsh(words: list[str]) -> list[str]:
     script = f"""
 compdef() {{ : }}
 compset() {{ : }}
-compadd() {{ [[ $1 == -- ]] && shift; local c; for c in "$@"; do [[ $c == ${{cur#*=}}* ]] && print -r -- $c; done; return 0 }}
-source {SCRIPTS['zsh']}
+compadd() {{
+    [[ $1 == -- ]] && shift
+    local c
+    for c in "$@"; do [[ $c == ${{cur#*=}}* ]] && print -r -- $c; done
+    return 0
+}}
+source {SCRIPTS["zsh"]}
 words=({quoted(words)}); CURRENT={len(words)}
 _vbs
 """
@@ -93,8 +101,12 @@ def test_completion_command_prints_the_shipped_scripts():
 
 
 def test_profile_names_path_imports_no_heavy_modules(prod_profile):
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "vbscli", "__complete-profiles"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "vbscli", "__complete-profiles"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0
     assert proc.stdout == "lab\nprod\n"
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}

@@ -4,10 +4,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import PROJECT, TOKEN
 from vbscli import config
 from vbscli.errors import ConfigError
-
-from tests.conftest import PROJECT, TOKEN
 
 NO_FLAGS: dict = {}
 
@@ -105,7 +104,7 @@ def test_yaml_tags_are_not_executed(profiles):
 def test_mistyped_fields(prod_profile, line, message):
     key = line.split(":")[0]
     text = "\n".join(
-        l for l in prod_profile.path.read_text().splitlines() if not l.startswith(f"    {key}:") or "lab" in l
+        row for row in prod_profile.path.read_text().splitlines() if not row.startswith(f"    {key}:") or "lab" in row
     )
     prod_profile.write(text.replace("  prod:\n", f"  prod:\n    {line}\n", 1) + "\n")
     with pytest.raises(ConfigError, match=message):
@@ -133,15 +132,19 @@ def test_unknown_auth_type(profiles):
 
 
 def test_token_from_named_environment_variable(profiles):
-    profiles.write("profiles:\n  p:\n    endpoint: https://e.example\n    project_id: p\n    auth: {token_env: MY_TOKEN}\n")
+    profiles.write(
+        "profiles:\n  p:\n    endpoint: https://e.example\n    project_id: p\n    auth: {token_env: MY_TOKEN}\n"
+    )
     assert resolve({"MY_TOKEN": "abc"}).auth["token"] == "abc"
     with pytest.raises(ConfigError, match="names MY_TOKEN, which is not set"):
         resolve()
 
 
 def test_several_profiles_without_default(profiles):
-    profiles.write("profiles:\n  a: {endpoint: 'https://a.example', project_id: p, auth: {token: t}}\n"
-                   "  b: {endpoint: 'https://b.example', project_id: p, auth: {token: t}}\n")
+    profiles.write(
+        "profiles:\n  a: {endpoint: 'https://a.example', project_id: p, auth: {token: t}}\n"
+        "  b: {endpoint: 'https://b.example', project_id: p, auth: {token: t}}\n"
+    )
     with pytest.raises(ConfigError, match="several profiles and no default; known profiles: a, b"):
         resolve()
 
@@ -158,8 +161,9 @@ def test_world_readable_file_with_secrets_warns(prod_profile):
 
 
 def test_readable_file_without_secrets_does_not_warn(profiles):
-    profiles.write("profiles:\n  p:\n    endpoint: https://e.example\n    project_id: p\n    auth: {token_env: T}\n",
-                   mode=0o644)
+    profiles.write(
+        "profiles:\n  p:\n    endpoint: https://e.example\n    project_id: p\n    auth: {token_env: T}\n", mode=0o644
+    )
     assert resolve({"T": "x"}).warnings == []
 
 
@@ -169,7 +173,9 @@ def test_unknown_keys_warn(prod_profile):
 
 
 def test_insecure_and_plain_http_warn(profiles):
-    profiles.write(f"profiles:\n  p: {{endpoint: 'http://evs.example', project_id: p, auth: {{token: {TOKEN}}}, verify: false}}\n")
+    profiles.write(
+        f"profiles:\n  p: {{endpoint: 'http://evs.example', project_id: p, auth: {{token: {TOKEN}}}, verify: false}}\n"
+    )
     warnings = resolve().warnings
     assert any("verification is off" in w for w in warnings)
     assert any("plain HTTP" in w for w in warnings)
@@ -186,10 +192,34 @@ def test_loader_never_tracebacks_on_arbitrary_yaml(profiles, text):
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-                    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(
-                        ["default", "profiles", "prod", "endpoint", "project_id", "auth", "token", "type",
-                         "verify", "output", "read_timeout"]), c, max_size=4), max_leaves=15))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda c: (
+            st.lists(c, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "default",
+                        "profiles",
+                        "prod",
+                        "endpoint",
+                        "project_id",
+                        "auth",
+                        "token",
+                        "type",
+                        "verify",
+                        "output",
+                        "read_timeout",
+                    ]
+                ),
+                c,
+                max_size=4,
+            )
+        ),
+        max_leaves=15,
+    )
+)
 def test_loader_never_tracebacks_on_arbitrary_structures(profiles, doc):
     import yaml
 
@@ -209,24 +239,44 @@ def test_password_and_aksk_profiles(profiles):
         "    auth: {type: aksk, access_key: AK, secret_key: SK}\n"
     )
     pw = resolve({"PW": "pw-secret"}, profile="pw").auth
-    assert pw == {"type": "password", "auth_url": "https://iam.example/v3", "username": "u",
-                  "password": "pw-secret", "domain": "d", "project_id": "p1"}
+    assert pw == {
+        "type": "password",
+        "auth_url": "https://iam.example/v3",
+        "username": "u",
+        "password": "pw-secret",
+        "domain": "d",
+        "project_id": "p1",
+    }
     assert resolve(profile="ak").auth == {"type": "aksk", "access_key": "AK", "secret_key": "SK"}
 
 
 def test_auth_type_names_missing_fields(profiles):
-    profiles.write("profiles:\n  ak:\n    endpoint: https://e.example\n    project_id: p1\n"
-                   "    auth: {type: aksk, access_key: AK}\n")
+    profiles.write(
+        "profiles:\n  ak:\n    endpoint: https://e.example\n    project_id: p1\n"
+        "    auth: {type: aksk, access_key: AK}\n"
+    )
     with pytest.raises(ConfigError, match="auth type aksk needs 'auth.secret_key'"):
         resolve()
 
 
 def test_openrc_variables_are_enough_with_an_endpoint():
-    env = {"VBS_ENDPOINT": "https://e.example", "OS_AUTH_URL": "https://iam.example/v3/", "OS_USERNAME": "u",
-           "OS_PASSWORD": "p", "OS_USER_DOMAIN_NAME": "d", "OS_PROJECT_NAME": "eu-de_x"}
+    env = {
+        "VBS_ENDPOINT": "https://e.example",
+        "OS_AUTH_URL": "https://iam.example/v3/",
+        "OS_USERNAME": "u",
+        "OS_PASSWORD": "p",
+        "OS_USER_DOMAIN_NAME": "d",
+        "OS_PROJECT_NAME": "eu-de_x",
+    }
     s = resolve(env)
-    assert s.auth == {"type": "password", "auth_url": "https://iam.example/v3", "username": "u", "password": "p",
-                      "domain": "d", "project_name": "eu-de_x"}
+    assert s.auth == {
+        "type": "password",
+        "auth_url": "https://iam.example/v3",
+        "username": "u",
+        "password": "p",
+        "domain": "d",
+        "project_name": "eu-de_x",
+    }
     assert s.project_id is None  # told by the token
     s = resolve({**env, "OS_PROJECT_ID": "p9"})
     assert s.project_id == "p9" and s.auth["project_id"] == "p9"
@@ -235,8 +285,13 @@ def test_openrc_variables_are_enough_with_an_endpoint():
 
 
 def test_openrc_without_domain_says_so():
-    env = {"VBS_ENDPOINT": "https://e.example", "OS_AUTH_URL": "https://iam.example/v3", "OS_USERNAME": "u",
-           "OS_PASSWORD": "p", "OS_PROJECT_ID": "p"}
+    env = {
+        "VBS_ENDPOINT": "https://e.example",
+        "OS_AUTH_URL": "https://iam.example/v3",
+        "OS_USERNAME": "u",
+        "OS_PASSWORD": "p",
+        "OS_PROJECT_ID": "p",
+    }
     with pytest.raises(ConfigError, match="OS_USER_DOMAIN_NAME is not"):
         resolve(env)
 

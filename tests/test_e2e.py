@@ -49,8 +49,18 @@ def test_wait_ends_with_full_detail(emulator: Service):
 
 
 def test_wait_for_a_failing_backup_exits_6_with_the_reason(emulator: Service):
-    run = run_vbs("backup", "create", "--volume-id", FAILING, "--snapshot-id", FAILING_SNAP, "--wait",
-                  "-o", "table", env=emulator.env)
+    run = run_vbs(
+        "backup",
+        "create",
+        "--volume-id",
+        FAILING,
+        "--snapshot-id",
+        FAILING_SNAP,
+        "--wait",
+        "-o",
+        "table",
+        env=emulator.env,
+    )
     assert run.exit_code == 6 and run.stdout == ""
     assert "failed: Backup of the disk snapshot failed" in run.stderr
 
@@ -82,12 +92,14 @@ def test_list_pages_through_next_links(emulator: Service):
 
 
 def test_service_rejections_exit_1_with_code_and_request_id(emulator: Service):
-    run = run_vbs("backup", "create", "--volume-id", IN_USE, "--snapshot-id", IN_USE_SNAP, "-o", "table",
-                  env=emulator.env)
+    run = run_vbs(
+        "backup", "create", "--volume-id", IN_USE, "--snapshot-id", IN_USE_SNAP, "-o", "table", env=emulator.env
+    )
     assert run.exit_code == 1 and run.stdout == ""
     assert re.fullmatch(r"vbs: error: HTTP 400 VolumeBackup\.0016: .+ \(request id req-[0-9a-f-]{36}\)\n", run.stderr)
-    forced = run_vbs("backup", "create", "--volume-id", IN_USE, "--snapshot-id", IN_USE_SNAP, "--force",
-                     env=emulator.env)
+    forced = run_vbs(
+        "backup", "create", "--volume-id", IN_USE, "--snapshot-id", IN_USE_SNAP, "--force", env=emulator.env
+    )
     assert forced.exit_code == 0
     mismatch = run_vbs("backup", "create", "--volume-id", VOLUME, "--snapshot-id", IN_USE_SNAP, env=emulator.env)
     assert mismatch.exit_code == 1 and mismatch.error()["code"] == "VolumeBackup.0015"
@@ -133,9 +145,25 @@ def test_wait_timeout_exits_7_and_ctrl_c_exits_130():
         assert run.exit_code == 7
         assert "is still creating after 1 s of waiting" in run.stderr
         assert "the backup goes on in the service" in run.stderr
-        proc = subprocess.Popen([vbs_binary(), "backup", "create", "--volume-id", IN_USE, "--snapshot-id",
-                                 IN_USE_SNAP, "--force", "--wait", "-o", "table"],
-                                env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [
+                vbs_binary(),
+                "backup",
+                "create",
+                "--volume-id",
+                IN_USE,
+                "--snapshot-id",
+                IN_USE_SNAP,
+                "--force",
+                "--wait",
+                "-o",
+                "table",
+            ],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         polls = slow.stats()["requests"].get("GET backup", 0)
         deadline = time.monotonic() + 20
         while slow.stats()["requests"].get("GET backup", 0) == polls and time.monotonic() < deadline:
@@ -143,8 +171,11 @@ def test_wait_timeout_exits_7_and_ctrl_c_exits_130():
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130 and out == ""
-    assert re.fullmatch(r"vbs: error: interrupted; backup [0-9a-f-]{36} goes on in the service; "
-                        r"check it with: vbs backup show [0-9a-f-]{36}\n", err)
+    assert re.fullmatch(
+        r"vbs: error: interrupted; backup [0-9a-f-]{36} goes on in the service; "
+        r"check it with: vbs backup show [0-9a-f-]{36}\n",
+        err,
+    )
 
 
 def test_dry_run_sends_nothing(emulator: Service):
@@ -197,13 +228,21 @@ snapshots:
 """)
     faults = tmp_path / "faults.yaml"
     faults.write_text("- {match: POST backups, fault: status, status: 503, retry_after: 0}\n")
-    proc = subprocess.Popen([vbs_binary(), "emulator", "--port", "0", "--seed", str(seed), "--faults", str(faults),
-                             "--create-delay", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [vbs_binary(), "emulator", "--port", "0", "--seed", str(seed), "--faults", str(faults), "--create-delay", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = proc.stdout.readline()
         url = re.fullmatch(r"vbs emulator listening on (http://127\.0\.0\.1:\d+)\n", first).group(1)
-        env = {"VBS_ENDPOINT": url, "VBS_PROJECT_ID": "11112222333344445555666677778888", "VBS_TOKEN": "seed-token",
-               "VBS_MAX_ATTEMPTS": "2"}
+        env = {
+            "VBS_ENDPOINT": url,
+            "VBS_PROJECT_ID": "11112222333344445555666677778888",
+            "VBS_TOKEN": "seed-token",
+            "VBS_MAX_ATTEMPTS": "2",
+        }
         run = run_vbs(*CREATE, "--name", "seeded", env=env)
         assert run.exit_code == 0, run.stderr
         assert run.stderr.startswith("vbs: warning: retrying in 0.0 s (attempt 2 of 2): HTTP 503")

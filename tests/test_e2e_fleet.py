@@ -17,8 +17,12 @@ def fleet(tmp_path, names=("a", "b"), fmt="yaml"):
     rows = [(v1, s1, names[0], ""), (v2, s2, names[1], "true")]
     path = tmp_path / f"fleet.{fmt}"
     if fmt == "yaml":
-        path.write_text("".join(f"- {{volume_id: {v}, snapshot_id: {s}, name: {n}{', force: true' if f else ''}}}\n"
-                                for v, s, n, f in rows))
+        path.write_text(
+            "".join(
+                f"- {{volume_id: {v}, snapshot_id: {s}, name: {n}{', force: true' if f else ''}}}\n"
+                for v, s, n, f in rows
+            )
+        )
     else:
         path.write_text("volume_id,snapshot_id,name,force\n" + "".join(f"{v},{s},{n},{f}\n" for v, s, n, f in rows))
     return path
@@ -49,8 +53,12 @@ def test_invalid_items_stop_the_run_before_anything_is_sent(emulator: Service, t
 def test_every_item_is_tried_and_failures_are_counted(emulator: Service, tmp_path):
     (v1, s1), _, _ = VOLUMES
     path = tmp_path / "f.jsonl"
-    path.write_text(json.dumps({"volume_id": v1, "snapshot_id": s1, "name": "good"}) + "\n"
-                    + json.dumps({"volume_id": VOLUMES[1][0], "snapshot_id": VOLUMES[1][1], "name": "no-force"}) + "\n")
+    path.write_text(
+        json.dumps({"volume_id": v1, "snapshot_id": s1, "name": "good"})
+        + "\n"
+        + json.dumps({"volume_id": VOLUMES[1][0], "snapshot_id": VOLUMES[1][1], "name": "no-force"})
+        + "\n"
+    )
     run = run_vbs("backup", "create", "--from", str(path), "-o", "table", env=emulator.env)
     assert run.exit_code == 1
     assert "VolumeBackup.0016" not in run.stdout and "in-use" in run.stdout  # the service's message per item
@@ -64,8 +72,17 @@ def test_all_failing_for_one_reason_exits_with_that_code(emulator: Service, tmp_
 
 def test_skip_existing_makes_a_rerun_do_only_what_is_left(emulator: Service, tmp_path):
     path = fleet(tmp_path, names=("keep", "again"))
-    emulator.faults(script=[{"match": "POST backups", "fault": "status", "status": 400, "times": 1,
-                             "body": {"badRequest": {"code": "VolumeBackup.0012", "message": "busy"}}}])
+    emulator.faults(
+        script=[
+            {
+                "match": "POST backups",
+                "fault": "status",
+                "status": 400,
+                "times": 1,
+                "body": {"badRequest": {"code": "VolumeBackup.0012", "message": "busy"}},
+            }
+        ]
+    )
     first = run_vbs("backup", "create", "--from", str(path), env=emulator.env)
     assert first.exit_code == 1 and emulator.created() == 1
     second = run_vbs("backup", "create", "--from", str(path), "--skip-existing", env=emulator.env)
@@ -77,8 +94,14 @@ def test_skip_existing_makes_a_rerun_do_only_what_is_left(emulator: Service, tmp
 
 def test_stdin_and_wait(emulator: Service, tmp_path):
     text = fleet(tmp_path).read_text()
-    proc = subprocess.run([vbs_binary(), "backup", "create", "--from", "-", "--wait"], input=text, text=True,
-                          capture_output=True, env={**os.environ, **emulator.env}, timeout=60)
+    proc = subprocess.run(
+        [vbs_binary(), "backup", "create", "--from", "-", "--wait"],
+        input=text,
+        text=True,
+        capture_output=True,
+        env={**os.environ, **emulator.env},
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert {json.loads(line)["result"] for line in proc.stdout.splitlines()} == {"available"}
 
@@ -91,8 +114,9 @@ def test_faults_and_throttling_still_create_each_backup_exactly_once(emulator: S
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join(items) + "\n")
     emulator.faults(error_rate=0.1, throttle_rate=0.1, retry_after=0, random_seed=3)
-    run = run_vbs("backup", "create", "--from", str(path), "--parallel", "6",
-                  env={**emulator.env, "VBS_MAX_ATTEMPTS": "10"})
+    run = run_vbs(
+        "backup", "create", "--from", str(path), "--parallel", "6", env={**emulator.env, "VBS_MAX_ATTEMPTS": "10"}
+    )
     assert run.exit_code == 0, run.stderr
     assert emulator.created() == 30
     listing = run_vbs("backup", "list", env=emulator.env).json()["backups"]
@@ -107,7 +131,8 @@ def test_from_cannot_be_mixed_with_single_item_options(emulator: Service, tmp_pa
 def test_terminal_shows_a_progress_bar_then_the_table(emulator: Service, tmp_path):
     from tests.test_e2e import _in_terminal
 
-    screen = _in_terminal(("backup", "create", "--from", str(fleet(tmp_path)), "-o", "table"),
-                          {**emulator.env, "NO_COLOR": "1"})
+    screen = _in_terminal(
+        ("backup", "create", "--from", str(fleet(tmp_path)), "-o", "table"), {**emulator.env, "NO_COLOR": "1"}
+    )
     assert "backups" in screen and "2/2" in screen and "0 failed" in screen and "in flight" in screen
     assert "Backup ID / error" in screen and "vbs: all 2 done" in screen

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import SNAPSHOT, VOLUME
-from tests.helpers import Run, vbs_binary, run_vbs
+from tests.helpers import run_vbs, vbs_binary
 
 CREATE = ("backup", "create", "--volume-id", VOLUME, "--snapshot-id", SNAPSHOT)
 
@@ -66,7 +66,8 @@ def test_read_timeout_is_one_line_exit_5(silent_server):
     # how to check when even that cannot be answered.
     assert err["message"].startswith(
         f"the answer to the create request was lost (http://127.0.0.1:{port} did not answer within 0.5 s)"
-        " and looking for backup 'vbs-")
+        " and looking for backup 'vbs-"
+    )
     assert f"check: vbs backup list --volume-id {VOLUME} --name vbs-" in err["message"]
 
 
@@ -86,7 +87,9 @@ def test_ctrl_c_exits_130_with_one_line(silent_server):
     proc = subprocess.Popen(
         [vbs_binary(), *CREATE, "-o", "table"],
         env={**os.environ, **env_for(port)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     conn, _ = silent_server.accept()  # the request is in flight: now interrupt it
     try:

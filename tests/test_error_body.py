@@ -18,7 +18,11 @@ def parse(status, body, headers=None):
 def test_openstack_shape_with_string_code():
     err = parse(400, {"badRequest": {"code": "VolumeBackup.0005", "message": "Name cannot start with auto."}})
     assert (err.status, err.code, err.message, err.request_id) == (
-        400, "VolumeBackup.0005", "Name cannot start with auto.", "req-7d1e")
+        400,
+        "VolumeBackup.0005",
+        "Name cannot start with auto.",
+        "req-7d1e",
+    )
     assert err.error_class == "badRequest"
     assert err.exit_code == ExitCode.REJECTED
 
@@ -35,7 +39,11 @@ def test_error_shape():
 
 
 def test_gateway_shape_and_request_id_from_body():
-    body = {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached", "request_id": "abc123"}
+    body = {
+        "error_code": "APIGW.0308",
+        "error_msg": "The throttling threshold has been reached",
+        "request_id": "abc123",
+    }
     err = parse(429, body, headers={})
     assert (err.code, err.request_id, err.exit_code) == ("APIGW.0308", "abc123", ExitCode.SERVICE)
 

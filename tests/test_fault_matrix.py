@@ -35,9 +35,20 @@ MATRIX = [
     ("503-always", [step("status", 10, status=503, retry_after=0)], 5, 0, "(gave up after 4 attempts)"),
     ("500-once", [step("status", status=500)], 0, 1, "does not exist: sending the request again"),
     ("500-always", [step("status", 10, status=500)], 5, 0, "; the backup was not created"),
-    ("202-without-id", [step("status", status=202, body={"backup": {"name": "nightly"}})], 5, 0,
-     "vbs: error: the service answered HTTP 202 but without a backup id"),
-    ("200-html", [step("html", status=200)], 5, 0, "vbs: error: the service answered HTTP 200 with a body that is not JSON"),
+    (
+        "202-without-id",
+        [step("status", status=202, body={"backup": {"name": "nightly"}})],
+        5,
+        0,
+        "vbs: error: the service answered HTTP 202 but without a backup id",
+    ),
+    (
+        "200-html",
+        [step("html", status=200)],
+        5,
+        0,
+        "vbs: error: the service answered HTTP 200 with a body that is not JSON",
+    ),
 ]
 
 
@@ -58,8 +69,16 @@ def test_fault(emulator: Service, name, script, exit_code, created, text):
 
 def test_slow_body_ends_within_the_timeouts_and_finds_the_backup(emulator: Service):
     emulator.faults(script=[step("slow_body", seconds=0.25)])
-    run = run_vbs(*CREATE, "--name", "slow-body", "--connect-timeout", "0.2", "--read-timeout", "0.3",
-                  env={**emulator.env, **RETRYING})
+    run = run_vbs(
+        *CREATE,
+        "--name",
+        "slow-body",
+        "--connect-timeout",
+        "0.2",
+        "--read-timeout",
+        "0.3",
+        env={**emulator.env, **RETRYING},
+    )
     assert run.exit_code == 0, run.stderr
     assert "sent its answer too slowly" in run.stderr and "was created: reporting it" in run.stderr
     assert emulator.created() == 1
@@ -75,7 +94,8 @@ def test_huge_body_is_refused_with_bounded_memory(emulator: Service):
 
 def test_random_5xx_and_throttling_still_create_exactly_once(emulator: Service):
     emulator.faults(error_rate=0.3, throttle_rate=0.2, retry_after=0, random_seed=11)
-    results = [run_vbs(*CREATE[:-2], "--name", f"random-{n}", env={**emulator.env, "VBS_MAX_ATTEMPTS": "10"})
-               for n in range(4)]
+    results = [
+        run_vbs(*CREATE[:-2], "--name", f"random-{n}", env={**emulator.env, "VBS_MAX_ATTEMPTS": "10"}) for n in range(4)
+    ]
     assert [r.exit_code for r in results] == [0, 0, 0, 0], [r.stderr for r in results]
     assert emulator.created() == 4

@@ -37,9 +37,23 @@ def test_show_unknown_profile_exits_3(prod_profile):
 
 def test_add_writes_mode_0600_and_keeps_other_profiles(prod_profile):
     before = yaml.safe_load(prod_profile.path.read_text())
-    run = run_vbs("profile", "add", "ak", "--endpoint", "https://evs.eu-nl.example", "--project-id", "p3",
-                  "--auth-type", "aksk", "--access-key", "AKPUBLIC", "--secret-key", "sk-PROFILE-secret",
-                  "--read-timeout", "30")
+    run = run_vbs(
+        "profile",
+        "add",
+        "ak",
+        "--endpoint",
+        "https://evs.eu-nl.example",
+        "--project-id",
+        "p3",
+        "--auth-type",
+        "aksk",
+        "--access-key",
+        "AKPUBLIC",
+        "--secret-key",
+        "sk-PROFILE-secret",
+        "--read-timeout",
+        "30",
+    )
     assert run.exit_code == 0, run.stderr
     assert run.json()["auth"]["secret_key"] == "<redacted>"
     after = yaml.safe_load(prod_profile.path.read_text())
@@ -48,18 +62,29 @@ def test_add_writes_mode_0600_and_keeps_other_profiles(prod_profile):
     assert after["profiles"]["lab"] == before["profiles"]["lab"]
     assert after["default"] == "prod"
     assert after["profiles"]["ak"] == {
-        "endpoint": "https://evs.eu-nl.example", "project_id": "p3", "read_timeout": 30.0,
+        "endpoint": "https://evs.eu-nl.example",
+        "project_id": "p3",
+        "read_timeout": 30.0,
         "auth": {"type": "aksk", "access_key": "AKPUBLIC", "secret_key": "sk-PROFILE-secret"},
     }
 
 
 def test_add_creates_the_file_and_first_profile_becomes_default(profiles):
-    run = run_vbs("profile", "add", "first", "--endpoint", "https://e.example", "--project-id", "p1",
-                  "--token-env", "MY_TOKEN")
+    run = run_vbs(
+        "profile", "add", "first", "--endpoint", "https://e.example", "--project-id", "p1", "--token-env", "MY_TOKEN"
+    )
     assert run.exit_code == 0, run.stderr
     doc = yaml.safe_load(profiles.path.read_text())
-    assert doc == {"default": "first", "profiles": {"first": {
-        "endpoint": "https://e.example", "project_id": "p1", "auth": {"type": "token", "token_env": "MY_TOKEN"}}}}
+    assert doc == {
+        "default": "first",
+        "profiles": {
+            "first": {
+                "endpoint": "https://e.example",
+                "project_id": "p1",
+                "auth": {"type": "token", "token_env": "MY_TOKEN"},
+            }
+        },
+    }
     assert file_mode(profiles.path) == 0o600
     assert file_mode(profiles.path.parent) == 0o700
 
@@ -67,22 +92,46 @@ def test_add_creates_the_file_and_first_profile_becomes_default(profiles):
 def test_add_without_a_terminal_never_prompts_and_names_what_is_missing(profiles):
     run = run_vbs("profile", "add", "p", "--endpoint", "https://e.example", "-o", "table")
     assert run.exit_code == 2
-    assert run.stderr.strip() == ("vbs: error: profile 'p' needs --project-id, --token or --token-env; "
-                                  "give them as options (no terminal to prompt on)")
+    assert run.stderr.strip() == (
+        "vbs: error: profile 'p' needs --project-id, --token or --token-env; "
+        "give them as options (no terminal to prompt on)"
+    )
     assert not profiles.path.exists()
 
 
 def test_add_refuses_invalid_values_and_existing_names(prod_profile):
     text = prod_profile.path.read_text()
-    run = run_vbs("profile", "add", "x", "--endpoint", "evs.example", "--project-id", "p", "--token-env", "T",
-                  "-o", "table")
+    run = run_vbs(
+        "profile", "add", "x", "--endpoint", "evs.example", "--project-id", "p", "--token-env", "T", "-o", "table"
+    )
     assert run.exit_code == 2 and "must be an http:// or https:// URL" in run.stderr
-    run = run_vbs("profile", "add", "prod", "--endpoint", "https://e.example", "--project-id", "p",
-                  "--token", "tok-ADDED-secret", "-o", "table")
+    run = run_vbs(
+        "profile",
+        "add",
+        "prod",
+        "--endpoint",
+        "https://e.example",
+        "--project-id",
+        "p",
+        "--token",
+        "tok-ADDED-secret",
+        "-o",
+        "table",
+    )
     assert run.exit_code == 2 and "already exists" in run.stderr and "--replace" in run.stderr
     assert prod_profile.path.read_text() == text
-    run = run_vbs("profile", "add", "prod", "--endpoint", "https://e.example", "--project-id", "p",
-                  "--token", "tok-ADDED-secret", "--replace")
+    run = run_vbs(
+        "profile",
+        "add",
+        "prod",
+        "--endpoint",
+        "https://e.example",
+        "--project-id",
+        "p",
+        "--token",
+        "tok-ADDED-secret",
+        "--replace",
+    )
     assert run.exit_code == 0
     assert yaml.safe_load(prod_profile.path.read_text())["profiles"]["prod"]["auth"]["token"] == "tok-ADDED-secret"
 

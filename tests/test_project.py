@@ -8,14 +8,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_generated_files_are_current():
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "regenerate.py"), "--check"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "regenerate.py"), "--check"], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_ci_runs_the_readme_test_command_exactly():
     readme = (ROOT / "README.md").read_text()
-    ci_lines = [l for l in (ROOT / ".ci" / "run").read_text().splitlines() if l and not l.startswith("#")]
+    ci_lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
     command = ci_lines[-1]
     assert "pytest" in command
     assert f"\n{command}\n" in readme
@@ -26,3 +27,14 @@ def test_python_m_vbscli_runs_the_same_program():
     from vbscli import __version__
 
     assert (proc.returncode, proc.stdout) == (0, f"vbs {__version__}\n")
+
+
+def test_code_is_linted_and_formatted():
+    for command in (["check"], ["format", "--check"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "vbscli", "tests", "tools", "benchmarks"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr

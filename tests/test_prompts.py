@@ -61,6 +61,9 @@ def test_add_prompts_and_hides_the_secret(profiles: Profiles):
     assert os.waitstatus_to_exitcode(status) == 0, screen
     assert SECRET not in screen  # hidden input: never echoed, and masked in the result
     doc = yaml.safe_load(profiles.path.read_text())
-    assert doc["profiles"]["typed"] == {"endpoint": "https://evs.example", "project_id": "p1",
-                                        "auth": {"type": "token", "token": SECRET}}
+    assert doc["profiles"]["typed"] == {
+        "endpoint": "https://evs.example",
+        "project_id": "p1",
+        "auth": {"type": "token", "token": SECRET},
+    }
     assert file_mode(profiles.path) == 0o600

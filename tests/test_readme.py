@@ -17,8 +17,8 @@ INSTALL = "python3 -m venv .venv && . .venv/bin/activate && pip install -q . && 
 
 def quick_start() -> str:
     section = (ROOT / "README.md").read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    line = next(l for l in section.splitlines() if l.startswith(INSTALL))
-    return line[len(INSTALL):]
+    line = next(line for line in section.splitlines() if line.startswith(INSTALL))
+    return line[len(INSTALL) :]
 
 
 def test_quick_start_creates_a_backup_through_the_emulator(tmp_path, isolated_env):
@@ -27,8 +27,15 @@ def test_quick_start_creates_a_backup_through_the_emulator(tmp_path, isolated_en
             pytest.fail("port 8776, used by the quick start, is taken")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     try:
-        proc = subprocess.run(["bash", "-c", quick_start()], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            ["bash", "-c", quick_start()],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
     finally:
         subprocess.run(["pkill", "-f", "vbs emulator --port 8776"], check=False)
     assert proc.returncode == 0, proc.stderr

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 import requests
 import responses
 
+from tests.conftest import SNAPSHOT, VOLUME
+from tests.test_client import CREATED
 from vbscli import backups
 from vbscli.auth import TokenAuth
 from vbscli.backups import BackupSpec
 from vbscli.client import Client
 from vbscli.errors import NetworkError, ServiceError
 from vbscli.retry import AMBIGUOUS, FINAL, RETRY, RetryPolicy, classify
-
-from tests.conftest import SNAPSHOT, VOLUME
-from tests.test_client import CREATED
 
 ENDPOINT = "https://evs.test.example"
 URL = f"{ENDPOINT}/v3/p1/backups"
@@ -41,8 +39,9 @@ class Sleeper:
 
 def make(attempts=4, deadline=300.0):
     sleeper = Sleeper()
-    policy = RetryPolicy(max_attempts=attempts, deadline=deadline, sleep=sleeper.sleep, clock=sleeper.clock,
-                         rng=random.Random(7))
+    policy = RetryPolicy(
+        max_attempts=attempts, deadline=deadline, sleep=sleeper.sleep, clock=sleeper.clock, rng=random.Random(7)
+    )
     lines: list[str] = []
     return Client(ENDPOINT, "p1", TokenAuth("t"), retry=policy, notify=lines.append), sleeper, lines
 
@@ -58,10 +57,19 @@ def err(status, code=None, retry_after=None):
 @pytest.mark.parametrize(
     ("exc", "verdict"),
     [
-        (err(429), RETRY), (err(400, "APIGW.0308"), RETRY), (err(503), RETRY), (err(413, retry_after=5), RETRY),
-        (err(413), FINAL), (err(500), AMBIGUOUS), (err(400), FINAL), (err(401), FINAL), (err(404), FINAL),
-        (err(502), AMBIGUOUS), (err(504), AMBIGUOUS),
-        (NetworkError("refused"), RETRY), (NetworkError("read timeout", sent=True), AMBIGUOUS),
+        (err(429), RETRY),
+        (err(400, "APIGW.0308"), RETRY),
+        (err(503), RETRY),
+        (err(413, retry_after=5), RETRY),
+        (err(413), FINAL),
+        (err(500), AMBIGUOUS),
+        (err(400), FINAL),
+        (err(401), FINAL),
+        (err(404), FINAL),
+        (err(502), AMBIGUOUS),
+        (err(504), AMBIGUOUS),
+        (NetworkError("refused"), RETRY),
+        (NetworkError("read timeout", sent=True), AMBIGUOUS),
         (NetworkError("tls", retryable=False), FINAL),
     ],
 )
@@ -135,9 +143,15 @@ def listing(*items):
 
 
 def found(created_at):
-    return {"id": "bb089eba-6b38-41c8-85a4-2b94fad7d570", "name": "nightly-1", "volume_id": VOLUME,
-            "snapshot_id": SNAPSHOT, "created_at": created_at, "status": "creating",
-            "links": CREATED["backup"]["links"]}
+    return {
+        "id": "bb089eba-6b38-41c8-85a4-2b94fad7d570",
+        "name": "nightly-1",
+        "volume_id": VOLUME,
+        "snapshot_id": SNAPSHOT,
+        "created_at": created_at,
+        "status": "creating",
+        "links": CREATED["backup"]["links"],
+    }
 
 
 @responses.activate
@@ -148,7 +162,9 @@ def test_lost_answer_but_backup_exists_is_reported_not_recreated():
     doc = backups.create(client, spec(), notify=lines.append, now=lambda: NOW)
     assert doc["backup"]["id"] == "bb089eba-6b38-41c8-85a4-2b94fad7d570"
     assert sum(1 for c in responses.calls if c.request.method == "POST") == 1
-    assert "name=nightly-1" in responses.calls[1].request.url and f"volume_id={VOLUME}" in responses.calls[1].request.url
+    assert (
+        "name=nightly-1" in responses.calls[1].request.url and f"volume_id={VOLUME}" in responses.calls[1].request.url
+    )
     assert any("was created: reporting it" in line for line in lines)
 
 

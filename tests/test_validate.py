@@ -5,12 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import SNAPSHOT, VOLUME
 from vbscli.backups import BackupSpec
 from vbscli.errors import InputError
 from vbscli.exit_codes import ExitCode
 from vbscli.validate import check_description, check_name, check_uuid
-
-from tests.conftest import SNAPSHOT, VOLUME
 
 ALLOWED = set(string.ascii_letters + string.digits + "_-")
 
@@ -87,9 +86,7 @@ def test_description_rules():
 
 
 def test_spec_body_sends_only_given_fields():
-    assert BackupSpec(VOLUME, SNAPSHOT).checked().body() == {
-        "backup": {"volume_id": VOLUME, "snapshot_id": SNAPSHOT}
-    }
+    assert BackupSpec(VOLUME, SNAPSHOT).checked().body() == {"backup": {"volume_id": VOLUME, "snapshot_id": SNAPSHOT}}
     body = BackupSpec(VOLUME, SNAPSHOT, "b1", "desc", True).checked().body()["backup"]
     assert body == {"volume_id": VOLUME, "snapshot_id": SNAPSHOT, "name": "b1", "description": "desc", "force": True}
     assert "container" not in body and "incremental" not in body

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Regenerate the files that are derived from the app: shell completions and the README's reference.
 
-    python tools/regenerate.py          # rewrite them
-    python tools/regenerate.py --check  # exit 1 if any is out of date (the test suite runs this)
+python tools/regenerate.py          # rewrite them
+python tools/regenerate.py --check  # exit 1 if any is out of date (the test suite runs this)
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _docs() -> dict[str, str]:
     source = (ROOT / "vbscli" / "exit_codes.py").read_text()
     body = next(n for n in ast.parse(source).body if isinstance(n, ast.ClassDef)).body
     docs: dict[str, str] = {}
-    for node, after in zip(body, body[1:]):
+    for node, after in zip(body, body[1:], strict=False):
         if isinstance(node, ast.Assign) and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
             docs[node.targets[0].id] = " ".join(str(after.value.value).split())  # type: ignore[attr-defined]
     return docs
@@ -90,8 +90,10 @@ def reference() -> str:
     walk(root, ["vbs"])
     ctx = typer.Context(root, info_name="vbs")
     out.append("#### Global options\n")
-    out.append("Accepted before or after the command name (`vbs -o json backup create ...` or "
-               "`vbs backup create ... -o json`).\n")
+    out.append(
+        "Accepted before or after the command name (`vbs -o json backup create ...` or "
+        "`vbs backup create ... -o json`).\n"
+    )
     out.append("| Option | Description |")
     out.append("|---|---|")
     for param in root.params:

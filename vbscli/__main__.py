@@ -31,8 +31,9 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
     st = state if isinstance(state, State) else State()
     env = st.env
     try:
-        rv = command().main(args=list(argv) if argv is not None else None, prog_name=PROG,
-                            standalone_mode=False, obj=st)
+        rv = command().main(
+            args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False, obj=st
+        )
         return int(rv) if isinstance(rv, int) else ExitCode.OK
     except (Interrupted, KeyboardInterrupt) as exc:
         note = getattr(exc, "note", None)
@@ -84,7 +85,7 @@ AUTH_CHECKS = {
     "token": "the token may be expired or revoked: get a new one",
     "password": "check the user name, password and domain, and that the user may use the project",
     "aksk": "check the access key and secret key, and this machine's clock (requests more than 15 "
-            "minutes off are refused); five failures in a row lock the key for 5 minutes",
+    "minutes off are refused); five failures in a row lock the key for 5 minutes",
 }
 
 

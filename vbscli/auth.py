@@ -64,8 +64,14 @@ class AkSkAuth:
 
     kind = "aksk"
 
-    def __init__(self, access_key: str, secret_key: str, security_token: str | None = None,
-                 project: str | None = None, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        access_key: str,
+        secret_key: str,
+        security_token: str | None = None,
+        project: str | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
         self.access_key = access_key
         self._secret_key = secret_key
         self._security_token = security_token
@@ -91,8 +97,14 @@ class AkSkAuth:
         return f"AkSkAuth(access_key={self.access_key!r}, secret_key=<redacted>)"
 
 
-def build_auth(auth: Mapping[str, Any], project_id: str | None = None, *, login: Any = None,
-               cache: Any = None, clock: Clock = utcnow) -> Auth:
+def build_auth(
+    auth: Mapping[str, Any],
+    project_id: str | None = None,
+    *,
+    login: Any = None,
+    cache: Any = None,
+    clock: Clock = utcnow,
+) -> Auth:
     """The Auth for a resolved `auth:` block (see vbscli.config).
 
     `login` performs the IAM password call (the client's transport) and `cache` keeps tokens between

@@ -64,8 +64,12 @@ def default_name(now: datetime | None = None, token: str | None = None) -> str:
     return f"vbs-{moment:%Y%m%d-%H%M%S}-{token or secrets.token_hex(3)}"
 
 
-def create(client: Client, spec: BackupSpec, notify: Callable[[str], None] | None = None,
-           now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> dict[str, Any]:
+def create(
+    client: Client,
+    spec: BackupSpec,
+    notify: Callable[[str], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> dict[str, Any]:
     """Create a backup; returns the service's document `{"backup": {"id", "name", "links"}}` unchanged.
 
     Never creates two: when the answer is lost after the request may have reached the service, the
@@ -87,22 +91,25 @@ def create(client: Client, spec: BackupSpec, notify: Callable[[str], None] | Non
                 raise NetworkError(
                     f"the answer to the create request was lost ({exc.summary()}) and looking for "
                     f"backup '{spec.name}' failed too ({lookup.summary()})",
-                    f"before creating it again, check: vbs backup list --volume-id {spec.volume_id} "
-                    f"--name {spec.name}",
+                    f"before creating it again, check: vbs backup list --volume-id {spec.volume_id} --name {spec.name}",
                     sent=True,
                 ) from None
             if found is not None:
                 if notify:
-                    notify(f"the answer was lost ({exc.summary()}), but backup {found['backup']['id']} "
-                           "was created: reporting it")
+                    notify(
+                        f"the answer was lost ({exc.summary()}), but backup {found['backup']['id']} "
+                        "was created: reporting it"
+                    )
                 return found
             if resends <= 0:
                 exc.message += "; the backup was not created"
                 raise
             resends -= 1
             if notify:
-                notify(f"the answer was lost ({exc.summary()}) and backup '{spec.name}' does not exist: "
-                       "sending the request again")
+                notify(
+                    f"the answer was lost ({exc.summary()}) and backup '{spec.name}' does not exist: "
+                    "sending the request again"
+                )
             continue
         try:
             return created_document(response)
@@ -300,8 +307,7 @@ def wait_available(
             return doc
         if status == "error":
             reason = doc["backup"].get("fail_reason") or "no reason given"
-            raise BackupFailed(f"backup {backup_id} failed: {reason}",
-                               f"see: vbs backup show {backup_id}")
+            raise BackupFailed(f"backup {backup_id} failed: {reason}", f"see: vbs backup show {backup_id}")
         remaining = policy.timeout - elapsed
         if remaining <= 0:
             state = f"still {status}" if last_problem is None else f"in an unknown state ({last_problem})"

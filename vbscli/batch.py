@@ -20,8 +20,8 @@ from vbscli import backups
 from vbscli.backups import BackupSpec, WaitPolicy
 from vbscli.client import Client
 from vbscli.errors import InputError, VbsError
-from vbscli.retry import is_throttle
 from vbscli.exit_codes import ExitCode
+from vbscli.retry import is_throttle
 
 FIELDS = ("volume_id", "snapshot_id", "name", "description", "force")
 
@@ -65,8 +65,9 @@ def parse(text: str, source: str) -> list[Item]:
     elif "volume_id" in first and "," in first:
         rows = _csv(text)
     else:
-        raise InputError(f"{source}: not a YAML list, JSON lines or CSV with a header line",
-                         "see the README for the three formats")
+        raise InputError(
+            f"{source}: not a YAML list, JSON lines or CSV with a header line", "see the README for the three formats"
+        )
     if not rows:
         raise InputError(f"{source}: no items")
     return [_item(line, raw, source) for line, raw in rows]
@@ -95,7 +96,7 @@ def _yaml(text: str, source: str) -> list[tuple[int, Any]]:
         raise InputError(f"{source}:{mark.line + 1 if mark else '?'}: invalid YAML: {exc.problem}") from None
     if not isinstance(doc, list) or node is None:
         raise InputError(f"{source}: expected a YAML list of items")
-    return [(child.start_mark.line + 1, value) for child, value in zip(node.value, doc)]
+    return [(child.start_mark.line + 1, value) for child, value in zip(node.value, doc, strict=True)]
 
 
 def _csv(text: str) -> list[tuple[int, Any]]:
@@ -114,19 +115,27 @@ def _item(line: int, raw: Any, source: str) -> Item:
         return Item(line, problem=f"{source}:{line}: an item must be a mapping with volume_id and snapshot_id")
     unknown = sorted(set(raw) - set(FIELDS))
     if unknown:
-        return Item(line, problem=f"{source}:{line}: unknown field '{unknown[0]}' (fields: {', '.join(FIELDS)})", raw=raw)
+        return Item(
+            line, problem=f"{source}:{line}: unknown field '{unknown[0]}' (fields: {', '.join(FIELDS)})", raw=raw
+        )
     force = raw.get("force", False)
     if isinstance(force, str):
-        force = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(force.lower(), force)
+        force = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(
+            force.lower(), force
+        )
     if not isinstance(force, bool):
         return Item(line, problem=f"{source}:{line}: 'force' must be true or false", raw=raw)
     for key in ("volume_id", "snapshot_id"):
         if not raw.get(key):
             return Item(line, problem=f"{source}:{line}: missing '{key}'", raw=raw)
     name = raw.get("name")
-    spec = BackupSpec(str(raw["volume_id"]), str(raw["snapshot_id"]),
-                      str(name) if name is not None else backups.default_name(),
-                      None if raw.get("description") is None else str(raw["description"]), force)
+    spec = BackupSpec(
+        str(raw["volume_id"]),
+        str(raw["snapshot_id"]),
+        str(name) if name is not None else backups.default_name(),
+        None if raw.get("description") is None else str(raw["description"]),
+        force,
+    )
     try:
         spec.checked()
     except InputError as exc:
@@ -196,8 +205,9 @@ def run(
 
     def one(item: Item) -> Outcome:
         if item.spec is None:
-            return finish(Outcome(item, "invalid", ExitCode.USAGE,
-                                  error={"code": "InvalidInput", "message": item.problem}))
+            return finish(
+                Outcome(item, "invalid", ExitCode.USAGE, error={"code": "InvalidInput", "message": item.problem})
+            )
         if (item.spec.volume_id, item.spec.name) in existing:
             return finish(Outcome(item, "skipped", ExitCode.OK))
         limiter.acquire()

@@ -149,8 +149,9 @@ class Client:
                 if self.on_retry:
                     self.on_retry(exc)
                 if self.notify:
-                    self.notify(f"retrying in {wait:.1f} s (attempt {attempt} of {policy.max_attempts}): "
-                                f"{exc.one_line()}")
+                    self.notify(
+                        f"retrying in {wait:.1f} s (attempt {attempt} of {policy.max_attempts}): {exc.one_line()}"
+                    )
                 policy.sleep(wait)
 
     def send_once(self, call: Call) -> Response:
@@ -171,9 +172,12 @@ class Client:
         from vbscli.errors import ServiceError
         from vbscli.iam import grant_from
 
-        call = Call("POST", url, {"Accept": "application/json", "Content-Type": "application/json",
-                                  "User-Agent": self.user_agent},
-                    json.dumps(body, separators=(",", ":")).encode("utf-8"))
+        call = Call(
+            "POST",
+            url,
+            {"Accept": "application/json", "Content-Type": "application/json", "User-Agent": self.user_agent},
+            json.dumps(body, separators=(",", ":")).encode("utf-8"),
+        )
         try:
             response = self.exchange(call)
         except ServiceError as exc:
@@ -221,8 +225,7 @@ class Client:
             location = response.headers.get("Location", "")
             raise BadResponseError(
                 f"the service answered HTTP {response.status} {location}".rstrip(),
-                "vbs does not follow redirects (they would carry your credentials elsewhere); "
-                "check the endpoint URL",
+                "vbs does not follow redirects (they would carry your credentials elsewhere); check the endpoint URL",
             )
         return response
 
@@ -322,8 +325,7 @@ class Client:
             reason = _ssl_reason(chain)
             return NetworkError(
                 f"TLS connection to {endpoint} failed: {reason}",
-                "check the endpoint's certificate, or give the CA bundle with --ca-bundle "
-                "or the profile's 'verify'",
+                "check the endpoint's certificate, or give the CA bundle with --ca-bundle or the profile's 'verify'",
                 retryable=False,
             )
         if any(type(c).__name__ in ("NameResolutionError", "gaierror") for c in chain):

@@ -22,8 +22,17 @@ OUTPUT_FORMATS = ("table", "json")
 SECRET_KEYS = frozenset({"token", "password", "secret_key", "security_token"})
 """Profile keys whose values are secrets (for the file-permission warning and masking)."""
 PROFILE_KEYS = frozenset(
-    {"endpoint", "project_id", "auth", "verify", "connect_timeout", "read_timeout", "output",
-     "max_attempts", "deadline"}
+    {
+        "endpoint",
+        "project_id",
+        "auth",
+        "verify",
+        "connect_timeout",
+        "read_timeout",
+        "output",
+        "max_attempts",
+        "deadline",
+    }
 )
 
 
@@ -45,7 +54,7 @@ def _endpoint(value: Any) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL such as https://evs.eu-de.otc.t-systems.com")
     try:
-        parts.port
+        _ = parts.port  # reading it validates it
     except ValueError:
         raise ValueError("has an invalid port") from None
     if parts.query or parts.fragment:
@@ -175,9 +184,7 @@ class ProfileFile:
 
 def _has_secret(node: Any) -> bool:
     if isinstance(node, dict):
-        return any(
-            (k in SECRET_KEYS and v not in (None, "")) or _has_secret(v) for k, v in node.items()
-        )
+        return any((k in SECRET_KEYS and v not in (None, "")) or _has_secret(v) for k, v in node.items())
     if isinstance(node, list):
         return any(_has_secret(v) for v in node)
     return False
@@ -285,8 +292,7 @@ def _resolve_auth(auth: Any, env: Mapping[str, str], where: str) -> dict[str, An
     if auth is None:
         raise ConfigError(
             f"{where}: no credentials: missing 'auth'",
-            "add 'auth: {type: token, token: ...}' (or type password or aksk) to the profile, "
-            "or set VBS_TOKEN",
+            "add 'auth: {type: token, token: ...}' (or type password or aksk) to the profile, or set VBS_TOKEN",
         )
     if not isinstance(auth, dict):
         raise ConfigError(f"{where}: 'auth' must be a mapping such as {{type: token, token: ...}}")
@@ -422,9 +428,7 @@ def resolve(
             for key in sorted(set(profile) - PROFILE_KEYS):
                 warnings.append(f"{where}: unknown setting '{key}' ignored")
         if pfile.mode is not None and pfile.mode & 0o077 and pfile.holds_secrets():
-            warnings.append(
-                f"{path} holds secrets and is readable by group or others; run: chmod 600 {path}"
-            )
+            warnings.append(f"{path} holds secrets and is readable by group or others; run: chmod 600 {path}")
 
     values: dict[str, Any] = {}
     for setting in SETTINGS:
@@ -497,8 +501,10 @@ def resolve(
 
 def _env_complete(env: Mapping[str, str]) -> bool:
     """True when the environment alone configures vbs (VBS_* variables, or openrc plus VBS_ENDPOINT)."""
-    credentials = env.get("VBS_TOKEN") or env.get("OS_AUTH_TOKEN") or (
-        env.get("OS_AUTH_URL") and env.get("OS_USERNAME") and env.get("OS_PASSWORD"))
+    credentials = (
+        env.get("VBS_TOKEN")
+        or env.get("OS_AUTH_TOKEN")
+        or (env.get("OS_AUTH_URL") and env.get("OS_USERNAME") and env.get("OS_PASSWORD"))
+    )
     project = env.get("VBS_PROJECT_ID") or env.get("OS_PROJECT_ID") or env.get("OS_PROJECT_NAME")
     return bool(env.get("VBS_ENDPOINT") and credentials and project)
-

@@ -32,9 +32,7 @@ class Grant:
 
 def login_body(auth: Mapping[str, Any]) -> dict[str, Any]:
     """The documented `POST /v3/auth/tokens` body for a project-scoped password login."""
-    project: dict[str, Any] = (
-        {"id": auth["project_id"]} if auth.get("project_id") else {"name": auth["project_name"]}
-    )
+    project: dict[str, Any] = {"id": auth["project_id"]} if auth.get("project_id") else {"name": auth["project_name"]}
     return {
         "auth": {
             "identity": {
@@ -116,8 +114,10 @@ class TokenCache:
             tmp = self.directory / f".{key}.{os.getpid()}.tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
-                json.dump({"token": grant.token, "expires_at": grant.expires_at.isoformat(),
-                           "project_id": grant.project_id}, handle)
+                json.dump(
+                    {"token": grant.token, "expires_at": grant.expires_at.isoformat(), "project_id": grant.project_id},
+                    handle,
+                )
             os.replace(tmp, self.directory / f"{key}.json")
         except OSError:
             pass
@@ -134,8 +134,14 @@ class PasswordAuth:
 
     kind = "password"
 
-    def __init__(self, auth: Mapping[str, Any], *, login: Callable[[str, dict], Grant] | None,
-                 cache: TokenCache | None, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        auth: Mapping[str, Any],
+        *,
+        login: Callable[[str, dict], Grant] | None,
+        cache: TokenCache | None,
+        clock: Clock = utcnow,
+    ) -> None:
         self._auth = dict(auth)
         self._login = login
         self._cache = cache

@@ -104,11 +104,13 @@ def summary(pfile: ProfileFile) -> list[dict[str, Any]]:
     for name in sorted(pfile.profiles):
         body = pfile.profiles[name]
         auth = body.get("auth") if isinstance(body.get("auth"), dict) else {}
-        rows.append({
-            "name": name,
-            "default": name == pfile.default,
-            "endpoint": body.get("endpoint"),
-            "project_id": body.get("project_id"),
-            "auth_type": auth.get("type", "token") if auth else None,
-        })
+        rows.append(
+            {
+                "name": name,
+                "default": name == pfile.default,
+                "endpoint": body.get("endpoint"),
+                "project_id": body.get("project_id"),
+                "auth_type": auth.get("type", "token") if auth else None,
+            }
+        )
     return rows

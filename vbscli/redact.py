@@ -32,8 +32,7 @@ def headers(items: Mapping[str, str]) -> dict[str, str]:
 def _mask(node: Any) -> Any:
     if isinstance(node, dict):
         return {
-            k: (MASK if isinstance(k, str) and k.lower() in SECRET_FIELDS and v else _mask(v))
-            for k, v in node.items()
+            k: (MASK if isinstance(k, str) and k.lower() in SECRET_FIELDS and v else _mask(v)) for k, v in node.items()
         }
     if isinstance(node, list):
         return [_mask(v) for v in node]

@@ -111,8 +111,14 @@ def start(clock: Clock, log: Log) -> Iterator[Callable[..., Emulator]]:
     running: list[Emulator] = []
 
     def _start(**config: Any) -> Emulator:
-        settings: dict[str, Any] = {"port": 0, "seed": demo_seed(), "create_delay": 0.0, "clock": clock,
-                                    "wall": clock.wall, "log": log}
+        settings: dict[str, Any] = {
+            "port": 0,
+            "seed": demo_seed(),
+            "create_delay": 0.0,
+            "clock": clock,
+            "wall": clock.wall,
+            "log": log,
+        }
         settings.update(config)
         emu = Emulator(EmulatorConfig(**settings)).start()
         running.append(emu)

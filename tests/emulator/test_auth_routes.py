@@ -28,7 +28,10 @@ def test_every_seed_token_is_accepted(start):
     emu = start(seed=seed)
     assert list(emu.tokens) == ["token-a", "token-b"]
     assert [Api(emu, token=t).get("/backups").status_code for t in ("token-a", "token-b", "demo-token")] == [
-        200, 200, 401]
+        200,
+        200,
+        401,
+    ]
 
 
 def test_another_project_is_403_for_a_valid_token(emu, api):
@@ -55,10 +58,16 @@ def test_unknown_routes_are_404_item_not_found(emu, api, path):
     assert response.headers["X-Openstack-Request-Id"].startswith("req-")
 
 
-@pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("DELETE", "/backups", "GET, POST"), ("PUT", "/backups", "GET, POST"), ("PATCH", "/backups", "GET, POST"),
-    ("POST", "/backups/detail", "GET"), ("PUT", f"/backups/{UNKNOWN}", "GET"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/backups", "GET, POST"),
+        ("PUT", "/backups", "GET, POST"),
+        ("PATCH", "/backups", "GET, POST"),
+        ("POST", "/backups/detail", "GET"),
+        ("PUT", f"/backups/{UNKNOWN}", "GET"),
+    ],
+)
 def test_wrong_method_on_a_known_route_is_405(api, method, path, allowed):
     response = api.session.request(method, f"{api.base}{path}", headers=api.headers(), timeout=5)
     assert response.status_code == 405
@@ -73,8 +82,9 @@ def test_head_gets_headers_without_a_body(api):
 
 
 def test_microversion_is_echoed(api):
-    asked = api.session.get(f"{api.base}/backups", headers=api.headers({"OpenStack-API-Version": "volume 3.44"}),
-                            timeout=5)
+    asked = api.session.get(
+        f"{api.base}/backups", headers=api.headers({"OpenStack-API-Version": "volume 3.44"}), timeout=5
+    )
     assert asked.headers["OpenStack-API-Version"] == "volume 3.44"
     assert api.get("/backups").headers["OpenStack-API-Version"] == "volume 3.0"
 
@@ -100,9 +110,15 @@ def test_a_new_verifier_plugs_in_without_touching_the_handler(emu):
 
 def test_iam_password_login_issues_a_token_that_works(emu):
     api = Api(emu, token=None)
-    login = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "demo", "password": "demo-password", "domain": {"name": "demo-domain"}}}},
-        "scope": {"project": {"id": PROJECT}}}}
+    login = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": "demo", "password": "demo-password", "domain": {"name": "demo-domain"}}},
+            },
+            "scope": {"project": {"id": PROJECT}},
+        }
+    }
     response = api.session.post(f"{emu.url}/v3/auth/tokens", json=login, timeout=5)
     assert response.status_code == 201
     issued = response.headers["X-Subject-Token"]
@@ -119,13 +135,17 @@ def test_aksk_signed_request_is_accepted_and_a_tampered_one_refused(start, clock
     now = datetime.now(timezone.utc).replace(microsecond=0)
     emu = start(wall=lambda: now)
     url = f"{emu.url}/v3/{PROJECT}/backups?limit=5"
-    headers = {"X-Sdk-Date": now.strftime(signing.DATE_FORMAT), "Host": f"127.0.0.1:{emu.port}",
-               "X-Project-Id": PROJECT}
+    headers = {
+        "X-Sdk-Date": now.strftime(signing.DATE_FORMAT),
+        "Host": f"127.0.0.1:{emu.port}",
+        "X-Project-Id": PROJECT,
+    }
     names = ["host", "x-project-id", "x-sdk-date"]
     request = signing.canonical_request("GET", url, {k.lower(): v for k, v in headers.items()}, names, b"")
     signature = signing.signature("demo-secret-key", signing.string_to_sign(headers["X-Sdk-Date"], request))
-    headers["Authorization"] = (f"{signing.ALGORITHM} Access=DEMOACCESSKEY0000000, "
-                                f"SignedHeaders={';'.join(names)}, Signature={signature}")
+    headers["Authorization"] = (
+        f"{signing.ALGORITHM} Access=DEMOACCESSKEY0000000, SignedHeaders={';'.join(names)}, Signature={signature}"
+    )
     api = Api(emu, token=None)
     assert api.session.get(url, headers=headers, timeout=5).status_code == 200
     tampered = api.session.get(url.replace("limit=5", "limit=6"), headers=headers, timeout=5)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 from tests.emulator.conftest import (
-    BROKEN, BROKEN_SNAP, FAILING_SNAP, IN_USE, IN_USE_SNAP, PROJECT, SNAPSHOT, UNKNOWN, VOLUME,
+    BROKEN,
+    BROKEN_SNAP,
+    FAILING_SNAP,
+    IN_USE,
+    IN_USE_SNAP,
+    PROJECT,
+    SNAPSHOT,
+    UNKNOWN,
+    VOLUME,
 )
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -29,20 +38,26 @@ def test_created_backup_has_exactly_the_documented_shape(emu, api):
     body = response.json()
     backup_id = body["backup"]["id"]
     assert UUID4.match(backup_id)
-    assert body == {"backup": {
-        "id": backup_id,
-        "links": [
-            {"href": f"{emu.url}/v3/{PROJECT}/backups/{backup_id}", "rel": "self"},
-            {"href": f"{emu.url}/{PROJECT}/backups/{backup_id}", "rel": "bookmark"},
-        ],
-        "name": "backup1",
-    }}
+    assert body == {
+        "backup": {
+            "id": backup_id,
+            "links": [
+                {"href": f"{emu.url}/v3/{PROJECT}/backups/{backup_id}", "rel": "self"},
+                {"href": f"{emu.url}/{PROJECT}/backups/{backup_id}", "rel": "bookmark"},
+            ],
+            "name": "backup1",
+        }
+    }
     assert emu.stats()["backups_created"] == 1
 
 
 def test_links_follow_the_host_the_client_used(emu, api):
-    response = api.session.post(f"{api.base}/backups", json={"backup": {"volume_id": VOLUME, "snapshot_id": SNAPSHOT}},
-                                headers={**api.headers(), "Host": f"localhost:{emu.port}"}, timeout=5)
+    response = api.session.post(
+        f"{api.base}/backups",
+        json={"backup": {"volume_id": VOLUME, "snapshot_id": SNAPSHOT}},
+        headers={**api.headers(), "Host": f"localhost:{emu.port}"},
+        timeout=5,
+    )
     self_link = response.json()["backup"]["links"][0]["href"]
     assert self_link.startswith(f"http://localhost:{emu.port}/v3/{PROJECT}/backups/")
 
@@ -61,16 +76,19 @@ def test_every_request_gets_its_own_request_id(api):
     assert len(ids) == 4 and all(REQUEST_ID.match(i) for i in ids)
 
 
-@pytest.mark.parametrize(("name", "code"), [
-    ("x" * 65, "VolumeBackup.0003"),
-    ("", "VolumeBackup.0007"),
-    ("nightly backup", "VolumeBackup.0004"),
-    ("nightly.1", "VolumeBackup.0004"),
-    ("nächtlich", "VolumeBackup.0004"),
-    (42, "VolumeBackup.0004"),
-    ("auto-nightly", "VolumeBackup.0005"),
-    ("auto", "VolumeBackup.0005"),
-])
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("x" * 65, "VolumeBackup.0003"),
+        ("", "VolumeBackup.0007"),
+        ("nightly backup", "VolumeBackup.0004"),
+        ("nightly.1", "VolumeBackup.0004"),
+        ("nächtlich", "VolumeBackup.0004"),
+        (42, "VolumeBackup.0004"),
+        ("auto-nightly", "VolumeBackup.0005"),
+        ("auto", "VolumeBackup.0005"),
+    ],
+)
 def test_bad_names_get_the_service_codes(emu, api, name, code):
     bad_request(api.create(name=name), code)
     assert emu.stats()["backups_created"] == 0
@@ -92,10 +110,16 @@ def test_a_description_of_255_characters_is_accepted(api):
     assert api.get(f"/backups/{response.json()['backup']['id']}").json()["backup"]["description"] == "d" * 255
 
 
-@pytest.mark.parametrize(("volume", "code"), [
-    (None, "VolumeBackup.0010"), ("", "VolumeBackup.0010"), ("disk-1", "VolumeBackup.0011"),
-    (12, "VolumeBackup.0011"), (VOLUME + "0", "VolumeBackup.0011"),
-])
+@pytest.mark.parametrize(
+    ("volume", "code"),
+    [
+        (None, "VolumeBackup.0010"),
+        ("", "VolumeBackup.0010"),
+        ("disk-1", "VolumeBackup.0011"),
+        (12, "VolumeBackup.0011"),
+        (VOLUME + "0", "VolumeBackup.0011"),
+    ],
+)
 def test_volume_id_missing_or_not_a_uuid(api, volume, code):
     bad_request(api.create(volume=volume), code)
 
@@ -156,7 +180,7 @@ def test_a_second_backup_while_one_is_creating_is_0013(start, clock):
 
 
 def test_content_type_must_be_json(emu, api):
-    body = '{"backup": {"volume_id": "%s", "snapshot_id": "%s"}}' % (VOLUME, SNAPSHOT)
+    body = json.dumps({"backup": {"volume_id": VOLUME, "snapshot_id": SNAPSHOT}})
     for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
         response = api.post("/backups", body, content_type)
         assert response.status_code == 415
@@ -166,8 +190,9 @@ def test_content_type_must_be_json(emu, api):
     assert emu.stats()["backups_created"] == 1
 
 
-@pytest.mark.parametrize("data", ['{"backup": {', "", "null", "[]", '{"volume_id": "x"}', '{"backup": "x"}',
-                                  b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "data", ['{"backup": {', "", "null", "[]", '{"volume_id": "x"}', '{"backup": "x"}', b"\xff\xfe"]
+)
 def test_malformed_body_is_bad_request(emu, api, data):
     response = api.post("/backups", data)
     assert response.status_code == 400
@@ -177,9 +202,15 @@ def test_malformed_body_is_bad_request(emu, api, data):
 
 def test_chunked_request_body_is_read(api):
     body = b'{"backup": {"volume_id": "%s", "snapshot_id": "%s", "name": "chunked"}}' % (
-        VOLUME.encode(), SNAPSHOT.encode())
-    response = api.session.post(f"{api.base}/backups", data=iter([body[:20], body[20:]]),
-                                headers=api.headers({"Content-Type": "application/json"}), timeout=5)
+        VOLUME.encode(),
+        SNAPSHOT.encode(),
+    )
+    response = api.session.post(
+        f"{api.base}/backups",
+        data=iter([body[:20], body[20:]]),
+        headers=api.headers({"Content-Type": "application/json"}),
+        timeout=5,
+    )
     assert response.status_code == 202 and response.json()["backup"]["name"] == "chunked"
 
 

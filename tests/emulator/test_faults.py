@@ -41,7 +41,9 @@ def test_first_two_creates_get_503_then_normal(scripted):
     assert api.get("/backups").status_code == 200  # other routes are not matched
     first, second, third = (api.create(name=f"try-{n}") for n in range(3))
     assert [first.status_code, second.status_code, third.status_code] == [503, 503, 202]
-    assert first.json() == {"serviceUnavailable": {"code": 503, "message": first.json()["serviceUnavailable"]["message"]}}
+    assert first.json() == {
+        "serviceUnavailable": {"code": 503, "message": first.json()["serviceUnavailable"]["message"]}
+    }
     assert first.headers["X-Openstack-Request-Id"] != second.headers["X-Openstack-Request-Id"]
     assert "Retry-After" not in first.headers
     stats = api.emu.stats()
@@ -79,8 +81,9 @@ def test_throttle_is_the_gateways_429(scripted):
 
 
 def test_overlimit_with_and_without_retry_after(scripted):
-    api = scripted(step("overlimit", retry_after=7), step("overlimit", retry_after=7, retry_after_header=False),
-                   step("overlimit"))
+    api = scripted(
+        step("overlimit", retry_after=7), step("overlimit", retry_after=7, retry_after_header=False), step("overlimit")
+    )
     header_and_field, field_only, neither = api.create(), api.create(), api.create()
     for response in (header_and_field, field_only, neither):
         assert response.status_code == 413
@@ -187,8 +190,11 @@ def test_latency_is_added_to_api_answers(start):
 
 
 def test_match_picks_method_and_route(scripted):
-    api = scripted(step("status", match="GET backup", status=500), step("status", match="backups", status=502),
-                   step("status", match="*", status=504))
+    api = scripted(
+        step("status", match="GET backup", status=500),
+        step("status", match="backups", status=502),
+        step("status", match="*", status=504),
+    )
     assert api.get("/backups/detail").status_code == 504  # only '*' matches backups_detail
     assert api.create().status_code == 502  # 'backups' matches any method
     assert api.get(f"/backups/{UNKNOWN}").status_code == 500
@@ -233,8 +239,9 @@ def test_faults_change_at_run_time_over_http(emu, api):
     script = [step("status", times=2, status=503, retry_after=0)]
     changed = api.control("POST", "faults", {"script": script, "latency": 0})
     assert changed.status_code == 200
-    assert changed.json()["script"] == [{"fault": "status", "match": "POST backups", "times": 2, "status": 503,
-                                         "retry_after": 0.0}]
+    assert changed.json()["script"] == [
+        {"fault": "status", "match": "POST backups", "times": 2, "status": 503, "retry_after": 0.0}
+    ]
     assert [api.create().status_code for _ in range(3)] == [503, 503, 202]
     assert api.control("GET", "faults").json()["script"][0]["times"] == 0
     api.control("POST", "faults", {"throttle_rate": 1})
@@ -244,18 +251,21 @@ def test_faults_change_at_run_time_over_http(emu, api):
     assert emu.stats()["backups_created"] == 3
 
 
-@pytest.mark.parametrize("config", [
-    {"script": [{"fault": "explode"}]},
-    {"script": [step("status", match="POST volumes")]},
-    {"script": [step("status", times=0)]},
-    {"script": [step("status", status=99)]},
-    {"script": [step("status", colour="red")]},
-    {"error_rate": 1.5},
-    {"latency": -1},
-    {"latency": "slow"},
-    {"surprise": 1},
-    ["not", "an", "object"],
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"script": [{"fault": "explode"}]},
+        {"script": [step("status", match="POST volumes")]},
+        {"script": [step("status", times=0)]},
+        {"script": [step("status", status=99)]},
+        {"script": [step("status", colour="red")]},
+        {"error_rate": 1.5},
+        {"latency": -1},
+        {"latency": "slow"},
+        {"surprise": 1},
+        ["not", "an", "object"],
+    ],
+)
 def test_invalid_fault_configuration_is_refused_and_changes_nothing(emu, api, config):
     api.control("POST", "faults", {"script": [step("status", status=500)]})
     response = api.control("POST", "faults", config)
@@ -278,4 +288,3 @@ def test_invalid_script_in_the_config_fails_at_construction():
 
     with pytest.raises(FaultError, match="times"):
         Emulator(EmulatorConfig(script=[step("status", times=-1)]))
-

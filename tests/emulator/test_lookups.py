@@ -13,9 +13,11 @@ from tests.emulator.conftest import FAILING, FAILING_SNAP, IN_USE, IN_USE_SNAP, 
 def three(api, clock):
     """Three backups a minute apart: nightly-1 and nightly-2 of VOLUME, attached-1 of IN_USE."""
     ids = []
-    for volume, snapshot, name, force in ((VOLUME, SNAPSHOT, "nightly-1", False),
-                                          (IN_USE, IN_USE_SNAP, "attached-1", True),
-                                          (VOLUME, SNAPSHOT, "nightly-2", False)):
+    for volume, snapshot, name, force in (
+        (VOLUME, SNAPSHOT, "nightly-1", False),
+        (IN_USE, IN_USE_SNAP, "attached-1", True),
+        (VOLUME, SNAPSHOT, "nightly-2", False),
+    ):
         ids.append(api.create(volume, snapshot, name=name, force=force).json()["backup"]["id"])
         clock.advance(60)
     return ids
@@ -26,16 +28,30 @@ def test_show_gives_the_full_detail(emu, api):
     response = api.get(f"/backups/{backup_id}")
     assert response.status_code == 200
     assert response.headers["X-Openstack-Request-Id"].startswith("req-")
-    assert response.json() == {"backup": {
-        "id": backup_id, "name": "nightly", "status": "available", "description": "before the upgrade",
-        "volume_id": VOLUME, "snapshot_id": SNAPSHOT, "size": 10, "object_count": 40,
-        "availability_zone": "eu-de-01", "container": VOLUME,
-        "created_at": "2026-11-28T10:00:00.000000", "updated_at": "2026-11-28T10:00:00.000000",
-        "data_timestamp": "2026-11-28T10:00:00.000000", "fail_reason": None,
-        "is_incremental": False, "has_dependent_backups": False,
-        "links": [{"href": f"{emu.url}/v3/{PROJECT}/backups/{backup_id}", "rel": "self"},
-                  {"href": f"{emu.url}/{PROJECT}/backups/{backup_id}", "rel": "bookmark"}],
-    }}
+    assert response.json() == {
+        "backup": {
+            "id": backup_id,
+            "name": "nightly",
+            "status": "available",
+            "description": "before the upgrade",
+            "volume_id": VOLUME,
+            "snapshot_id": SNAPSHOT,
+            "size": 10,
+            "object_count": 40,
+            "availability_zone": "eu-de-01",
+            "container": VOLUME,
+            "created_at": "2026-11-28T10:00:00.000000",
+            "updated_at": "2026-11-28T10:00:00.000000",
+            "data_timestamp": "2026-11-28T10:00:00.000000",
+            "fail_reason": None,
+            "is_incremental": False,
+            "has_dependent_backups": False,
+            "links": [
+                {"href": f"{emu.url}/v3/{PROJECT}/backups/{backup_id}", "rel": "self"},
+                {"href": f"{emu.url}/{PROJECT}/backups/{backup_id}", "rel": "bookmark"},
+            ],
+        }
+    }
 
 
 def test_size_is_the_volumes(api):
@@ -80,24 +96,32 @@ def test_detail_lists_full_objects(api, three):
     backups = api.get("/backups/detail").json()["backups"]
     assert [b["name"] for b in backups] == ["nightly-2", "attached-1", "nightly-1"]
     assert [b["created_at"] for b in backups] == [
-        "2026-11-28T10:02:00.000000", "2026-11-28T10:01:00.000000", "2026-11-28T10:00:00.000000"]
+        "2026-11-28T10:02:00.000000",
+        "2026-11-28T10:01:00.000000",
+        "2026-11-28T10:00:00.000000",
+    ]
     assert all(b["status"] == "available" and "fail_reason" in b for b in backups)
 
 
 def test_same_created_at_is_ordered_by_id_descending(api):
-    ids = [api.create(volume, snap, force=True).json()["backup"]["id"]
-           for volume, snap in ((VOLUME, SNAPSHOT), (IN_USE, IN_USE_SNAP), (FAILING, FAILING_SNAP))]
+    ids = [
+        api.create(volume, snap, force=True).json()["backup"]["id"]
+        for volume, snap in ((VOLUME, SNAPSHOT), (IN_USE, IN_USE_SNAP), (FAILING, FAILING_SNAP))
+    ]
     assert [b["id"] for b in api.get("/backups").json()["backups"]] == sorted(ids, reverse=True)
 
 
-@pytest.mark.parametrize(("query", "names"), [
-    ({"volume_id": VOLUME}, ["nightly-2", "nightly-1"]),
-    ({"volume_id": VOLUME.upper()}, ["nightly-2", "nightly-1"]),
-    ({"name": "attached-1"}, ["attached-1"]),
-    ({"name": "nightly"}, []),
-    ({"status": "available", "volume_id": IN_USE}, ["attached-1"]),
-    ({"status": "creating"}, []),
-])
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ({"volume_id": VOLUME}, ["nightly-2", "nightly-1"]),
+        ({"volume_id": VOLUME.upper()}, ["nightly-2", "nightly-1"]),
+        ({"name": "attached-1"}, ["attached-1"]),
+        ({"name": "nightly"}, []),
+        ({"status": "available", "volume_id": IN_USE}, ["attached-1"]),
+        ({"status": "creating"}, []),
+    ],
+)
 def test_filters(api, three, query, names):
     for path in ("/backups", "/backups/detail"):
         assert [b["name"] for b in api.get(path, **query).json()["backups"]] == names

@@ -30,7 +30,7 @@ def test_port_zero_binds_a_free_port_and_reports_it(emu):
 def test_stop_closes_the_port_and_is_idempotent():
     emu = Emulator(EmulatorConfig(port=0, create_delay=0))
     with pytest.raises(RuntimeError):
-        emu.port
+        _ = emu.port
     emu.start()
     with pytest.raises(RuntimeError, match="already running"):
         emu.start()
@@ -72,8 +72,10 @@ def test_one_log_line_per_request(emu, api, log):
     matches = [LOG_LINE.match(line) for line in lines]
     assert all(matches), lines
     assert [(m.group(1), m.group(2), m.group(3)) for m in matches] == [
-        ("POST", f"/v3/{PROJECT}/backups", "202"), ("GET", f"/v3/{PROJECT}/backups", "200"),
-        ("GET", "/_emulator/health", "200")]
+        ("POST", f"/v3/{PROJECT}/backups", "202"),
+        ("GET", f"/v3/{PROJECT}/backups", "200"),
+        ("GET", "/_emulator/health", "200"),
+    ]
 
 
 def test_no_log_stream_means_silence(start, capsys):
@@ -124,8 +126,10 @@ def test_concurrent_creates_of_one_disk_make_exactly_one_backup(start):
 
 
 def test_importing_the_emulator_loads_no_third_party_module():
-    code = ("import sys, vbscli.emulator; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('requests', 'rich', 'typer', 'click', 'yaml')))")
+    code = (
+        "import sys, vbscli.emulator; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('requests', 'rich', 'typer', 'click', 'yaml')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True).stdout
     assert out.strip() == "[]"
 
@@ -169,7 +173,11 @@ def test_a_separate_process_is_scripted_over_http_and_stops_on_a_signal(signum):
     lines = err.splitlines()
     assert lines[-1] == "vbs emulator stopped"
     assert [line.split('"')[1] for line in lines[:-1]] == [
-        "POST /_emulator/faults", f"POST /v3/{PROJECT}/backups", f"POST /v3/{PROJECT}/backups", "GET /_emulator/stats"]
+        "POST /_emulator/faults",
+        f"POST /v3/{PROJECT}/backups",
+        f"POST /v3/{PROJECT}/backups",
+        "GET /_emulator/stats",
+    ]
     assert "demo-token" not in err
 
 

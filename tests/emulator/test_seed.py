@@ -35,7 +35,9 @@ def test_a_valid_seed_file(tmp_path):
     assert seed.project_id == "0123456789abcdef0123456789abcdef"
     assert seed.tokens == ["lab-token"]
     assert [(v.id, v.status, v.size, v.fail_backups) for v in seed.volumes] == [
-        (V1, "available", 80, False), (V2, "in-use", 10, True)]
+        (V1, "available", 80, False),
+        (V2, "in-use", 10, True),
+    ]
     assert [(s.id, s.volume_id, s.status) for s in seed.snapshots] == [(S1, V1, "available")]
 
 
@@ -63,24 +65,40 @@ def test_tab_indentation_reports_the_line(tmp_path):
         load_seed(path)
 
 
-@pytest.mark.parametrize(("text", "line", "problem"), [
-    (GOOD.replace(f"{{id: {V1}, status: available, size: 80}}", "{id: disk-1, status: available}"), 4,
-     "volume 1: id 'disk-1' is not a UUID"),
-    (GOOD.replace(f"volume_id: {V1}", "volume_id: 44444444-4444-4444-8444-444444444444"), 7,
-     "snapshot 1: volume_id 44444444-4444-4444-8444-444444444444 is not one of the seed's volumes"),
-    (GOOD.replace("fail_backups: true", "fail_backup: true"), 5, "volume 2: unknown key 'fail_backup'"),
-    (GOOD.replace("fail_backups: true", "fail_backups: sometimes"), 5, "'fail_backups' must be true or false"),
-    (GOOD.replace("size: 80", "size: big"), 4, "'size' must be a whole number"),
-    (GOOD.replace(f"  - {{id: {S1}, volume_id: {V1}, status: available}}", f"  - {{id: {S1}}}"), 7,
-     "snapshot 1: 'volume_id' is missing"),
-    (GOOD.replace(V2.upper(), V1), 5, f"volume 2: id {V1} appears twice"),
-    (GOOD.replace("project_id: 0123456789abcdef0123456789abcdef\n", ""), 1, "'project_id' is missing"),
-    (GOOD.replace("0123456789abcdef0123456789abcdef", "12345"), 1, "'project_id' must be a string"),
-    (GOOD.replace("tokens: [lab-token]", "tokens: lab-token"), 1, "'tokens' must be a list"),
-    (GOOD.replace("tokens: [lab-token]", "tokens: []"), 1, "no credentials"),
-    (GOOD + "regions: [eu-de]\n", 1, "the seed: unknown key 'regions'"),
-    (GOOD.replace("snapshots:\n", "snapshots:\n  - just-a-string\n"), 7, "each entry of 'snapshots' must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        (
+            GOOD.replace(f"{{id: {V1}, status: available, size: 80}}", "{id: disk-1, status: available}"),
+            4,
+            "volume 1: id 'disk-1' is not a UUID",
+        ),
+        (
+            GOOD.replace(f"volume_id: {V1}", "volume_id: 44444444-4444-4444-8444-444444444444"),
+            7,
+            "snapshot 1: volume_id 44444444-4444-4444-8444-444444444444 is not one of the seed's volumes",
+        ),
+        (GOOD.replace("fail_backups: true", "fail_backup: true"), 5, "volume 2: unknown key 'fail_backup'"),
+        (GOOD.replace("fail_backups: true", "fail_backups: sometimes"), 5, "'fail_backups' must be true or false"),
+        (GOOD.replace("size: 80", "size: big"), 4, "'size' must be a whole number"),
+        (
+            GOOD.replace(f"  - {{id: {S1}, volume_id: {V1}, status: available}}", f"  - {{id: {S1}}}"),
+            7,
+            "snapshot 1: 'volume_id' is missing",
+        ),
+        (GOOD.replace(V2.upper(), V1), 5, f"volume 2: id {V1} appears twice"),
+        (GOOD.replace("project_id: 0123456789abcdef0123456789abcdef\n", ""), 1, "'project_id' is missing"),
+        (GOOD.replace("0123456789abcdef0123456789abcdef", "12345"), 1, "'project_id' must be a string"),
+        (GOOD.replace("tokens: [lab-token]", "tokens: lab-token"), 1, "'tokens' must be a list"),
+        (GOOD.replace("tokens: [lab-token]", "tokens: []"), 1, "no credentials"),
+        (GOOD + "regions: [eu-de]\n", 1, "the seed: unknown key 'regions'"),
+        (
+            GOOD.replace("snapshots:\n", "snapshots:\n  - just-a-string\n"),
+            7,
+            "each entry of 'snapshots' must be a mapping",
+        ),
+    ],
+)
 def test_shape_errors_name_the_file_line_and_problem(tmp_path, text, line, problem):
     path = write(tmp_path, text)
     with pytest.raises(SeedError) as caught:

@@ -9,6 +9,7 @@ from vbscli import __version__
 from vbscli.cli import backup, emulator, profile
 from vbscli.cli.globals import VbsCommand, VbsRootGroup
 
+
 class Shell(str, Enum):
     bash = "bash"
     zsh = "zsh"

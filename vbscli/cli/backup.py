@@ -8,6 +8,7 @@ import typer
 from vbscli.cli import runtime
 from vbscli.cli.globals import VbsCommand, VbsGroup
 
+
 class BackupStatus(str, Enum):
     """The service's backup statuses (vbscli.backups.STATUSES)."""
 
@@ -33,20 +34,28 @@ def backup_create(
     ctx: typer.Context,
     volume_id: Annotated[
         Optional[str],
-        typer.Option("--volume-id", metavar="UUID", show_default=False,
-                     help="ID of the disk to back up (required unless --from)."),
+        typer.Option(
+            "--volume-id",
+            metavar="UUID",
+            show_default=False,
+            help="ID of the disk to back up (required unless --from).",
+        ),
     ] = None,
     snapshot_id: Annotated[
         Optional[str],
         typer.Option(
-            "--snapshot-id", metavar="UUID", show_default=False,
+            "--snapshot-id",
+            metavar="UUID",
+            show_default=False,
             help="ID of the disk's snapshot to back up from (required unless --from).",
         ),
     ] = None,
     name: Annotated[
         Optional[str],
         typer.Option(
-            "--name", metavar="NAME", show_default=False,
+            "--name",
+            metavar="NAME",
+            show_default=False,
             help="Backup name: 1-64 letters, digits, '_' or '-', not starting with 'auto' "
             "(default: vbs-YYYYMMDD-HHMMSS-xxxxxx, so a lost answer can be checked).",
         ),
@@ -54,7 +63,9 @@ def backup_create(
     description: Annotated[
         Optional[str],
         typer.Option(
-            "--description", metavar="TEXT", show_default=False,
+            "--description",
+            metavar="TEXT",
+            show_default=False,
             help="Up to 255 characters, without '<' or '>'.",
         ),
     ] = None,
@@ -79,14 +90,22 @@ def backup_create(
     ] = 3600.0,
     poll_interval: Annotated[
         float,
-        typer.Option("--poll-interval", metavar="SECONDS", min=1,
-                     help="Longest pause between status checks (they start at 2 s and grow)."),
+        typer.Option(
+            "--poll-interval",
+            metavar="SECONDS",
+            min=1,
+            help="Longest pause between status checks (they start at 2 s and grow).",
+        ),
     ] = 30.0,
     from_file: Annotated[
         Optional[str],
-        typer.Option("--from", metavar="FILE", show_default=False,
-                     help="Back up every item of FILE ('-' for stdin): a YAML list, JSON lines or CSV of "
-                     "volume_id, snapshot_id, name, description, force."),
+        typer.Option(
+            "--from",
+            metavar="FILE",
+            show_default=False,
+            help="Back up every item of FILE ('-' for stdin): a YAML list, JSON lines or CSV of "
+            "volume_id, snapshot_id, name, description, force.",
+        ),
     ] = None,
     parallel: Annotated[
         int,
@@ -108,12 +127,22 @@ def backup_create(
 
     runtime.begin(ctx)
     if from_file is not None:
-        given = [flag for flag, value in (("--volume-id", volume_id), ("--snapshot-id", snapshot_id),
-                 ("--name", name), ("--description", description), ("--force", force),
-                 ("--dry-run", dry_run)) if value]
+        given = [
+            flag
+            for flag, value in (
+                ("--volume-id", volume_id),
+                ("--snapshot-id", snapshot_id),
+                ("--name", name),
+                ("--description", description),
+                ("--force", force),
+                ("--dry-run", dry_run),
+            )
+            if value
+        ]
         if given:
-            raise InputError(f"--from cannot be combined with {', '.join(given)}",
-                             "put those values in the file's items")
+            raise InputError(
+                f"--from cannot be combined with {', '.join(given)}", "put those values in the file's items"
+            )
         from vbscli.cli.fleet import create_many
 
         policy = backups.WaitPolicy(timeout=wait_timeout, interval=poll_interval) if wait else None
@@ -160,12 +189,15 @@ def _wait(ctx: typer.Context, client: object, backup_id: str, policy: object) ->
 
         console = Console(file=env.stderr, no_color=env.no_color)
         with console.status(f"backup {backup_id}: creating") as spinner:
+
             def show(status: str, elapsed: float) -> None:
                 spinner.update(f"backup {backup_id}: {status} ({elapsed:.0f} s)")
 
             return backups.wait_available(client, backup_id, policy, on_status=show)  # type: ignore[arg-type]
     except Interrupted:
-        raise Interrupted(f"backup {backup_id} goes on in the service; check it with: vbs backup show {backup_id}")
+        raise Interrupted(
+            f"backup {backup_id} goes on in the service; check it with: vbs backup show {backup_id}"
+        ) from None
 
 
 def detail_rows(backup: dict) -> list[tuple[str, str]]:
@@ -173,10 +205,18 @@ def detail_rows(backup: dict) -> list[tuple[str, str]]:
     from vbscli import backups
 
     fields = [
-        ("ID", "id"), ("Name", "name"), ("Status", "status"), ("Fail reason", "fail_reason"),
-        ("Volume ID", "volume_id"), ("Snapshot ID", "snapshot_id"), ("Size (GB)", "size"),
-        ("Incremental", "is_incremental"), ("Description", "description"),
-        ("Availability zone", "availability_zone"), ("Created", "created_at"), ("Updated", "updated_at"),
+        ("ID", "id"),
+        ("Name", "name"),
+        ("Status", "status"),
+        ("Fail reason", "fail_reason"),
+        ("Volume ID", "volume_id"),
+        ("Snapshot ID", "snapshot_id"),
+        ("Size (GB)", "size"),
+        ("Incremental", "is_incremental"),
+        ("Description", "description"),
+        ("Availability zone", "availability_zone"),
+        ("Created", "created_at"),
+        ("Updated", "updated_at"),
     ]
     rows = []
     for label, key in fields:
@@ -210,14 +250,22 @@ def backup_show(
 @app.command("list", cls=VbsCommand)
 def backup_list(
     ctx: typer.Context,
-    volume_id: Annotated[Optional[str], typer.Option("--volume-id", metavar="UUID", show_default=False,
-                                                     help="Only backups of this disk.")] = None,
-    status: Annotated[Optional[BackupStatus], typer.Option("--status", show_default=False,
-                                                           help="Only backups in this status.")] = None,
-    name: Annotated[Optional[str], typer.Option("--name", metavar="NAME", show_default=False,
-                                                help="Only backups with this name.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1, show_default=False,
-                                                 help="At most this many (default: all, page by page).")] = None,
+    volume_id: Annotated[
+        Optional[str],
+        typer.Option("--volume-id", metavar="UUID", show_default=False, help="Only backups of this disk."),
+    ] = None,
+    status: Annotated[
+        Optional[BackupStatus], typer.Option("--status", show_default=False, help="Only backups in this status.")
+    ] = None,
+    name: Annotated[
+        Optional[str], typer.Option("--name", metavar="NAME", show_default=False, help="Only backups with this name.")
+    ] = None,
+    limit: Annotated[
+        Optional[int],
+        typer.Option(
+            "--limit", metavar="N", min=1, show_default=False, help="At most this many (default: all, page by page)."
+        ),
+    ] = None,
 ) -> None:
     """List backups, newest first"""
     from vbscli import backups, validate
@@ -232,5 +280,8 @@ def backup_list(
         (b.get("id"), b.get("name"), b.get("status"), b.get("volume_id"), b.get("size"), b.get("created_at"))
         for b in doc["backups"]
     ]
-    render(Result(doc, rows, columns=("ID", "Name", "Status", "Volume ID", "Size (GB)", "Created")),
-           runtime.output_format(ctx), runtime.state(ctx).env)
+    render(
+        Result(doc, rows, columns=("ID", "Name", "Status", "Volume ID", "Size (GB)", "Created")),
+        runtime.output_format(ctx),
+        runtime.state(ctx).env,
+    )

@@ -83,9 +83,7 @@ def _words(values: list[str], profiles: str) -> str:
 def _bash_tables(nodes: list[Node], profiles: str) -> str:
     """Shell functions mapping a command path (and option) to candidates; shared by bash and zsh."""
     sub = "\n".join(f'        "{n.path}") _vbs_r="{" ".join(n.subcommands)}" ;;' for n in nodes)
-    opts = "\n".join(
-        f'        "{n.path}") _vbs_r="{" ".join(sorted(set(n.flags) | set(n.valued)))}" ;;' for n in nodes
-    )
+    opts = "\n".join(f'        "{n.path}") _vbs_r="{" ".join(sorted(set(n.flags) | set(n.valued)))}" ;;' for n in nodes)
     valued = []
     for n in nodes:
         for name, values in sorted(n.valued.items()):
@@ -169,7 +167,9 @@ _vbs_candidates() {{
 
 def _bash(nodes: list[Node]) -> str:
     tables = _bash_tables(nodes, "$(_vbs_profiles)")
-    return HEADER.format(comment="#", shell="bash") + f"""# Install: copy to /usr/share/bash-completion/completions/vbs (system-wide) or
+    return (
+        HEADER.format(comment="#", shell="bash")
+        + f"""# Install: copy to /usr/share/bash-completion/completions/vbs (system-wide) or
 # ~/.local/share/bash-completion/completions/vbs (per user), or `source` it from ~/.bashrc.
 
 {tables}
@@ -188,11 +188,15 @@ _vbs_complete() {{
 
 complete -F _vbs_complete vbs
 """
+    )
 
 
 def _zsh(nodes: list[Node]) -> str:
     tables = _bash_tables(nodes, "$(_vbs_profiles)")
-    return "#compdef vbs\n" + HEADER.format(comment="#", shell="zsh") + f"""# Install: copy to a directory in $fpath as _vbs (e.g. /usr/local/share/zsh/site-functions/_vbs
+    return (
+        "#compdef vbs\n"
+        + HEADER.format(comment="#", shell="zsh")
+        + f"""# Install: copy to a directory in $fpath as _vbs (e.g. /usr/local/share/zsh/site-functions/_vbs
 # system-wide, or ~/.zfunc/_vbs with `fpath+=(~/.zfunc)` before `compinit` in ~/.zshrc), or `source` it
 # after `compinit`.
 
@@ -217,14 +221,16 @@ else
     compdef _vbs vbs
 fi
 """
+    )
 
 
 def _fish(nodes: list[Node]) -> str:
     def fish_list(values: list[str]) -> str:
         return " ".join("(__vbs_profiles)" if v == PROFILES else f"'{v}'" for v in values)
 
-    sub = "\n".join(f"        case '{n.path}'\n            echo {' '.join(n.subcommands)}" for n in nodes
-                    if n.subcommands)
+    sub = "\n".join(
+        f"        case '{n.path}'\n            echo {' '.join(n.subcommands)}" for n in nodes if n.subcommands
+    )
     opts = "\n".join(
         f"        case '{n.path}'\n            printf '%s\\n' {' '.join(sorted(set(n.flags) | set(n.valued)))}"
         for n in nodes
@@ -234,9 +240,12 @@ def _fish(nodes: list[Node]) -> str:
         for name, values in sorted(n.valued.items()):
             out = f"printf '%s\\n' {fish_list(values)}" if values else "true"
             valued.append(f"        case '{n.path}|{name}'\n            {out}\n            return 0")
-    args = "\n".join(f"        case '{n.path}'\n            printf '%s\\n' {fish_list(n.argument)}"
-                     for n in nodes if n.argument)
-    return HEADER.format(comment="#", shell="fish") + f"""# Install: copy to /usr/share/fish/vendor_completions.d/vbs.fish (system-wide) or
+    args = "\n".join(
+        f"        case '{n.path}'\n            printf '%s\\n' {fish_list(n.argument)}" for n in nodes if n.argument
+    )
+    return (
+        HEADER.format(comment="#", shell="fish")
+        + f"""# Install: copy to /usr/share/fish/vendor_completions.d/vbs.fish (system-wide) or
 # ~/.config/fish/completions/vbs.fish (per user).
 
 function __vbs_subcommands
@@ -313,3 +322,4 @@ end
 
 complete -c vbs -f -a '(__vbs_complete)'
 """
+    )

@@ -11,8 +11,9 @@ import typer
 from vbscli.cli import runtime
 
 
-def create_many(ctx: typer.Context, source: str, parallel: int, wait: Any, skip_invalid: bool,
-                skip_existing: bool) -> int:
+def create_many(
+    ctx: typer.Context, source: str, parallel: int, wait: Any, skip_invalid: bool, skip_existing: bool
+) -> int:
     """Check every item, then create them; returns the run's exit code."""
     from vbscli import batch
     from vbscli.errors import InputError
@@ -29,8 +30,10 @@ def create_many(ctx: typer.Context, source: str, parallel: int, wait: Any, skip_
     for item in invalid:
         env.warn(f"invalid item: {item.problem}")
     if invalid and not skip_invalid:
-        raise InputError(f"{len(invalid)} of {len(items)} items in {name} are invalid; nothing was sent",
-                         "fix them, or pass --skip-invalid to create the others")
+        raise InputError(
+            f"{len(invalid)} of {len(items)} items in {name} are invalid; nothing was sent",
+            "fix them, or pass --skip-invalid to create the others",
+        )
     _, client = runtime.connect(ctx)
     client.pool_size = parallel
     fmt = runtime.output_format(ctx)
@@ -48,8 +51,15 @@ def create_many(ctx: typer.Context, source: str, parallel: int, wait: Any, skip_
     try:
         if progress:
             progress.start()
-        outcomes = batch.run(client, items, parallel, wait, skip_existing, on_outcome,
-                             on_start=(lambda item: _locked(lock, progress.begin_one)) if progress else None)
+        outcomes = batch.run(
+            client,
+            items,
+            parallel,
+            wait,
+            skip_existing,
+            on_outcome,
+            on_start=(lambda item: _locked(lock, progress.begin_one)) if progress else None,
+        )
     finally:
         if progress:
             progress.stop()
@@ -78,8 +88,15 @@ def _table(outcomes: list[Any], env: Any) -> None:
         doc = o.as_dict()
         detail = (doc.get("backup") or {}).get("id") if o.document else (o.error or {}).get("message", "")
         rows.append((str(o.item.line), doc.get("volume_id") or "", doc.get("name") or "", o.result, detail or ""))
-    render(Result({"items": [o.as_dict() for o in outcomes]}, rows,
-                  columns=("Line", "Volume ID", "Name", "Result", "Backup ID / error")), "table", env)
+    render(
+        Result(
+            {"items": [o.as_dict() for o in outcomes]},
+            rows,
+            columns=("Line", "Volume ID", "Name", "Result", "Backup ID / error"),
+        ),
+        "table",
+        env,
+    )
 
 
 class _Progress:
@@ -93,9 +110,15 @@ class _Progress:
         self.started = 0
         self.done = 0
         self.progress = Progress(
-            TextColumn("backups"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
-            TextColumn("{task.fields[flight]} in flight"), TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
-            console=Console(file=env.stderr, no_color=env.no_color), transient=False,
+            TextColumn("backups"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            TextColumn("{task.fields[flight]} in flight"),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=Console(file=env.stderr, no_color=env.no_color),
+            transient=False,
         )
         self.task = self.progress.add_task("backups", total=total, failed=0, rate="", flight=0)
 
@@ -114,5 +137,6 @@ class _Progress:
         self.done += 1
         task = self.progress.tasks[0]
         rate = f"{task.speed:.1f}/s" if task.speed else ""
-        self.progress.update(self.task, advance=1, failed=self.failed, rate=rate,
-                             flight=max(0, self.started - self.done))
+        self.progress.update(
+            self.task, advance=1, failed=self.failed, rate=rate, flight=max(0, self.started - self.done)
+        )

@@ -25,14 +25,22 @@ def _declaration(
     profile: Annotated[
         Optional[str],
         typer.Option(
-            "--profile", "-p", metavar="NAME", show_default=False, rich_help_panel=PANEL,
+            "--profile",
+            "-p",
+            metavar="NAME",
+            show_default=False,
+            rich_help_panel=PANEL,
             help="Profile from the profile file. (env: VBS_PROFILE)",
         ),
     ] = None,
     output: Annotated[
         Optional[OutputFormat],
         typer.Option(
-            "--output", "-o", metavar="[table|json]", case_sensitive=False, show_default=False,
+            "--output",
+            "-o",
+            metavar="[table|json]",
+            case_sensitive=False,
+            show_default=False,
             rich_help_panel=PANEL,
             help="Output format; default: table on a terminal, json otherwise. (env: VBS_OUTPUT)",
         ),
@@ -40,63 +48,86 @@ def _declaration(
     endpoint: Annotated[
         Optional[str],
         typer.Option(
-            "--endpoint", metavar="URL", show_default=False, rich_help_panel=PANEL,
+            "--endpoint",
+            metavar="URL",
+            show_default=False,
+            rich_help_panel=PANEL,
             help="Service root URL, e.g. https://evs.eu-de.otc.t-systems.com. (env: VBS_ENDPOINT)",
         ),
     ] = None,
     project_id: Annotated[
         Optional[str],
         typer.Option(
-            "--project-id", metavar="ID", show_default=False, rich_help_panel=PANEL,
+            "--project-id",
+            metavar="ID",
+            show_default=False,
+            rich_help_panel=PANEL,
             help="Project ID. (env: VBS_PROJECT_ID)",
         ),
     ] = None,
     connect_timeout: Annotated[
         Optional[float],
         typer.Option(
-            "--connect-timeout", metavar="SECONDS", show_default=False, rich_help_panel=PANEL,
+            "--connect-timeout",
+            metavar="SECONDS",
+            show_default=False,
+            rich_help_panel=PANEL,
             help="Seconds to wait for a connection (default 10). (env: VBS_CONNECT_TIMEOUT)",
         ),
     ] = None,
     read_timeout: Annotated[
         Optional[float],
         typer.Option(
-            "--read-timeout", metavar="SECONDS", show_default=False, rich_help_panel=PANEL,
+            "--read-timeout",
+            metavar="SECONDS",
+            show_default=False,
+            rich_help_panel=PANEL,
             help="Seconds to wait for an answer (default 60). (env: VBS_READ_TIMEOUT)",
         ),
     ] = None,
     max_attempts: Annotated[
         Optional[int],
         typer.Option(
-            "--max-attempts", metavar="N", show_default=False, rich_help_panel=PANEL,
+            "--max-attempts",
+            metavar="N",
+            show_default=False,
+            rich_help_panel=PANEL,
             help="Tries per request when a retry is safe (default 4). (env: VBS_MAX_ATTEMPTS)",
         ),
     ] = None,
     deadline: Annotated[
         Optional[float],
         typer.Option(
-            "--deadline", metavar="SECONDS", show_default=False, rich_help_panel=PANEL,
+            "--deadline",
+            metavar="SECONDS",
+            show_default=False,
+            rich_help_panel=PANEL,
             help="No retry starts after this long (default 300). (env: VBS_DEADLINE)",
         ),
     ] = None,
     ca_bundle: Annotated[
         Optional[str],
         typer.Option(
-            "--ca-bundle", metavar="FILE", show_default=False, rich_help_panel=PANEL,
+            "--ca-bundle",
+            metavar="FILE",
+            show_default=False,
+            rich_help_panel=PANEL,
             help="CA certificates to verify TLS with. (env: VBS_CA_BUNDLE)",
         ),
     ] = None,
     insecure: Annotated[
         bool,
         typer.Option(
-            "--insecure", rich_help_panel=PANEL,
+            "--insecure",
+            rich_help_panel=PANEL,
             help="Do not verify the service's TLS certificate (prints a warning).",
         ),
     ] = False,
     debug: Annotated[
         bool,
         typer.Option(
-            "--debug", rich_help_panel=PANEL,
+            "--debug",
+            rich_help_panel=PANEL,
             help="Trace HTTP on stderr (secrets masked) and show tracebacks.",
         ),
     ] = False,
@@ -159,8 +190,14 @@ class VbsRootGroup(VbsGroup):
     """The top command: run standalone (console script, CliRunner), it goes through vbscli.__main__.run,
     the one place that turns failures into messages and exit codes."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         import sys

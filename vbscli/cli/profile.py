@@ -8,8 +8,10 @@ import typer
 from vbscli.cli import runtime
 from vbscli.cli.globals import VbsCommand, VbsGroup
 
-app = typer.Typer(cls=VbsGroup, name="profile", help="Manage connection profiles", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    cls=VbsGroup, name="profile", help="Manage connection profiles", no_args_is_help=True, add_completion=False
+)
+
 
 class AuthType(str, Enum):
     token = "token"
@@ -49,8 +51,11 @@ def profile_list(ctx: typer.Context) -> None:
     entries = profiles.summary(pfile)
     rows = [("*" if e["default"] else "", e["name"], e["endpoint"], e["auth_type"]) for e in entries]
     doc = {"file": str(pfile.path), "default": pfile.default, "profiles": entries}
-    render(Result(doc, rows, columns=("Default", "Name", "Endpoint", "Auth type")), runtime.output_format(ctx),
-           runtime.state(ctx).env)
+    render(
+        Result(doc, rows, columns=("Default", "Name", "Endpoint", "Auth type")),
+        runtime.output_format(ctx),
+        runtime.state(ctx).env,
+    )
 
 
 @app.command("show", cls=VbsCommand)
@@ -74,7 +79,12 @@ def _flatten(node: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
         if isinstance(value, dict):
             rows += _flatten(value, f"{prefix}{key}.")
         else:
-            rows.append((f"{prefix}{key}", "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)))
+            rows.append(
+                (
+                    f"{prefix}{key}",
+                    "" if value is None else str(value).lower() if isinstance(value, bool) else str(value),
+                )
+            )
     return rows
 
 
@@ -82,28 +92,42 @@ def _flatten(node: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
 def profile_add(
     ctx: typer.Context,
     name: NameArg,
-    auth_type: Annotated[Optional[AuthType], typer.Option("--auth-type", case_sensitive=False,
-                                                          help="How to authenticate (default token).")] = None,
+    auth_type: Annotated[
+        Optional[AuthType],
+        typer.Option("--auth-type", case_sensitive=False, help="How to authenticate (default token)."),
+    ] = None,
     token: Annotated[Optional[str], typer.Option("--token", help="IAM token (prefer --token-env).")] = None,
-    token_env: Annotated[Optional[str], typer.Option("--token-env", metavar="VAR",
-                                                     help="Read the token from this environment variable.")] = None,
+    token_env: Annotated[
+        Optional[str], typer.Option("--token-env", metavar="VAR", help="Read the token from this environment variable.")
+    ] = None,
     auth_url: Annotated[Optional[str], typer.Option("--auth-url", metavar="URL", help="IAM v3 URL (password).")] = None,
     username: Annotated[Optional[str], typer.Option("--username", help="User name (password).")] = None,
     password: Annotated[Optional[str], typer.Option("--password", help="Password (prefer --password-env).")] = None,
-    password_env: Annotated[Optional[str], typer.Option("--password-env", metavar="VAR",
-                                                        help="Read the password from this environment variable.")] = None,
+    password_env: Annotated[
+        Optional[str],
+        typer.Option("--password-env", metavar="VAR", help="Read the password from this environment variable."),
+    ] = None,
     domain: Annotated[Optional[str], typer.Option("--domain", help="Domain (account) name (password).")] = None,
-    project_name: Annotated[Optional[str], typer.Option("--project-name", metavar="NAME",
-                                                        help="Scope the login by project name (password).")] = None,
+    project_name: Annotated[
+        Optional[str],
+        typer.Option("--project-name", metavar="NAME", help="Scope the login by project name (password)."),
+    ] = None,
     access_key: Annotated[Optional[str], typer.Option("--access-key", metavar="AK", help="Access key (aksk).")] = None,
-    secret_key: Annotated[Optional[str], typer.Option("--secret-key", metavar="SK",
-                                                      help="Secret key (prefer --secret-key-env).")] = None,
-    secret_key_env: Annotated[Optional[str], typer.Option("--secret-key-env", metavar="VAR",
-                                                          help="Read the secret key from this environment variable.")] = None,
+    secret_key: Annotated[
+        Optional[str], typer.Option("--secret-key", metavar="SK", help="Secret key (prefer --secret-key-env).")
+    ] = None,
+    secret_key_env: Annotated[
+        Optional[str],
+        typer.Option("--secret-key-env", metavar="VAR", help="Read the secret key from this environment variable."),
+    ] = None,
     make_default: Annotated[bool, typer.Option("--default", help="Make it the default profile.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a profile of the same name.")] = False,
 ) -> None:
-    """Add a profile; prompts for what is missing on a terminal (--endpoint, --project-id and the other global options are stored too)"""
+    """Add a profile, prompting on a terminal for what is missing
+
+    The global options --endpoint, --project-id, --connect-timeout, --read-timeout, --ca-bundle and
+    --insecure given with this command are stored in the profile.
+    """
     from vbscli import profiles
     from vbscli.cli.globals import given
     from vbscli.errors import InputError
@@ -113,14 +137,25 @@ def profile_add(
     profiles.check_name(name)
     opts = given(ctx)
     prompt = _prompter(st)
-    kind = auth_type.value if auth_type else (
-        "token" if not prompt else prompt("Auth type (token, password, aksk)", False, "token"))
+    kind = (
+        auth_type.value
+        if auth_type
+        else ("token" if not prompt else prompt("Auth type (token, password, aksk)", False, "token"))
+    )
     if kind not in AUTH_PROMPTS:
         raise InputError(f"invalid --auth-type {kind!r}", "use token, password or aksk")
     given_values = {
-        "token": token, "token_env": token_env, "auth_url": auth_url, "username": username,
-        "password": password, "password_env": password_env, "domain": domain, "project_name": project_name,
-        "access_key": access_key, "secret_key": secret_key, "secret_key_env": secret_key_env,
+        "token": token,
+        "token_env": token_env,
+        "auth_url": auth_url,
+        "username": username,
+        "password": password,
+        "password_env": password_env,
+        "domain": domain,
+        "project_name": project_name,
+        "access_key": access_key,
+        "secret_key": secret_key,
+        "secret_key_env": secret_key_env,
     }
     auth: dict[str, Any] = {"type": kind}
     missing: list[str] = []
@@ -145,8 +180,9 @@ def profile_add(
         elif not (key == "project_id" and kind == "password" and project_name):
             missing.insert(0, flag)
     if missing:
-        raise InputError(f"profile '{name}' needs {', '.join(missing)}",
-                         "give them as options (no terminal to prompt on)")
+        raise InputError(
+            f"profile '{name}' needs {', '.join(missing)}", "give them as options (no terminal to prompt on)"
+        )
     profile["auth"] = auth
     if opts.get("insecure"):
         profile["verify"] = False
@@ -159,8 +195,15 @@ def profile_add(
     pfile = _file(ctx)
     profiles.add(pfile, name, profile, replace=replace, make_default=make_default)
     doc = {"file": str(pfile.path), "name": name, "default": pfile.default == name, **profiles.masked(profile)}
-    render(Result(doc, [("name", name), ("file", str(pfile.path)), ("default", "yes" if doc["default"] else "no")]
-                  + _flatten(profiles.masked(profile))), runtime.output_format(ctx), st.env)
+    render(
+        Result(
+            doc,
+            [("name", name), ("file", str(pfile.path)), ("default", "yes" if doc["default"] else "no")]
+            + _flatten(profiles.masked(profile)),
+        ),
+        runtime.output_format(ctx),
+        st.env,
+    )
 
 
 def _check(name: str, profile: dict[str, Any], st: runtime.State) -> None:
@@ -172,8 +215,9 @@ def _check(name: str, profile: dict[str, Any], st: runtime.State) -> None:
     try:
         config.check_profile(profile, env, f"profile '{name}'")
     except ConfigError as exc:
-        raise InputError(f"profile '{name}': {exc.message}" if not exc.message.startswith("profile") else exc.message,
-                         exc.hint) from None
+        raise InputError(
+            f"profile '{name}': {exc.message}" if not exc.message.startswith("profile") else exc.message, exc.hint
+        ) from None
 
 
 def _env_names(node: Any) -> list[str]:
@@ -207,8 +251,11 @@ def profile_remove(ctx: typer.Context, name: NameArg) -> None:
     was_default = profiles.remove(pfile, name)
     if was_default:
         st.env.warn(f"'{name}' was the default profile; choose another with: vbs profile set-default NAME")
-    render(Result({"removed": name, "file": str(pfile.path)}, [("removed", name), ("file", str(pfile.path))]),
-           runtime.output_format(ctx), st.env)
+    render(
+        Result({"removed": name, "file": str(pfile.path)}, [("removed", name), ("file", str(pfile.path))]),
+        runtime.output_format(ctx),
+        st.env,
+    )
 
 
 @app.command("set-default", cls=VbsCommand)
@@ -220,13 +267,21 @@ def profile_set_default(ctx: typer.Context, name: NameArg) -> None:
     st = runtime.begin(ctx)
     pfile = _file(ctx)
     profiles.set_default(pfile, name)
-    render(Result({"default": name, "file": str(pfile.path)}, [("default", name), ("file", str(pfile.path))]),
-           runtime.output_format(ctx), st.env)
+    render(
+        Result({"default": name, "file": str(pfile.path)}, [("default", name), ("file", str(pfile.path))]),
+        runtime.output_format(ctx),
+        st.env,
+    )
 
 
 @app.command("test", cls=VbsCommand)
-def profile_test(ctx: typer.Context, name: Annotated[Optional[str], typer.Argument(
-        metavar="[NAME]", help="Profile to test (default: the one vbs would use).", show_default=False)] = None) -> None:
+def profile_test(
+    ctx: typer.Context,
+    name: Annotated[
+        Optional[str],
+        typer.Argument(metavar="[NAME]", help="Profile to test (default: the one vbs would use).", show_default=False),
+    ] = None,
+) -> None:
     """Prove a profile's credentials work with one cheap authenticated call"""
     from vbscli import backups
     from vbscli.render import Result, render
@@ -235,8 +290,11 @@ def profile_test(ctx: typer.Context, name: Annotated[Optional[str], typer.Argume
     settings, client = runtime.connect(ctx, profile=name)
     elapsed = backups.probe(client)
     doc = {
-        "profile": settings.profile, "ok": True, "endpoint": settings.endpoint,
-        "project_id": client.project_id or client.auth.project_id(), "auth_type": settings.auth_type,
+        "profile": settings.profile,
+        "ok": True,
+        "endpoint": settings.endpoint,
+        "project_id": client.project_id or client.auth.project_id(),
+        "auth_type": settings.auth_type,
         "elapsed_ms": round(elapsed * 1000, 1),
     }
     rows = [(k, str(v)) for k, v in doc.items()]

@@ -15,5 +15,14 @@ from vbscli.emulator.faults import FaultError
 from vbscli.emulator.seed import Seed, SeedError, demo_seed, load_seed
 from vbscli.emulator.server import Emulator, EmulatorConfig, banner
 
-__all__ = ["Emulator", "EmulatorConfig", "FAULT_KINDS", "FaultError", "Seed", "SeedError", "banner",
-           "demo_seed", "load_seed"]
+__all__ = [
+    "Emulator",
+    "EmulatorConfig",
+    "FAULT_KINDS",
+    "FaultError",
+    "Seed",
+    "SeedError",
+    "banner",
+    "demo_seed",
+    "load_seed",
+]

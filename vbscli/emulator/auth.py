@@ -84,8 +84,9 @@ class AkSk:
         auth = header(headers, "Authorization")
         if not auth or not auth.startswith(signing.ALGORITHM + " "):
             return None
-        fields = dict(part.strip().split("=", 1) for part in auth[len(signing.ALGORITHM) + 1:].split(",")
-                      if "=" in part)
+        fields = dict(
+            part.strip().split("=", 1) for part in auth[len(signing.ALGORITHM) + 1 :].split(",") if "=" in part
+        )
         secret = self.keys.get(fields.get("Access", ""))
         if secret is None:
             return False, "Incorrect IAM authentication information: unknown access key."
@@ -134,19 +135,33 @@ def login(seed: Seed, tokens: Tokens, doc: Any) -> tuple[int, dict[str, Any], di
     except (KeyError, TypeError):
         return 400, {"error": {"code": 400, "message": "Invalid auth request body.", "title": "Bad Request"}}, {}
     if not any(u.name == name and u.password == password and u.domain == domain for u in seed.users):
-        return 401, {"error": {"code": 401, "message": "The username or password is wrong.",
-                               "title": "Unauthorized"}}, {}
+        return (
+            401,
+            {"error": {"code": 401, "message": "The username or password is wrong.", "title": "Unauthorized"}},
+            {},
+        )
     if project.get("id") not in (None, seed.project_id) or project.get("name") not in (None, seed.project_name):
-        return 401, {"error": {"code": 401, "message": "The user has no access to the requested project.",
-                               "title": "Unauthorized"}}, {}
+        return (
+            401,
+            {
+                "error": {
+                    "code": 401,
+                    "message": "The user has no access to the requested project.",
+                    "title": "Unauthorized",
+                }
+            },
+            {},
+        )
     token, expires = tokens.issue()
-    body = {"token": {
-        "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "issued_at": tokens.wall().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "methods": ["password"],
-        "project": {"id": seed.project_id, "name": seed.project_name, "domain": {"name": domain}},
-        "user": {"name": name, "domain": {"name": domain}},
-    }}
+    body = {
+        "token": {
+            "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "issued_at": tokens.wall().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "methods": ["password"],
+            "project": {"id": seed.project_id, "name": seed.project_name, "domain": {"name": domain}},
+            "user": {"name": name, "domain": {"name": domain}},
+        }
+    }
     return 201, body, {"X-Subject-Token": token}
 
 

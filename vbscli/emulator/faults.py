@@ -15,8 +15,19 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-KINDS = ("status", "throttle", "overlimit", "drop_before", "drop_after", "html", "truncated", "empty",
-         "delay", "slow_body", "huge_body")
+KINDS = (
+    "status",
+    "throttle",
+    "overlimit",
+    "drop_before",
+    "drop_after",
+    "html",
+    "truncated",
+    "empty",
+    "delay",
+    "slow_body",
+    "huge_body",
+)
 ROUTES = ("backups", "backups_detail", "backup", "auth_tokens", "*")
 SETTINGS = ("latency", "error_rate", "throttle_rate", "retry_after", "script", "random_seed")
 STEP_KEYS = ("fault", "match", "times", "status", "retry_after", "retry_after_header", "body", "seconds")
@@ -27,13 +38,27 @@ SPOILING = ("drop_after", "truncated", "slow_body", "huge_body")
 """Kinds that let the service do its work (a create really creates) and then spoil the answer."""
 
 # The outer key OpenStack services put around an error of each status (Cinder's Fault names).
-FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
-               405: "badMethod", 409: "conflictingRequest", 413: "overLimit", 415: "badMediaType",
-               429: "overLimit", 501: "notImplemented", 503: "serviceUnavailable"}
-MESSAGES = {500: "The server has either erred or is incapable of performing the requested operation.",
-            503: "The service is temporarily unavailable; try again later."}
-HTML_PAGE = ("<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
-             "<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+FAULT_NAMES = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
+MESSAGES = {
+    500: "The server has either erred or is incapable of performing the requested operation.",
+    503: "The service is temporarily unavailable; try again later.",
+}
+HTML_PAGE = (
+    "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
 """What a proxy in front of the service sends when the service behind it is down (nginx's page)."""
 
 
@@ -86,8 +111,11 @@ class Step:
             doc = self.body if self.body is not None else error_body(status)
             return status, json.dumps(doc).encode(), "application/json", self.headers()
         if self.fault == "throttle":
-            doc = {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached",
-                   "request_id": request_id.removeprefix("req-").replace("-", "")}
+            doc = {
+                "error_code": "APIGW.0308",
+                "error_msg": "The throttling threshold has been reached",
+                "request_id": request_id.removeprefix("req-").replace("-", ""),
+            }
             return self.status or 429, json.dumps(doc).encode(), "application/json", self.headers()
         if self.fault == "overlimit":
             inner: dict[str, Any] = {"code": 413, "message": "This request was rate-limited."}
@@ -103,7 +131,7 @@ class Step:
 
 
 def split_match(match: str) -> tuple[str, str]:
-    """"POST backups" -> ("POST", "backups"); "backups" -> ("*", "backups"); "*" -> ("*", "*")."""
+    """ "POST backups" -> ("POST", "backups"); "backups" -> ("*", "backups"); "*" -> ("*", "*")."""
     parts = match.split()
     if not parts:
         return "*", "*"
@@ -169,8 +197,13 @@ class Faults:
     def describe(self) -> dict[str, Any]:
         """The configuration in the shape configure() takes; scripted steps show the times still left."""
         with self.lock:
-            return {"latency": self.latency, "error_rate": self.error_rate, "throttle_rate": self.throttle_rate,
-                    "retry_after": self.retry_after, "script": [s.to_doc() for s in self.script]}
+            return {
+                "latency": self.latency,
+                "error_rate": self.error_rate,
+                "throttle_rate": self.throttle_rate,
+                "retry_after": self.retry_after,
+                "script": [s.to_doc() for s in self.script],
+            }
 
 
 def number(value: Any, what: str) -> float:
@@ -202,10 +235,13 @@ def parse_step(doc: Any) -> Step:
     if not isinstance(retry_after_header, bool):
         raise FaultError("'retry_after_header' must be true or false")
     return Step(
-        fault=doc["fault"], match="*" if (method, route) == ("*", "*") else f"{method} {route}",
-        times=times, status=status,
+        fault=doc["fault"],
+        match="*" if (method, route) == ("*", "*") else f"{method} {route}",
+        times=times,
+        status=status,
         retry_after=None if doc.get("retry_after") is None else number(doc["retry_after"], "retry_after"),
-        retry_after_header=retry_after_header, body=doc.get("body"),
+        retry_after_header=retry_after_header,
+        body=doc.get("body"),
         seconds=None if doc.get("seconds") is None else number(doc["seconds"], "seconds"),
     )
 

@@ -196,8 +196,13 @@ def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None
         fails = entry.get("fail_backups", False)
         if not isinstance(fails, bool):
             raise fail(f"{what}: 'fail_backups' must be true or false, not {fails!r}", entry)
-        volumes[volume_id] = Volume(volume_id, text(entry, "status", what, "available"), size, fails,
-                                    text(entry, "availability_zone", what, "eu-de-01"))
+        volumes[volume_id] = Volume(
+            volume_id,
+            text(entry, "status", what, "available"),
+            size,
+            fails,
+            text(entry, "availability_zone", what, "eu-de-01"),
+        )
 
     snapshots: dict[str, Snapshot] = {}
     for n, entry in enumerate(items("snapshots"), start=1):

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from vbscli.emulator import auth
-from vbscli.emulator.faults import ANSWERING, SPOILING, Faults, FaultError, Step, error_body
+from vbscli.emulator.faults import ANSWERING, SPOILING, FaultError, Faults, Step, error_body
 from vbscli.emulator.seed import Seed, demo_seed
 from vbscli.emulator.state import Store
 
@@ -31,7 +31,7 @@ ALLOWED = {"backups": ("GET", "POST"), "backups_detail": ("GET",), "backup": ("G
 API_VERSION = re.compile(r"^volume 3\.\d{1,3}$")
 MAX_BODY = 1024 * 1024
 HUGE_CHUNK = b'{"backups": [' + b'{"id": "00000000-0000-4000-8000-000000000000", "name": "x"}, ' * 1024
-HUGE_LIMIT = 1024 ** 3  # a huge body stops after 1 GiB if the client never hangs up
+HUGE_LIMIT = 1024**3  # a huge body stops after 1 GiB if the client never hangs up
 
 Answer = tuple[int, Any, dict[str, str]]
 
@@ -73,11 +73,16 @@ class Emulator:
         self.tokens = auth.Tokens(self.config.seed, wall)
         self.auth = auth.Authenticator([self.tokens, auth.AkSk(self.config.seed, wall)])
         self.faults = Faults()
-        self.faults.configure({
-            "latency": self.config.latency, "error_rate": self.config.error_rate,
-            "throttle_rate": self.config.throttle_rate, "retry_after": self.config.retry_after,
-            "script": self.config.script, "random_seed": self.config.random_seed,
-        })
+        self.faults.configure(
+            {
+                "latency": self.config.latency,
+                "error_rate": self.config.error_rate,
+                "throttle_rate": self.config.throttle_rate,
+                "retry_after": self.config.retry_after,
+                "script": self.config.script,
+                "random_seed": self.config.random_seed,
+            }
+        )
         self.counts: Counter[str] = Counter()
         self.fired: Counter[str] = Counter()
         self.counts_lock = threading.Lock()
@@ -169,8 +174,12 @@ class Emulator:
         """What the emulator received: requests by "METHOD route", faults fired by kind, backups created."""
         created, held = self.store.counts()
         with self.counts_lock:
-            return {"requests": dict(self.counts), "faults_fired": dict(self.fired),
-                    "backups_created": created, "backups": held}
+            return {
+                "requests": dict(self.counts),
+                "faults_fired": dict(self.fired),
+                "backups_created": created,
+                "backups": held,
+            }
 
     def reset_stats(self) -> None:
         """Zero the counters (the backups themselves stay)."""
@@ -338,8 +347,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(500, error_body(500), {"Connection": "close"})
         finally:
             elapsed = (time.monotonic() - started) * 1000
-            emu.log(f'{self.client_address[0]} "{method} {parts.path}" {self.status_sent or "-"} '
-                    f"{self.request_id} {elapsed:.1f}ms{note}")
+            emu.log(
+                f'{self.client_address[0]} "{method} {parts.path}" {self.status_sent or "-"} '
+                f"{self.request_id} {elapsed:.1f}ms{note}"
+            )
 
     def _read_body(self) -> bytes:
         """The request body, from Content-Length or chunked transfer coding, at most MAX_BODY bytes."""
@@ -379,15 +390,21 @@ class _Handler(BaseHTTPRequestHandler):
         if route == "unknown":
             return 404, error_body(404, f"The resource could not be found: {parts.path}"), {}
         allowed = ALLOWED[route]
-        not_allowed: Answer = (405, error_body(405, f"Method {method} is not allowed here; use "
-                                               f"{' or '.join(allowed)}."), {"Allow": ", ".join(allowed)})
+        not_allowed: Answer = (
+            405,
+            error_body(405, f"Method {method} is not allowed here; use {' or '.join(allowed)}."),
+            {"Allow": ", ".join(allowed)},
+        )
         if route == "auth_tokens":
             if method not in allowed:
                 return not_allowed
             doc = _json(body)
             if doc is None:
-                return 400, {"error": {"code": 400, "message": "The request body is not JSON.",
-                                       "title": "Bad Request"}}, {}
+                return (
+                    400,
+                    {"error": {"code": 400, "message": "The request body is not JSON.", "title": "Bad Request"}},
+                    {},
+                )
             return auth.login(emu.config.seed, emu.tokens, doc)
         ok, reason = emu.auth.check(method, auth.target_of(self.path), dict(self.headers.items()), body)
         if not ok:
@@ -395,20 +412,38 @@ class _Handler(BaseHTTPRequestHandler):
         match = ROUTE.match(parts.path)
         assert match is not None
         if match.group("project") != emu.project_id:
-            return 403, error_body(403, "Policy doesn't allow this operation: the project in the URL is not "
-                                   "the project of the credentials."), {}
+            return (
+                403,
+                error_body(
+                    403,
+                    "Policy doesn't allow this operation: the project in the URL is not "
+                    "the project of the credentials.",
+                ),
+                {},
+            )
         if method not in allowed:
             return not_allowed
         headers = self._version_headers()
         if route == "backups" and method == "POST":
             content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if content_type != "application/json":
-                return 415, error_body(415, f"Unsupported Content-Type {content_type or '(none)'!r}; "
-                                       "send application/json."), headers
+                return (
+                    415,
+                    error_body(415, f"Unsupported Content-Type {content_type or '(none)'!r}; send application/json."),
+                    headers,
+                )
             doc = _json(body)
             if doc is None:
-                return 400, {"badRequest": {"code": "VolumeBackup.0001", "message": "Malformed request body: "
-                                            "the body is not valid JSON."}}, headers
+                return (
+                    400,
+                    {
+                        "badRequest": {
+                            "code": "VolumeBackup.0001",
+                            "message": "Malformed request body: the body is not valid JSON.",
+                        }
+                    },
+                    headers,
+                )
             status, answer = emu.store.create(doc, base)
             return status, answer, headers
         if route == "backup":
@@ -453,9 +488,17 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self._send(200, emu.faults.describe())
         else:
-            self._send(404, {"error": {"code": 404, "message": f"No emulator endpoint {method} {path}; endpoints: "
-                                       "GET health, GET stats, POST reset-stats, POST reset, "
-                                       "GET/POST faults, POST revoke-tokens."}})
+            self._send(
+                404,
+                {
+                    "error": {
+                        "code": 404,
+                        "message": f"No emulator endpoint {method} {path}; endpoints: "
+                        "GET health, GET stats, POST reset-stats, POST reset, "
+                        "GET/POST faults, POST revoke-tokens.",
+                    }
+                },
+            )
 
     # -- faults that spoil a real answer -----------------------------------------------------
 
@@ -473,7 +516,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._begin(status, "application/json", len(data), headers)
             try:
                 for i in range(len(data)):
-                    self.wfile.write(data[i:i + 1])
+                    self.wfile.write(data[i : i + 1])
                     self.wfile.flush()
                     time.sleep(interval)
             except OSError:

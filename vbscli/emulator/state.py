@@ -51,9 +51,13 @@ class Backup:
 class Store:
     """In-memory backups of one project, guarded by a lock (the server is threaded)."""
 
-    def __init__(self, seed: Seed, create_delay: float = 2.0,
-                 clock: Callable[[], float] | None = None,
-                 wall: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        seed: Seed,
+        create_delay: float = 2.0,
+        clock: Callable[[], float] | None = None,
+        wall: Callable[[], datetime] | None = None,
+    ) -> None:
         import time
 
         self.seed = seed
@@ -122,10 +126,18 @@ class Store:
             if any(b.status(now) == "creating" for b in earlier):
                 return bad("VolumeBackup.0013", f"A backup of disk {volume_id} is already in progress.")
             backup = Backup(
-                id=str(uuid.uuid4()), name=name, description=description, volume_id=volume.id,
-                snapshot_id=snapshot.id, size=volume.size, availability_zone=volume.availability_zone,
-                created_at=self.wall(), ready_at=now + self.create_delay, fail=volume.fail_backups,
-                is_incremental=any(not b.fail for b in earlier), delay=self.create_delay,
+                id=str(uuid.uuid4()),
+                name=name,
+                description=description,
+                volume_id=volume.id,
+                snapshot_id=snapshot.id,
+                size=volume.size,
+                availability_zone=volume.availability_zone,
+                created_at=self.wall(),
+                ready_at=now + self.create_delay,
+                fail=volume.fail_backups,
+                is_incremental=any(not b.fail for b in earlier),
+                delay=self.create_delay,
             )
             self.backups[backup.id] = backup
             self.created += 1
@@ -148,14 +160,24 @@ class Store:
             done = backup.created_at + timedelta(seconds=backup.delay)
             updated = done.strftime("%Y-%m-%dT%H:%M:%S.%f")
         return {
-            "id": backup.id, "name": backup.name, "status": status, "description": backup.description,
-            "volume_id": backup.volume_id, "snapshot_id": backup.snapshot_id, "size": backup.size,
+            "id": backup.id,
+            "name": backup.name,
+            "status": status,
+            "description": backup.description,
+            "volume_id": backup.volume_id,
+            "snapshot_id": backup.snapshot_id,
+            "size": backup.size,
             "object_count": 0 if status == "creating" else backup.size * 4,
-            "availability_zone": backup.availability_zone, "container": backup.volume_id,
-            "created_at": stamp, "updated_at": updated, "data_timestamp": stamp,
+            "availability_zone": backup.availability_zone,
+            "container": backup.volume_id,
+            "created_at": stamp,
+            "updated_at": updated,
+            "data_timestamp": stamp,
             "fail_reason": "Backup of the disk snapshot failed: the storage back end reported an I/O error."
-            if status == "error" else None,
-            "is_incremental": backup.is_incremental, "has_dependent_backups": self.has_dependents(backup),
+            if status == "error"
+            else None,
+            "is_incremental": backup.is_incremental,
+            "has_dependent_backups": self.has_dependents(backup),
             "links": self.links(base, backup.id),
         }
 
@@ -163,7 +185,7 @@ class Store:
         """True once a later incremental backup of the same disk builds on this one (call with the lock held)."""
         if backup.fail:
             return False
-        later = list(self.backups)[list(self.backups).index(backup.id) + 1:]
+        later = list(self.backups)[list(self.backups).index(backup.id) + 1 :]
         return any(self.backups[i].volume_id == backup.volume_id and self.backups[i].is_incremental for i in later)
 
     def reset_created(self) -> None:
@@ -216,7 +238,7 @@ class Store:
                 ids = [b.id for b in items]
                 if marker not in ids:
                     return bad("VolumeBackup.0032", f"Marker {marker} could not be found.")
-                items = items[ids.index(marker) + 1:]
+                items = items[ids.index(marker) + 1 :]
             limit = min(limit, self.max_limit)  # like Cinder's osapi_max_limit: bigger pages are cut
             page, more = items[:limit], len(items) > limit
             if detail:
