@@ -21,9 +21,9 @@ class ExitCode(IntEnum):
     SERVICE = 5
     """Service failed or unreachable: 5xx, throttled, network, TLS, timeout, malformed answer."""
     BACKUP_FAILED = 6
-    """Reserved: a waited-for backup ended in `error`."""
+    """With --wait: the backup ended in `error` (the message gives the fail_reason)."""
     WAIT_TIMEOUT = 7
-    """Reserved: waiting for a backup ran out of time."""
+    """With --wait: --wait-timeout passed; the backup goes on in the service."""
     INTERNAL = 70
     """An unexpected error inside vbs itself (a bug; --debug shows the traceback)."""
     INTERRUPTED = 130
