@@ -101,3 +101,14 @@ def test_profile_test_for_each_auth_type(emulator: Service, profiles: Profiles):
     write_profiles(profiles, emulator.emu, secret="wrong-secret-key")
     run = run_vbs("profile", "test", "ak", "-o", "table")
     assert run.exit_code == 4 and "profile 'ak' (auth type aksk)" in run.stderr
+
+
+def test_debug_trace_of_a_login_and_a_signature_shows_no_secret(emulator: Service, profiles: Profiles):
+    write_profiles(profiles, emulator.emu)
+    run = run_vbs("--debug", *CREATE, "--name", "traced")  # the guard fails this test if a secret is printed
+    assert run.exit_code == 0, run.stderr
+    assert '"password": "<redacted>"' in run.stderr and "X-Subject-Token: <redacted>" in run.stderr
+    signed = run_vbs("--debug", "-p", "ak", *CREATE, "--name", "signed")
+    assert signed.exit_code == 0
+    assert "Authorization: SDK-HMAC-SHA256 Access=DEMOACCESSKEY0000000, SignedHeaders=" in signed.stderr
+    assert "Signature=<redacted>" in signed.stderr
