@@ -265,6 +265,13 @@ class Client:
         if self._session is None:
             import requests
 
+            if self.verify is False:
+                # vbs says it once in its own words; urllib3 would add a multi-line warning per request.
+                import warnings
+
+                from urllib3.exceptions import InsecureRequestWarning
+
+                warnings.filterwarnings("ignore", category=InsecureRequestWarning)
             session = requests.Session()
             adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_size)
             session.mount("https://", adapter)
