@@ -359,22 +359,20 @@ class Client:
         )
 
     def _trace_request(self, call: Call) -> None:
-        if self.trace is None:
-            return
-        self.trace(f"> {call.method} {call.url}")
-        for name, value in redact.headers(call.headers).items():
-            self.trace(f"> {name}: {value}")
-        if call.body:
-            self.trace(f"> {redact.body(call.body)}")
+        self._trace(">", f"{call.method} {call.url}", call.headers, call.body)
 
     def _trace_response(self, response: Response) -> None:
+        self._trace("<", f"HTTP {response.status} ({response.elapsed * 1000:.1f} ms)", response.headers, response.body)
+
+    def _trace(self, direction: str, first: str, headers: Mapping[str, str], body: bytes) -> None:
+        """One exchange's half for --debug: first line, headers and body, credentials masked."""
         if self.trace is None:
             return
-        self.trace(f"< HTTP {response.status} ({response.elapsed * 1000:.1f} ms)")
-        for name, value in redact.headers(response.headers).items():
-            self.trace(f"< {name}: {value}")
-        if response.body:
-            self.trace(f"< {redact.body(response.body)}")
+        self.trace(f"{direction} {first}")
+        for name, value in redact.headers(headers).items():
+            self.trace(f"{direction} {name}: {value}")
+        if body:
+            self.trace(f"{direction} {redact.body(body)}")
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

@@ -168,22 +168,23 @@ def given(ctx: typer.Context) -> dict[str, Any]:
     return dict(ctx.find_root().meta.get(STORE, {}))
 
 
-class VbsCommand(TyperCommand):
+class _GlobalOptions:
+    """Adds the global options to a command or group, and stashes their values before it runs."""
+
     def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, params=list(params or []) + _params()[0], **kwargs)
+        super().__init__(*args, params=list(params or []) + _params()[0], **kwargs)  # type: ignore[call-arg]
 
     def invoke(self, ctx: typer.Context) -> Any:
         _stash(ctx)
-        return super().invoke(ctx)
+        return super().invoke(ctx)  # type: ignore[misc]
 
 
-class VbsGroup(TyperGroup):
-    def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, params=list(params or []) + _params()[0], **kwargs)
+class VbsCommand(_GlobalOptions, TyperCommand):
+    pass
 
-    def invoke(self, ctx: typer.Context) -> Any:
-        _stash(ctx)
-        return super().invoke(ctx)
+
+class VbsGroup(_GlobalOptions, TyperGroup):
+    pass
 
 
 class VbsRootGroup(VbsGroup):
