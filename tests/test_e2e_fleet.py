@@ -136,3 +136,21 @@ def test_terminal_shows_a_progress_bar_then_the_table(emulator: Service, tmp_pat
     )
     assert "backups" in screen and "2/2" in screen and "0 failed" in screen and "in flight" in screen
     assert "Backup ID / error" in screen and "vbs: all 2 done" in screen
+
+
+def test_fleet_options_need_from(emulator: Service):
+    run = run_vbs(
+        "backup",
+        "create",
+        "--volume-id",
+        VOLUMES[0][0],
+        "--snapshot-id",
+        VOLUMES[0][1],
+        "--parallel",
+        "4",
+        "-o",
+        "table",
+        env=emulator.env,
+    )
+    assert run.exit_code == 2 and "--parallel only applies with --from FILE" in run.stderr
+    assert emulator.emu.stats()["requests"] == {}

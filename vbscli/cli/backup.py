@@ -108,9 +108,16 @@ def backup_create(
         ),
     ] = None,
     parallel: Annotated[
-        int,
-        typer.Option("--parallel", metavar="N", min=1, max=64, help="With --from: requests in flight at most."),
-    ] = 8,
+        Optional[int],
+        typer.Option(
+            "--parallel",
+            metavar="N",
+            min=1,
+            max=64,
+            show_default=False,
+            help="With --from: requests in flight at most (default 8).",
+        ),
+    ] = None,
     skip_invalid: Annotated[
         bool,
         typer.Option("--skip-invalid", help="With --from: report invalid items and create the others."),
@@ -146,7 +153,18 @@ def backup_create(
         from vbscli.cli.fleet import create_many
 
         policy = backups.WaitPolicy(timeout=wait_timeout, interval=poll_interval) if wait else None
-        raise typer.Exit(create_many(ctx, from_file, parallel, policy, skip_invalid, skip_existing))
+        raise typer.Exit(create_many(ctx, from_file, parallel or 8, policy, skip_invalid, skip_existing))
+    fleet_only = [
+        flag
+        for flag, value in (
+            ("--parallel", parallel),
+            ("--skip-invalid", skip_invalid),
+            ("--skip-existing", skip_existing),
+        )
+        if value
+    ]
+    if fleet_only:
+        raise InputError(f"{', '.join(fleet_only)} only applies with --from FILE")
     missing = [flag for flag, value in (("--volume-id", volume_id), ("--snapshot-id", snapshot_id)) if not value]
     if missing:
         raise InputError(f"missing {' and '.join(missing)}", "give the disk and snapshot IDs, or --from FILE")
