@@ -105,7 +105,7 @@ def test_add_refuses_invalid_values_and_existing_names(prod_profile):
         "profile", "add", "x", "--endpoint", "evs.example", "--project-id", "p", "--token-env", "T", "-o", "table"
     )
     assert run.exit_code == 2 and "must be an http:// or https:// URL" in run.stderr
-    run = run_vbs(
+    same_name = (
         "profile",
         "add",
         "prod",
@@ -115,23 +115,11 @@ def test_add_refuses_invalid_values_and_existing_names(prod_profile):
         "p",
         "--token",
         "tok-ADDED-secret",
-        "-o",
-        "table",
     )
+    run = run_vbs(*same_name, "-o", "table")
     assert run.exit_code == 2 and "already exists" in run.stderr and "--replace" in run.stderr
     assert prod_profile.path.read_text() == text
-    run = run_vbs(
-        "profile",
-        "add",
-        "prod",
-        "--endpoint",
-        "https://e.example",
-        "--project-id",
-        "p",
-        "--token",
-        "tok-ADDED-secret",
-        "--replace",
-    )
+    run = run_vbs(*same_name, "--replace")
     assert run.exit_code == 0
     assert yaml.safe_load(prod_profile.path.read_text())["profiles"]["prod"]["auth"]["token"] == "tok-ADDED-secret"
 
