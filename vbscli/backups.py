@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from vbscli import validate
+from vbscli import paging, validate
 from vbscli.client import Call, Client, Response
 from vbscli.errors import BackupFailed, BadResponseError, NetworkError, VbsError, WaitTimeout
 
@@ -234,35 +233,9 @@ def list_backups(
     """All matching backups in detail, following `next` links page by page (at most `limit`)."""
     if volume_id is not None:
         validate.check_uuid(volume_id, "--volume-id")
-    params: dict[str, Any] = {"volume_id": volume_id, "status": status, "name": name}
-    found: list[dict[str, Any]] = []
-    marker: str | None = None
-    seen: set[str] = set()
-    while True:
-        page = LIST_PAGE if limit is None else min(LIST_PAGE, limit - len(found))
-        response = client.request("GET", "/backups/detail", params={**params, "limit": page, "marker": marker})
-        doc = response.json()
-        items = doc.get("backups") if isinstance(doc, dict) else None
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise BadResponseError(
-                f"the service answered HTTP {response.status} but not with a list of backups",
-                "check that the endpoint is the VBS (block storage) service root",
-            )
-        found.extend(items)
-        marker = _next_marker(doc)
-        if not items or marker is None or marker in seen or (limit is not None and len(found) >= limit):
-            break
-        seen.add(marker)  # a service that hands out the same page twice must not loop forever
-    return {"backups": found[:limit] if limit is not None else found}
-
-
-def _next_marker(doc: dict[str, Any]) -> str | None:
-    """The marker of the `next` link. Its host is not used: links may carry placeholder hosts."""
-    for item in doc.get("backups_links") or []:
-        if isinstance(item, dict) and item.get("rel") == "next" and isinstance(item.get("href"), str):
-            query = dict(parse_qsl(urlsplit(item["href"]).query))
-            return query.get("marker") or None
-    return None
+    params = {"volume_id": volume_id, "status": status, "name": name}
+    pages = paging.pages(client, "/backups/detail", "backups", params, limit, LIST_PAGE)
+    return {"backups": [item for page in pages for item in page]}
 
 
 @dataclass

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from vbscli import backups
+from vbscli import backups, validate
 from vbscli.backups import BackupSpec, WaitPolicy
 from vbscli.client import Client
 from vbscli.errors import InputError, VbsError
@@ -57,6 +57,11 @@ class Outcome:
 
 def parse(text: str, source: str) -> list[Item]:
     """YAML list, JSON lines or CSV (with a header), detected from the first non-blank line."""
+    return [_item(line, raw, source) for line, raw in read_rows(text, source)]
+
+
+def read_rows(text: str, source: str) -> list[tuple[int, Any]]:
+    """The items of a fleet file as (line, value), in any of the three formats."""
     first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
     if first.startswith("{"):
         rows = _json_lines(text, source)
@@ -70,7 +75,34 @@ def parse(text: str, source: str) -> list[Item]:
         )
     if not rows:
         raise InputError(f"{source}: no items")
-    return [_item(line, raw, source) for line, raw in rows]
+    return rows
+
+
+def volume_ids(text: str, source: str) -> tuple[list[str], list[str]]:
+    """The disks a fleet file names (for `backup report --from`): (volume IDs, problems).
+
+    The same files as `create --from`: the other fields are allowed and ignored.
+    """
+    ids: list[str] = []
+    problems: list[str] = []
+    for line, raw in read_rows(text, source):
+        if isinstance(raw, str):
+            problems.append(f"{source}:{line}: {raw}")
+            continue
+        if not isinstance(raw, dict):
+            problems.append(f"{source}:{line}: an item must be a mapping with volume_id")
+            continue
+        unknown = sorted(set(raw) - set(FIELDS))
+        if unknown:
+            problems.append(f"{source}:{line}: unknown field '{unknown[0]}' (fields: {', '.join(FIELDS)})")
+        elif not raw.get("volume_id"):
+            problems.append(f"{source}:{line}: missing 'volume_id'")
+        else:
+            try:
+                ids.append(validate.check_uuid(str(raw["volume_id"]), "volume_id").lower())
+            except InputError as exc:
+                problems.append(f"{source}:{line}: {exc.one_line()}")
+    return ids, problems
 
 
 def _json_lines(text: str, source: str) -> list[tuple[int, Any]]:

@@ -7,6 +7,7 @@ format anything themselves. rich is imported only when a table is actually drawn
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -27,6 +28,8 @@ class Result:
     rows: list[tuple[str, ...]]
     columns: tuple[str, ...] = ("Field", "Value")
     title: str | None = None
+    picture: Callable[[Environment], None] | None = None
+    """Draws the table output itself (the backup report's day strips); JSON still prints `document`."""
 
 
 def output_format(requested: str | None, env: Environment) -> str:
@@ -43,6 +46,9 @@ def dumps(document: Any) -> str:
 def render(result: Result, fmt: str, env: Environment) -> None:
     if fmt == "json":
         _write(env.stdout, dumps(result.document) + "\n")
+        return
+    if result.picture is not None:
+        result.picture(env)
         return
     _table(result, env)
 

@@ -50,7 +50,7 @@ def test_token_value_never_reaches_the_log(emu, log):
     assert "s3cret-value" not in log.text and "demo-token" not in log.text
 
 
-@pytest.mark.parametrize("path", ["/", "/v3", f"/v3/{PROJECT}/volumes", f"/v3/{PROJECT}/backups/a/b", "/v2/x/backups"])
+@pytest.mark.parametrize("path", ["/", "/v3", f"/v3/{PROJECT}/servers", f"/v3/{PROJECT}/backups/a/b", "/v2/x/backups"])
 def test_unknown_routes_are_404_item_not_found(emu, api, path):
     response = api.session.get(f"{emu.url}{path}", headers=api.headers(), timeout=5)
     assert response.status_code == 404

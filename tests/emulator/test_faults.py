@@ -255,7 +255,7 @@ def test_faults_change_at_run_time_over_http(emu, api):
     "config",
     [
         {"script": [{"fault": "explode"}]},
-        {"script": [step("status", match="POST volumes")]},
+        {"script": [step("status", match="POST servers")]},
         {"script": [step("status", times=0)]},
         {"script": [step("status", status=99)]},
         {"script": [step("status", colour="red")]},

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from vbscli import __version__
-from vbscli.cli import backup, emulator, profile
+from vbscli.cli import backup, emulator, profile, report
 from vbscli.cli.globals import VbsCommand, VbsRootGroup
 
 
@@ -26,6 +26,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(backup.app, name="backup")
+backup.app.command("report", cls=VbsCommand)(report.backup_report)
 app.add_typer(profile.app, name="profile")
 app.command("emulator", cls=VbsCommand)(emulator.emulator)
 

@@ -11,11 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vbscli.emulator.history import SeededBackup
+from vbscli.emulator.history import parse as parse_history
+
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 PROJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 TOP_KEYS = ("project_id", "project_name", "tokens", "volumes", "snapshots", "users", "access_keys")
-VOLUME_KEYS = ("id", "status", "size", "fail_backups", "availability_zone")
+TOP_KEYS += ("backups", "history")  # a backup history, see vbscli.emulator.history
+VOLUME_KEYS = ("id", "status", "size", "fail_backups", "availability_zone", "name")
 SNAPSHOT_KEYS = ("id", "volume_id", "status")
 
 
@@ -30,6 +34,7 @@ class Volume:
     size: int = 10
     fail_backups: bool = False
     availability_zone: str = "eu-de-01"
+    name: str | None = None
 
 
 @dataclass
@@ -61,15 +66,17 @@ class Seed:
     snapshots: list[Snapshot] = field(default_factory=list)
     users: list[User] = field(default_factory=list)
     access_keys: list[AccessKey] = field(default_factory=list)
+    backups: list[SeededBackup] = field(default_factory=list)
+    """Backups made before the start (the `backups` and `history` sections; see emulator.history)."""
 
 
 def demo_seed() -> Seed:
     """A ready-made data set: one disk of each kind a newcomer may want to try."""
     v = [
-        Volume("5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a01", "available", 10),
-        Volume("5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a02", "in-use", 40),
-        Volume("5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a03", "available", 20, fail_backups=True),
-        Volume("5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a04", "error", 10),
+        Volume("5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a01", "available", 10, name="demo-data"),
+        Volume("5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a02", "in-use", 40, name="demo-app"),
+        Volume("5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a03", "available", 20, fail_backups=True, name="demo-failing"),
+        Volume("5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a04", "error", 10, name="demo-broken"),
     ]
     s = [Snapshot(f"9e3c7d21-6f4a-4b8c-9d0e-1f2a3b4c5d0{i}", vol.id) for i, vol in enumerate(v, start=1)]
     return Seed(
@@ -202,6 +209,7 @@ def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None
             size,
             fails,
             text(entry, "availability_zone", what, "eu-de-01"),
+            text(entry, "name", what) if "name" in entry else None,
         )
 
     snapshots: dict[str, Snapshot] = {}
@@ -229,7 +237,10 @@ def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None
 
     if not (tokens or users or keys):
         raise fail("no credentials: give 'tokens' (or 'users' / 'access_keys') so a client can authenticate", doc)
-    return Seed(project, project_name, list(tokens), list(volumes.values()), list(snapshots.values()), users, keys)
+    seeded = parse_history(doc, set(volumes), fail)
+    return Seed(
+        project, project_name, list(tokens), list(volumes.values()), list(snapshots.values()), users, keys, seeded
+    )
 
 
 def _no_unknown(entry: dict[str, Any], known: tuple[str, ...], what: str, fail: Any) -> None:

@@ -27,7 +27,9 @@ from vbscli.emulator.seed import Seed, demo_seed
 from vbscli.emulator.state import Store
 
 ROUTE = re.compile(r"^/v3/(?P<project>[^/]+)/backups(?:/(?P<rest>[^/]+))?/?$")
+VOLUMES_ROUTE = re.compile(r"^/v3/(?P<project>[^/]+)/volumes(?P<rest>/detail)?/?$")
 ALLOWED = {"backups": ("GET", "POST"), "backups_detail": ("GET",), "backup": ("GET",), "auth_tokens": ("POST",)}
+ALLOWED.update({"volumes": ("GET",), "volumes_detail": ("GET",)})
 API_VERSION = re.compile(r"^volume 3\.\d{1,3}$")
 MAX_BODY = 1024 * 1024
 HUGE_CHUNK = b'{"backups": [' + b'{"id": "00000000-0000-4000-8000-000000000000", "name": "x"}, ' * 1024
@@ -247,9 +249,13 @@ def banner(emu: Emulator) -> str:
 
 
 def route_of(path: str) -> str:
-    """The route name faults match on: backups, backups_detail, backup, auth_tokens or unknown."""
+    """The route name faults match on: backups, backups_detail, backup, auth_tokens, volumes,
+    volumes_detail or unknown."""
     if path.rstrip("/") == "/v3/auth/tokens":
         return "auth_tokens"
+    volumes = VOLUMES_ROUTE.match(path)
+    if volumes:
+        return "volumes_detail" if volumes.group("rest") else "volumes"
     match = ROUTE.match(path)
     if not match:
         return "unknown"
@@ -409,7 +415,7 @@ class _Handler(BaseHTTPRequestHandler):
         ok, reason = emu.auth.check(method, auth.target_of(self.path), dict(self.headers.items()), body)
         if not ok:
             return 401, error_body(401, reason), {}
-        match = ROUTE.match(parts.path)
+        match = ROUTE.match(parts.path) or VOLUMES_ROUTE.match(parts.path)
         assert match is not None
         if match.group("project") != emu.project_id:
             return (
@@ -424,6 +430,10 @@ class _Handler(BaseHTTPRequestHandler):
         if method not in allowed:
             return not_allowed
         headers = self._version_headers()
+        if route in ("volumes", "volumes_detail"):
+            query = dict(parse_qsl(parts.query))
+            status, answer = emu.store.volume_listing(query, base, parts.path, detail=route == "volumes_detail")
+            return status, answer, headers
         if route == "backups" and method == "POST":
             content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if content_type != "application/json":

@@ -71,6 +71,8 @@ class Store:
         self.backups: dict[str, Backup] = {}
         self.created = 0
         self.lock = threading.Lock()
+        self.started = self.wall()
+        self.seed_history()
 
     # -- create ------------------------------------------------------------------------------
 
@@ -152,7 +154,7 @@ class Store:
             {"href": f"{base}/{project}/backups/{backup_id}", "rel": "bookmark"},
         ]
 
-    def detail(self, backup: Backup, base: str) -> dict[str, Any]:
+    def detail(self, backup: Backup, base: str, dependents: set[str] | None = None) -> dict[str, Any]:
         status = backup.status(self.clock())
         stamp = backup.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
         updated = stamp
@@ -177,16 +179,24 @@ class Store:
             if status == "error"
             else None,
             "is_incremental": backup.is_incremental,
-            "has_dependent_backups": self.has_dependents(backup),
+            "has_dependent_backups": backup.id in dependents if dependents is not None else self.has_dependents(backup),
             "links": self.links(base, backup.id),
         }
 
     def has_dependents(self, backup: Backup) -> bool:
         """True once a later incremental backup of the same disk builds on this one (call with the lock held)."""
-        if backup.fail:
-            return False
-        later = list(self.backups)[list(self.backups).index(backup.id) + 1 :]
-        return any(self.backups[i].volume_id == backup.volume_id and self.backups[i].is_incremental for i in later)
+        return backup.id in self.dependents()
+
+    def dependents(self) -> set[str]:
+        """IDs of the backups that has_dependents is true for, in one pass (a listing asks for many)."""
+        found: set[str] = set()
+        incremental_later: set[str] = set()  # disks with an incremental backup after the one looked at
+        for backup in reversed(self.backups.values()):
+            if not backup.fail and backup.volume_id in incremental_later:
+                found.add(backup.id)
+            if backup.is_incremental:
+                incremental_later.add(backup.volume_id)
+        return found
 
     def reset_created(self) -> None:
         """Start counting creates afresh (the backups themselves stay)."""
@@ -194,10 +204,11 @@ class Store:
             self.created = 0
 
     def clear(self) -> None:
-        """Forget every backup, as on a fresh start (the seed's volumes and snapshots stay)."""
+        """Forget every backup, as on a fresh start (the seed's volumes, snapshots and history stay)."""
         with self.lock:
             self.backups.clear()
             self.created = 0
+            self.seed_history()
 
     def counts(self) -> tuple[int, int]:
         """(backups created since the last reset, backups held)."""
@@ -242,7 +253,8 @@ class Store:
             limit = min(limit, self.max_limit)  # like Cinder's osapi_max_limit: bigger pages are cut
             page, more = items[:limit], len(items) > limit
             if detail:
-                shown = [self.detail(b, base) for b in page]
+                dependents = self.dependents()
+                shown = [self.detail(b, base, dependents) for b in page]
             else:
                 shown = [{"id": b.id, "name": b.name, "links": self.links(base, b.id)} for b in page]
         doc: dict[str, Any] = {"backups": shown}
@@ -252,6 +264,100 @@ class Store:
             params = {k: v for k, v in query.items() if k != "marker"}
             params.update({"limit": str(limit), "marker": page[-1].id})
             doc["backups_links"] = [{"href": f"{base}{path}?{urlencode(params)}", "rel": "next"}]
+        return 200, doc
+
+    # -- the seed's history and the disks (for reports) --------------------------------------
+
+    def seed_history(self) -> None:
+        """Add the seed's backups made before the start, oldest first (lock held, or before serving)."""
+        from vbscli.emulator.history import backup_id
+
+        start = self.wall()
+        snapshot_of: dict[str, str] = {}
+        for snapshot in self.snapshots.values():
+            snapshot_of.setdefault(snapshot.volume_id, snapshot.id)
+        seeded = sorted(enumerate(self.seed.backups), key=lambda pair: (pair[1].when(start), pair[0]))
+        full: set[str] = set()  # disks with a good backup: later ones are incremental
+        for index, entry in seeded:
+            volume = self.volumes[entry.volume_id]
+            moment = entry.when(start)
+            backup = Backup(
+                id=backup_id(volume.id, index),
+                name=entry.named(moment),
+                description=None,
+                volume_id=volume.id,
+                snapshot_id=snapshot_of.get(volume.id) or backup_id(volume.id, -1),
+                size=entry.size or volume.size,
+                availability_zone=volume.availability_zone,
+                created_at=moment,
+                ready_at=float("inf") if entry.status == "creating" else float("-inf"),
+                fail=entry.status == "error",
+                is_incremental=volume.id in full,
+                delay=600.0,
+            )
+            self.backups[backup.id] = backup
+            if not backup.fail:
+                full.add(volume.id)
+
+    def volume_detail(self, volume: Any, base: str) -> dict[str, Any]:
+        project = self.seed.project_id
+        attached = volume.status == "in-use"
+        return {
+            "id": volume.id,
+            "name": volume.name,
+            "status": volume.status,
+            "size": volume.size,
+            "availability_zone": volume.availability_zone,
+            "bootable": "false",
+            "encrypted": False,
+            "multiattach": False,
+            "volume_type": "SATA",
+            "description": None,
+            "metadata": {},
+            "snapshot_id": None,
+            "attachments": [{"volume_id": volume.id, "device": "/dev/vdb", "attachment_id": volume.id}]
+            if attached
+            else [],
+            "created_at": self.started.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+            "links": [
+                {"href": f"{base}/v3/{project}/volumes/{volume.id}", "rel": "self"},
+                {"href": f"{base}/{project}/volumes/{volume.id}", "rel": "bookmark"},
+            ],
+        }
+
+    def volume_listing(self, query: dict[str, str], base: str, path: str, detail: bool) -> Answer:
+        """GET .../volumes[/detail]: the seed's disks in seed order, limit and marker paging like backups."""
+        limit_text = query.get("limit")
+        try:
+            limit = int(limit_text) if limit_text is not None else self.max_limit
+            if limit < 0:
+                raise ValueError
+        except ValueError:
+            return 400, {"badRequest": {"code": 400, "message": f"Invalid limit {limit_text!r}."}}
+        items = list(self.volumes.values())
+        marker = (query.get("marker") or "").lower()
+        if marker:
+            ids = [v.id for v in items]
+            if marker not in ids:
+                return 400, {"badRequest": {"code": 400, "message": f"Marker {marker} could not be found."}}
+            items = items[ids.index(marker) + 1 :]
+        limit = min(limit, self.max_limit)
+        page, more = items[:limit], len(items) > limit
+        if detail:
+            shown = [self.volume_detail(v, base) for v in page]
+        else:
+            project = self.seed.project_id
+            shown = [
+                {"id": v.id, "name": v.name, "links": [{"href": f"{base}/v3/{project}/volumes/{v.id}", "rel": "self"}]}
+                for v in page
+            ]
+        doc: dict[str, Any] = {"volumes": shown}
+        if more and page:
+            from urllib.parse import urlencode
+
+            params = {k: v for k, v in query.items() if k != "marker"}
+            params.update({"limit": str(limit), "marker": page[-1].id})
+            doc["volumes_links"] = [{"href": f"{base}{path}?{urlencode(params)}", "rel": "next"}]
         return 200, doc
 
 

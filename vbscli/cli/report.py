@@ -1,0 +1,170 @@
+"""`vbs backup report`: does every disk have a recent backup? A picture, an exit code, metrics.
+
+The reads are in vbscli.history, the facts in vbscli.report, the picture in vbscli.render_report
+and the metrics file in vbscli.prometheus; this module parses, calls and hands over.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from vbscli.cli import runtime
+
+DEFAULT_DAYS = 14
+DEFAULT_PARALLEL = 8
+
+
+def backup_report(
+    ctx: typer.Context,
+    all_disks: Annotated[
+        bool,
+        typer.Option("--all", help="Every disk that has backups in the project (the default)."),
+    ] = False,
+    volume_ids: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--volume-id",
+            metavar="UUID",
+            show_default=False,
+            help="Report this disk (repeatable); a disk without backups is reported as never backed up.",
+        ),
+    ] = None,
+    from_file: Annotated[
+        Optional[str],
+        typer.Option(
+            "--from",
+            metavar="FILE",
+            show_default=False,
+            help="Report the disks of FILE ('-' for stdin), a fleet file as for 'create --from' "
+            "(only volume_id is used).",
+        ),
+    ] = None,
+    days: Annotated[
+        int,
+        typer.Option("--days", metavar="N", min=1, max=366, help="Days in the strip, today included."),
+    ] = DEFAULT_DAYS,
+    local: Annotated[
+        bool,
+        typer.Option("--local", help="Cut days at midnight in this machine's time zone (default: UTC)."),
+    ] = False,
+    max_age: Annotated[
+        Optional[str],
+        typer.Option(
+            "--max-age",
+            metavar="DURATION",
+            show_default=False,
+            help="Exit 1, naming each disk on stderr, if a disk has no available backup younger than "
+            "this (e.g. 26h, 90m, 2d).",
+        ),
+    ] = None,
+    prometheus_file: Annotated[
+        Optional[str],
+        typer.Option(
+            "--prometheus",
+            metavar="FILE",
+            show_default=False,
+            help="Also write the report as Prometheus metrics to FILE, atomically (for node_exporter's "
+            "textfile collector).",
+        ),
+    ] = None,
+    parallel: Annotated[
+        int,
+        typer.Option("--parallel", metavar="N", min=1, max=64, help="Listings in flight at most."),
+    ] = DEFAULT_PARALLEL,
+) -> None:
+    """Show whether every disk has a recent backup: day strips, ages, counts and sizes"""
+    import time
+    from datetime import datetime, timezone
+    from functools import partial
+
+    from vbscli import history, prometheus, render_report, report, validate
+    from vbscli.errors import InputError, VbsError
+    from vbscli.exit_codes import ExitCode
+    from vbscli.render import Result, render
+
+    st = runtime.begin(ctx)
+    env = st.env
+    target = prometheus.check_target(prometheus_file) if prometheus_file is not None else None
+    try:
+        if all_disks and (volume_ids or from_file is not None):
+            raise InputError("--all cannot be combined with --volume-id or --from", "give either, not both")
+        wanted = _named_disks(volume_ids or [], from_file, env)
+        limit = validate.parse_duration(max_age, "--max-age") if max_age is not None else None
+        _, client = runtime.connect(ctx)
+        client.pool_size = parallel + 1
+        found = history.read(
+            client,
+            wanted,
+            parallel,
+            on_names_problem=lambda exc: env.warn(f"disk names could not be read, showing IDs: {exc.one_line()}"),
+        )
+    except VbsError:
+        if target is not None:
+            prometheus.write_atomically(target, prometheus.exposition(None, time.time()))
+        raise
+    # Ages are measured on the service's clock when it gives one: a wrong local clock must not
+    # make a disk look stale (or fresh).
+    now = found.server_now or datetime.now(timezone.utc)
+    made = report.build(found.backups, now, days, None if local else timezone.utc, wanted, found.names, limit)
+    if target is not None:
+        prometheus.write_atomically(target, prometheus.exposition(made, time.time()))
+    rows = [
+        (
+            disk.label,
+            disk.volume_id,
+            "".join(render_report.PLAIN_CELLS[day.state] for day in disk.days),
+            report.format_age(disk.age_seconds),
+            str(disk.total),
+            str(disk.total_size),
+        )
+        for disk in made.disks
+    ]
+    render(
+        Result(
+            made.document(),
+            rows,
+            columns=("Disk", "Volume ID", "Days", "Newest", "Backups", "Size (GB)"),
+            picture=partial(render_report.draw, made),
+        ),
+        runtime.output_format(ctx),
+        env,
+    )
+    if limit is None:
+        return
+    for disk in made.stale:
+        who = f"{disk.name} ({disk.volume_id})" if disk.name else disk.volume_id
+        if disk.age_seconds is None:
+            why = "no available backup"
+        else:
+            why = f"newest available backup is {report.format_age(disk.age_seconds)} old"
+        env.stderr.write(f"vbs: stale: {who}: {why} (--max-age {max_age})\n")
+    env.stderr.flush()
+    if made.stale:
+        raise typer.Exit(ExitCode.REJECTED)
+
+
+def _named_disks(volume_ids: list[str], from_file: str | None, env: Any) -> list[str] | None:
+    """The disks the user named (in order, once each), or None for every disk with backups."""
+    from vbscli import batch, validate
+    from vbscli.errors import InputError
+
+    if not volume_ids and from_file is None:
+        return None
+    wanted = [validate.check_uuid(v, "--volume-id").lower() for v in volume_ids]
+    if from_file is not None:
+        try:
+            text = sys.stdin.read() if from_file == "-" else Path(from_file).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read --from {from_file}: {getattr(exc, 'strerror', None) or exc}") from None
+        name = "stdin" if from_file == "-" else from_file
+        ids, problems = batch.volume_ids(text, name)
+        for problem in problems:
+            env.warn(f"invalid item: {problem}")
+        if problems:
+            raise InputError(f"{len(problems)} items in {name} are invalid; nothing was sent", "fix them and run again")
+        wanted += ids
+    return list(dict.fromkeys(wanted))

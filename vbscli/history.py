@@ -1,0 +1,89 @@
+"""Reading what the backup report needs: the backups (all, or those of named disks) and disk names.
+
+GETs only, page by page with the listing code (marker paging, reads repeated on failures that
+allow it). Reads run concurrently where it saves time: the disk names are read beside the backups,
+and named disks are read one listing each, several at a time. Each page is digested as it arrives,
+so a large project costs a few small records per backup, not the service's whole objects.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from vbscli import paging, volumes
+from vbscli.backups import LIST_PAGE
+from vbscli.client import Client
+from vbscli.errors import VbsError
+from vbscli.report import Backup
+
+
+@dataclass
+class History:
+    backups: list[Backup]
+    names: dict[str, str] = field(default_factory=dict)
+    names_problem: VbsError | None = None
+    """Why the disk names could not be read (the report then shows IDs)."""
+    server_now: datetime | None = None
+
+
+def read(
+    client: Client,
+    volume_ids: Iterable[str] | None = None,
+    parallel: int = 8,
+    on_names_problem: Callable[[VbsError], None] | None = None,
+) -> History:
+    """Every backup of the project (`volume_ids` None), or of each named disk; plus the disks' names.
+
+    A failure to read the names never fails the read: it is handed to `on_names_problem`.
+    """
+    from vbscli.batch import Limiter
+    from vbscli.retry import is_throttle
+
+    limiter = Limiter(parallel)
+    client.on_retry = lambda exc: limiter.throttled() if is_throttle(exc) else None
+    names: dict[str, str] = {}
+    problem: list[VbsError] = []
+
+    def read_names() -> None:
+        try:
+            names.update(volumes.names(client))
+        except VbsError as exc:
+            problem.append(exc)
+            if on_names_problem:
+                on_names_problem(exc)
+
+    with ThreadPoolExecutor(max_workers=parallel + 1, thread_name_prefix="vbs-report") as pool:
+        naming = pool.submit(read_names)
+        if volume_ids is None:
+            backups = _listing(client, {})
+        else:
+            lock = threading.Lock()
+            backups = []
+
+            def one(volume_id: str) -> None:
+                limiter.acquire()
+                ok = False
+                try:
+                    found = [b for b in _listing(client, {"volume_id": volume_id}) if b.volume_id == volume_id]
+                    ok = True
+                finally:
+                    limiter.release(ok)
+                with lock:
+                    backups.extend(found)
+
+            for future in [pool.submit(one, v.lower()) for v in dict.fromkeys(volume_ids)]:
+                future.result()
+        naming.result()
+    return History(backups, names, problem[0] if problem else None, client.server_now())
+
+
+def _listing(client: Client, params: dict[str, str]) -> list[Backup]:
+    return [
+        Backup.from_service(item)
+        for page in paging.pages(client, "/backups/detail", "backups", params, page_size=LIST_PAGE)
+        for item in page
+    ]
