@@ -21,51 +21,66 @@ LEGEND = {AVAILABLE: "available", FAILED: "only failed", NONE: "none"}
 MIN_DAYS = 7
 """A narrow terminal shows at least this many days before names are shortened."""
 MIN_NAME = 12
+PREFERRED_NAME = 24
+"""Longer names (an ID is 36 characters) are shortened to this before days are given up."""
 ID_WIDTH = 36
 
 
 @dataclass(frozen=True)
 class Layout:
-    """What fits: how many of the newest days, how wide the disk names, whether the IDs get a column."""
+    """What fits: how many of the newest days, how wide the disk names, which columns.
+
+    With an ID column, the disk column shows names only ('-' for a disk without one).
+    """
 
     days: int
     name_width: int
     show_ids: bool
+    show_counts: bool = True
+    show_sizes: bool = True
 
 
-def cell_widths(report: Report) -> dict[str, int]:
-    """The natural width of each column except the strip (header or longest value)."""
-    disks = report.disks
-    return {
-        "name": max([len("Disk")] + [len(d.label) for d in disks]),
-        "age": max([len("Newest")] + [len(format_age(d.age_seconds)) for d in disks]),
-        "count": max([len("Backups")] + [len(str(d.total)) for d in disks]),
-        "size": max([len("Size (GB)")] + [len(str(d.total_size)) for d in disks]),
-    }
+def disk_cell(disk: Disk, show_ids: bool) -> str:
+    return (disk.name or "-") if show_ids else disk.label
 
 
 def layout(report: Report, width: int | None) -> Layout:
-    """Fit the picture into `width` columns (None: no limit, show everything)."""
-    widths = cell_widths(report)
-    named = any(d.name for d in report.disks)
-    if width is None:
-        return Layout(report.days, widths["name"], named)
+    """Fit the picture into `width` columns (None: no limit, show everything).
 
-    def spare(columns: list[int]) -> int:
-        # A boxed table spends 3 characters per column (two spaces, one rule) and one more rule.
+    In order, while the picture is too wide: drop the ID column, shorten long names to
+    PREFERRED_NAME, show fewer days (down to MIN_DAYS), shorten names to MIN_NAME, drop the size and
+    count columns, and last show fewer days still.
+    """
+    disks = report.disks
+    named = any(d.name for d in disks)
+    age = max([len("Newest")] + [len(format_age(d.age_seconds)) for d in disks])
+    count = max([len("Backups")] + [len(str(d.total)) for d in disks])
+    size = max([len("Size (GB)")] + [len(str(d.total_size)) for d in disks])
+    names_only = max([len("Disk")] + [len(disk_cell(d, True)) for d in disks])
+    labels = max([len("Disk")] + [len(disk_cell(d, False)) for d in disks])
+    if width is None:
+        return Layout(report.days, names_only if named else labels, named)
+    want = report.days
+
+    def room(*columns: int) -> int:
+        # A boxed table spends 3 characters per column (two spaces and a rule) and one rule more;
+        # `columns` are all but the strip.
         return width - (sum(columns) + 3 * (len(columns) + 1) + 1)
 
-    others = [widths["age"], widths["count"], widths["size"]]
-    room = spare([widths["name"], *others])
-    if room >= report.days:
-        show_ids = named and room - report.days >= ID_WIDTH + 3
-        return Layout(report.days, widths["name"], show_ids)
-    if room >= MIN_DAYS:
-        return Layout(room, widths["name"], False)
-    days = min(MIN_DAYS, report.days)
-    name_width = max(MIN_NAME, widths["name"] - (days - room))
-    room = spare([name_width, *others])
-    return Layout(max(1, min(days, room)), min(name_width, widths["name"]), False)
+    if named and room(names_only, ID_WIDTH, age, count, size) >= want:
+        return Layout(want, names_only, True)
+    if room(labels, age, count, size) >= want:
+        return Layout(want, labels, False)
+    name = max(min(labels, PREFERRED_NAME), labels - (want - room(labels, age, count, size)))
+    if room(name, age, count, size) >= min(want, MIN_DAYS):
+        return Layout(min(want, room(name, age, count, size)), name, False)
+    days = min(want, MIN_DAYS)
+    name = max(min(labels, MIN_NAME), labels - (days - room(labels, age, count, size)))
+    if room(name, age, count, size) >= days:
+        return Layout(days, name, False)
+    if room(name, age, count) >= days:
+        return Layout(days, name, False, show_sizes=False)
+    return Layout(max(1, min(days, room(name, age))), name, False, show_counts=False, show_sizes=False)
 
 
 def strip_header(days: int) -> str:
@@ -97,32 +112,31 @@ def draw(report: Report, env: Environment) -> None:
         return
     fit = layout(report, console.width if terminal else None)
     bold = "bold" if colour else None
-    table = Table(
-        title=_title(report),
-        title_justify="left",
-        caption=_caption(report, fit, colour),
-        caption_justify="left",
-        header_style=bold,
-        title_style=None,
-        caption_style=None,
-    )
+    table = Table(header_style=bold)
     table.add_column("Disk", no_wrap=True, overflow="ellipsis", width=fit.name_width, style=bold)
     if fit.show_ids:
         table.add_column("Volume ID", no_wrap=True, width=ID_WIDTH)
     table.add_column(strip_header(fit.days), no_wrap=True, width=fit.days)
     table.add_column("Newest", no_wrap=True, justify="right")
-    table.add_column("Backups", no_wrap=True, justify="right")
-    table.add_column("Size (GB)", no_wrap=True, justify="right")
+    if fit.show_counts:
+        table.add_column("Backups", no_wrap=True, justify="right")
+    if fit.show_sizes:
+        table.add_column("Size (GB)", no_wrap=True, justify="right")
     for disk in report.disks:
-        cells: list[Any] = [disk.label]
+        cells: list[Any] = [disk_cell(disk, fit.show_ids)]
         if fit.show_ids:
             cells.append(disk.volume_id)
         cells.append(_strip(disk, fit.days, colour))
         at_risk = disk.stale or disk.age_seconds is None
         cells.append(Text(format_age(disk.age_seconds), style="bold red" if colour and at_risk else ""))
-        cells += [str(disk.total), str(disk.total_size)]
+        if fit.show_counts:
+            cells.append(str(disk.total))
+        if fit.show_sizes:
+            cells.append(str(disk.total_size))
         table.add_row(*cells)
+    console.print(Text(_title(report)))
     console.print(table)
+    console.print(_caption(report, fit, colour))
 
 
 def _strip(disk: Disk, days: int, colour: bool) -> Any:
@@ -151,14 +165,17 @@ def _caption(report: Report, fit: Layout, colour: bool) -> Any:
     from rich.text import Text
 
     text = Text()
-    for state in (AVAILABLE, FAILED, NONE):
+    for n, state in enumerate((AVAILABLE, FAILED, NONE)):
+        if n:
+            text.append("  ")
         if colour:
             glyph, style = COLOUR_CELLS[state]
             text.append(glyph, style=style)
         else:
             text.append(PLAIN_CELLS[state])
-        text.append(f" {LEGEND[state]}  ")
+        text.append(f" {LEGEND[state]}")
     first = report.last_day - timedelta(days=fit.days - 1)
     zone = report.now.astimezone(report.tz).tzname() or "local time"
-    text.append(f"one cell per day, {first} to {report.last_day} ({zone}), newest on the right")
+    text.append(f"\nDays {first} to {report.last_day} ({zone}), today on the right. ")
+    text.append("Newest: age of the newest available backup.")
     return text
