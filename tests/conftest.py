@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +142,32 @@ def emulator(_emulator: Any) -> Iterator[Service]:
     _emulator.reset()
     yield Service(_emulator)
     _emulator.reset()
+
+
+@dataclass
+class Reporting(Service):
+    """An emulator seeded with a backup history (tests/report_seed.py), and the history it holds."""
+
+    made: list[Any] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def _reporting_emulator() -> Iterator[tuple[Any, list[Any]]]:
+    from datetime import datetime, timezone
+
+    from tests.report_seed import seed_document
+    from vbscli.emulator import Emulator, EmulatorConfig
+    from vbscli.emulator.seed import seed_from
+
+    doc, made = seed_document(datetime.now(timezone.utc))
+    with Emulator(EmulatorConfig(port=0, create_delay=0.0, seed=seed_from(doc))) as emu:
+        yield emu, made
+
+
+@pytest.fixture
+def reporting(_reporting_emulator: tuple[Any, list[Any]]) -> Iterator[Reporting]:
+    """The shared history emulator, reset for each test (its history stays)."""
+    emu, made = _reporting_emulator
+    emu.reset()
+    yield Reporting(emu, made)
+    emu.reset()

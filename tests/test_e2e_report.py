@@ -1,0 +1,247 @@
+"""`vbs backup report` as users run it: the installed `vbs` against an emulator seeded with a backup
+history, on a pseudo-terminal of 80 and 200 columns, piped, as a monitoring check and for Prometheus."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import struct
+import subprocess
+import termios
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from rich.cells import cell_len
+
+from tests.conftest import Reporting
+from tests.helpers import run_vbs, vbs_binary
+from tests.report_seed import FAILING, FRESH, GAPPY, NAMES, NEVER, ODD, UNNAMED, WITH_BACKUPS, expected_state
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+ORDER = [NAMES[NEVER], NAMES[GAPPY], NAMES[FAILING], UNNAMED, NAMES[ODD], NAMES[FRESH]]
+"""Most at risk first: never backed up, then by the age of the newest available backup."""
+
+
+def in_terminal(args: tuple[str, ...], env: dict[str, str], columns: int) -> str:
+    """Run vbs with stdout on a pseudo-terminal of `columns` columns, as in a shell window."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    full.update({"TERM": "xterm-256color", **env})
+    proc = subprocess.Popen([vbs_binary(), *args], stdin=slave, stdout=slave, stderr=slave, env=full)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the program ended and the terminal closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(30) == 0
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def rows(screen: str) -> list[str]:
+    """The table's body rows, without colour codes."""
+    return [line for line in ANSI.sub("", screen).splitlines() if line.startswith("│")]
+
+
+def test_a_200_column_terminal_shows_every_day_names_ids_and_colours(reporting: Reporting):
+    screen = in_terminal(("backup", "report", "--days", "30"), reporting.env, 200)
+    assert ANSI.search(screen)
+    plain = ANSI.sub("", screen)
+    assert max(cell_len(line) for line in plain.splitlines()) <= 200
+    body = rows(screen)
+    assert len(body) == len(WITH_BACKUPS)
+    for row, label in zip(body, ORDER, strict=True):
+        assert label in row
+        assert len(re.search(r"│ ([■✗·]+) │", row).group(1)) == 30
+    assert FRESH in plain and "Volume ID" in plain and "Last 30 days" in plain
+    assert re.search(r"\x1b\[[0-9;]*m✗", screen) and re.search(r"\x1b\[[0-9;]*m■", screen)
+    assert "■ available  ✗ only failed  · none" in plain
+
+
+def test_an_80_column_terminal_shows_fewer_days_and_fits(reporting: Reporting):
+    screen = in_terminal(("backup", "report", "--days", "30"), reporting.env, 80)
+    plain = ANSI.sub("", screen)
+    assert max(cell_len(line) for line in plain.splitlines()) <= 80
+    body = rows(screen)
+    shown = {len(re.search(r"│ ([■✗·]+) │", row).group(1)) for row in body}
+    (days,) = shown
+    assert 7 <= days < 30
+    assert ORDER[0] in body[0] and ORDER[-1] in body[-1]
+    assert "Volume ID" not in plain
+
+
+def test_no_color_on_a_terminal_gives_plain_distinct_cells(reporting: Reporting):
+    screen = in_terminal(("backup", "report", "--volume-id", FAILING), {**reporting.env, "NO_COLOR": "1"}, 80)
+    assert not ANSI.search(screen)
+    (row,) = rows(screen)
+    strip = re.search(r"│ ([#x.]{14}) │", row).group(1)
+    assert strip.endswith("xxx.")  # three failed days, then today without a backup
+    assert "#" in strip
+
+
+def test_piped_it_prints_json_with_the_strip_as_data(reporting: Reporting):
+    before = datetime.now(timezone.utc)
+    run = run_vbs("backup", "report", env=reporting.env)
+    after = datetime.now(timezone.utc)
+    assert run.exit_code == 0 and run.stderr == ""
+    volumes = {v["volume_id"]: v for v in run.json()["volumes"]}
+    assert [v["volume_name"] or v["volume_id"] for v in run.json()["volumes"]] == ORDER
+    for volume_id, disk in volumes.items():
+        days = [d["date"] for d in disk["days"]]
+        assert len(days) == 14 and days[-1] in (before.date().isoformat(), after.date().isoformat())
+        first = datetime.fromisoformat(days[0])
+        assert days == [(first + timedelta(days=n)).date().isoformat() for n in range(14)]
+        assert [d["state"] for d in disk["days"]] == [expected_state(reporting.made, volume_id, d) for d in days]
+        own = [m for m in reporting.made if m.volume_id == volume_id]
+        assert disk["backups"] == len(own) and disk["size_gb"] == sum(m.size for m in own)
+        assert disk["backups_by_status"]["error"] == sum(1 for m in own if m.status == "error")
+        good = [m.created_at for m in own if m.status == "available"]
+        if good:
+            newest = max(good)
+            assert disk["newest_available_created_at"] == newest.strftime("%Y-%m-%dT%H:%M:%SZ")
+            assert (before - newest).total_seconds() - 2 <= disk["age_seconds"] <= (after - newest).total_seconds() + 2
+        else:
+            assert disk["newest_available_created_at"] is None and disk["age_seconds"] is None
+    assert volumes[NEVER]["backups_by_status"]["available"] == 0
+
+
+def test_local_days_follow_the_machines_time_zone(reporting: Reporting):
+    east = timezone(timedelta(hours=14))
+    run = run_vbs("backup", "report", "--local", "--volume-id", FRESH, env={**reporting.env, "TZ": "XYZ-14"})
+    assert run.exit_code == 0, run.stderr
+    (disk,) = run.json()["volumes"]
+    days = [d["date"] for d in disk["days"]]
+    assert (
+        days[-1] == datetime.now(east).date().isoformat()
+        or days[-1] == (datetime.now(east) - timedelta(seconds=30)).date().isoformat()
+    )
+    # Noon UTC is 02:00 the next day at UTC+14: each backup moves to the following date.
+    for day in disk["days"]:
+        statuses = {
+            m.status
+            for m in reporting.made
+            if m.volume_id == FRESH and m.created_at.astimezone(east).date().isoformat() == day["date"]
+        }
+        assert day["state"] == ("available" if "available" in statuses else "none")
+    utc = run_vbs("backup", "report", "--volume-id", FRESH, env={**reporting.env, "TZ": "XYZ-14"}).json()
+    assert utc["volumes"][0]["days"][-1]["date"] == datetime.now(timezone.utc).date().isoformat()
+
+
+def test_max_age_as_a_monitoring_check(reporting: Reporting):
+    fresh = run_vbs("backup", "report", "--max-age", "3d", "--volume-id", FRESH, "--volume-id", ODD, env=reporting.env)
+    assert fresh.exit_code == 0 and fresh.stderr == ""
+    assert all(v["stale"] is False for v in fresh.json()["volumes"])
+    stale = run_vbs("backup", "report", "--max-age", "3d", env=reporting.env)
+    assert stale.exit_code == 1
+    lines = stale.stderr.splitlines()
+    assert lines[0] == f"vbs: stale: {NAMES[NEVER]} ({NEVER}): no available backup (--max-age 3d)"
+    for line in lines[1:]:
+        assert re.fullmatch(r"vbs: stale: .+: newest available backup is \d+d \d+h old \(--max-age 3d\)", line)
+    assert [line.split(": ")[2] for line in lines] == [f"{NAMES[v]} ({v})" for v in (NEVER, GAPPY, FAILING)]
+    assert {v["volume_id"] for v in stale.json()["volumes"] if v["stale"]} == {NEVER, GAPPY, FAILING}
+    table = run_vbs("backup", "report", "--max-age", "3d", "-o", "table", env=reporting.env)
+    assert table.exit_code == 1 and "3 without an available backup younger than 3d" in table.stdout
+
+
+def test_a_report_that_cannot_be_made_is_not_a_stale_disk(reporting: Reporting):
+    reporting.faults(script=[{"match": "GET backups_detail", "fault": "status", "status": 500}])
+    run = run_vbs("backup", "report", "--max-age", "26h", "-o", "table", env=reporting.env)
+    assert run.exit_code == 5 and run.stdout == ""
+    assert run.stderr.startswith("vbs: error: HTTP 500 ")
+
+
+def metrics(path: Path) -> dict:
+    return {family.name: family for family in text_string_to_metric_families(path.read_text())}
+
+
+def test_prometheus_file_content(reporting: Reporting, tmp_path: Path):
+    target = tmp_path / "textfile" / "vbs_backup.prom"
+    target.parent.mkdir()
+    started = datetime.now(timezone.utc).timestamp()
+    run = run_vbs("backup", "report", "--prometheus", str(target), env=reporting.env)
+    assert run.exit_code == 0, run.stderr
+    families = metrics(target)
+    assert families["vbs_report_success"].samples[0].value == 1
+    assert started - 1 <= families["vbs_report_timestamp_seconds"].samples[0].value <= started + 60
+    assert families["vbs_report_volumes"].samples[0].value == len(WITH_BACKUPS)
+    newest = {s.labels["volume_id"]: s for s in families["vbs_backup_newest_available_timestamp_seconds"].samples}
+    for volume_id in WITH_BACKUPS:
+        good = [m.created_at for m in reporting.made if m.volume_id == volume_id and m.status == "available"]
+        assert newest[volume_id].value == (max(good).timestamp() if good else 0)
+        assert newest[volume_id].labels["volume_name"] == NAMES.get(volume_id, "")
+    assert newest[ODD].labels["volume_name"] == 'odd "quoted" \\ name'  # escaped in the file, read back whole
+    counts = {(s.labels["volume_id"], s.labels["status"]): s.value for s in families["vbs_backups"].samples}
+    assert counts[(FAILING, "error")] == 3 and counts[(FAILING, "available")] == 17
+    assert os.listdir(target.parent) == ["vbs_backup.prom"]
+
+
+def test_prometheus_file_is_replaced_atomically(reporting: Reporting, tmp_path: Path):
+    directory = tmp_path / "textfile"
+    directory.mkdir()
+    target = directory / "vbs_backup.prom"
+    target.write_text("# the previous report\nvbs_report_success 1\n")
+    old_inode = target.stat().st_ino
+    seen: list[str] = []
+    stop = threading.Event()
+
+    def collector() -> None:  # reads the file over and over, as node_exporter does
+        while not stop.is_set():
+            try:
+                seen.append(target.read_text())
+            except FileNotFoundError:
+                seen.append("<missing>")
+
+    reader = threading.Thread(target=collector)
+    with open(target) as held:
+        reader.start()
+        try:
+            for _ in range(3):
+                assert run_vbs("backup", "report", "--prometheus", str(target), env=reporting.env).exit_code == 0
+        finally:
+            stop.set()
+            reader.join()
+        assert held.read() == "# the previous report\nvbs_report_success 1\n"  # the old file was never written to
+    assert target.stat().st_ino != old_inode
+    assert "<missing>" not in seen
+    for text in set(seen):  # every read was a whole file: the old one or a complete new one
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        assert families["vbs_report_success"].samples[0].value == 1
+        assert text == "# the previous report\nvbs_report_success 1\n" or "vbs_backups_size_bytes" in families
+    assert os.listdir(directory) == ["vbs_backup.prom"]
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_the_example_seed_file_draws_its_picture(tmp_path: Path, columns: int):
+    """The README's report comes from examples/report-seed.yaml through a `vbs emulator` process."""
+    seed = Path(__file__).resolve().parent.parent / "examples" / "report-seed.yaml"
+    proc = subprocess.Popen(
+        [vbs_binary(), "emulator", "--port", "0", "--seed", str(seed), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        url = re.fullmatch(r"vbs emulator listening on (\S+)\n", proc.stdout.readline()).group(1)
+        env = {"VBS_ENDPOINT": url, "VBS_PROJECT_ID": "0123456789abcdef0123456789abcdef", "VBS_TOKEN": "demo-token"}
+        screen = ANSI.sub("", in_terminal(("backup", "report"), {**env, "NO_COLOR": "1"}, columns))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    labels = [row.split("│")[1].strip() for row in rows(screen)]
+    assert labels[0] == "build-cache"  # never backed up
+    if columns == 200:
+        assert labels[1] == "-" and "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a06" in screen  # no name: its ID beside it
+    else:
+        assert labels[1].startswith("5c1a9f0e-2b3d-") and labels[1].endswith("…")
+    assert sorted(labels[-2:]) == ["db01-data", "db01-wal"]

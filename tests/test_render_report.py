@@ -1,0 +1,134 @@
+"""The report's picture: what fits at a given width, and the cells with and without colour."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from rich.cells import cell_len
+
+from vbscli.environment import Environment
+from vbscli.render import Result, render
+from vbscli.render_report import MIN_DAYS, PREFERRED_NAME, draw, layout
+from vbscli.report import Backup, build
+
+UTC = timezone.utc
+NOW = datetime(2026, 3, 10, 12, 0, 0, tzinfo=UTC)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+NAMED = "aaaaaaaa-0000-4000-8000-000000000001"
+UNNAMED = "bbbbbbbb-0000-4000-8000-000000000002"
+LONG_NAME = "a-disk-name-that-goes-on-and-on-and-on-for-a-while"
+
+
+def history(days: int = 30) -> list[Backup]:
+    made = []
+    for n in range(days):
+        moment = NOW - timedelta(days=n, hours=9)
+        made.append(Backup(f"n{n}", NAMED, "error" if n % 5 == 4 else "available", 10, moment))
+        if n % 3 == 0:
+            made.append(Backup(f"u{n}", UNNAMED, "available", 20, moment))
+    return made
+
+
+def report(days: int = 14, names=None):
+    return build(history(), NOW, days=days, names={NAMED: "db01"} if names is None else names)
+
+
+def test_without_a_width_everything_is_shown():
+    fit = layout(report(days=30, names={NAMED: LONG_NAME}), None)
+    assert (fit.days, fit.name_width, fit.show_ids) == (30, len(LONG_NAME), True)
+
+
+def test_a_wide_terminal_shows_every_day_and_the_ids():
+    fit = layout(report(days=30), 200)
+    assert fit.days == 30 and fit.show_ids
+
+
+def test_without_any_name_the_ids_are_not_shown_twice():
+    fit = layout(report(names={}), 200)
+    assert fit.days == 14 and not fit.show_ids and fit.name_width == 36
+
+
+def test_at_80_columns_long_names_give_way_before_days():
+    fit = layout(report(names={}), 80)
+    assert fit.days == 14 and not fit.show_ids
+    assert PREFERRED_NAME <= fit.name_width < 36
+
+
+def test_a_narrow_terminal_shows_fewer_days_then_shorter_names_then_fewer_columns():
+    many = report(days=60, names={})
+    widths = {width: layout(many, width) for width in (200, 100, 80, 60, 45, 30)}
+    assert widths[200].days == 60 and widths[100].days < 60
+    days = [widths[w].days for w in (200, 100, 80, 60)]
+    assert days == sorted(days, reverse=True) and days[-1] >= MIN_DAYS
+    assert widths[45].show_counts and not widths[45].show_sizes
+    assert not widths[30].show_counts
+
+
+@pytest.mark.parametrize("width", [30, 45, 60, 80, 100, 200])
+def test_the_picture_fits_the_terminal(monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    out = io.StringIO()
+    draw(report(days=30, names={NAMED: LONG_NAME}), Environment(vars={}, stdout=out, stdout_isatty=True))
+    lines = ANSI.sub("", out.getvalue()).splitlines()
+    assert lines and max(cell_len(line) for line in lines) <= width
+
+
+def test_colours_and_cells_on_a_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    out = io.StringIO()
+    draw(report(), Environment(vars={"TERM": "xterm"}, stdout=out, stdout_isatty=True))
+    text = out.getvalue()
+    assert ANSI.search(text)
+    plain = ANSI.sub("", text)
+    row = next(line for line in plain.splitlines() if "db01" in line)
+    assert re.search(r"[■✗·]{14}", row)  # one cell per day: available, only failed, none
+    assert "✗" in row and "■" in row
+    assert "■ available  ✗ only failed  · none" in plain
+
+
+def test_no_color_gives_distinct_plain_characters(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    out = io.StringIO()
+    draw(report(), Environment(vars={"NO_COLOR": "1"}, stdout=out, stdout_isatty=True))
+    text = out.getvalue()
+    assert not ANSI.search(text)
+    row = next(line for line in text.splitlines() if "db01" in line)
+    strip = re.search(r"[#x.]{14}", row).group(0)
+    assert set(strip) == {"#", "x"}
+    unnamed = next(line for line in text.splitlines() if UNNAMED in line)
+    assert set(re.search(r"[#x.]{14}", unnamed).group(0)) == {"#", "."}
+    assert "# available  x only failed  . none" in text
+
+
+def test_off_a_terminal_nothing_is_cut_or_coloured():
+    out = io.StringIO()
+    made = build(history(), NOW, days=60, names={NAMED: LONG_NAME})
+    render(Result(made.document(), [], picture=lambda env: draw(made, env)), "table", Environment(stdout=out))
+    text = out.getvalue()
+    assert not ANSI.search(text) and "…" not in text
+    assert LONG_NAME in text and NAMED in text and UNNAMED in text
+    assert re.search(r"[#x.]{60}", text)
+    assert "Days 2026-01-10 to 2026-03-10 (UTC), today on the right." in text
+
+
+def test_json_is_the_document_even_with_a_picture():
+    out = io.StringIO()
+    made = report()
+    render(Result(made.document(), [], picture=lambda env: pytest.fail("drawn")), "json", Environment(stdout=out))
+    assert '"volumes": [' in out.getvalue()
+
+
+def test_an_empty_report_says_so():
+    out = io.StringIO()
+    draw(build([], NOW), Environment(stdout=out))
+    assert out.getvalue() == "No backups to report.\n"
+
+
+def test_the_title_counts_stale_disks():
+    out = io.StringIO()
+    draw(build(history(), NOW, max_age=3600, names={NAMED: "db01"}), Environment(stdout=out))
+    title = out.getvalue().splitlines()[0]
+    assert title == "2 disks, most at risk first; 2 without an available backup younger than 1h"
