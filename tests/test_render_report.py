@@ -132,3 +132,6 @@ def test_the_title_counts_stale_disks():
     draw(build(history(), NOW, max_age=3600, names={NAMED: "db01"}), Environment(stdout=out))
     title = out.getvalue().splitlines()[0]
     assert title == "2 disks, most at risk first; 2 without an available backup younger than 1h"
+    out = io.StringIO()
+    draw(build(history(), NOW, max_age=26 * 3600), Environment(stdout=out))
+    assert out.getvalue().splitlines()[0].endswith("younger than 26h")

@@ -8,7 +8,18 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from vbscli.errors import InputError
-from vbscli.report import AVAILABLE, FAILED, NONE, Backup, build, day_strip, format_age, is_stale, parse_time
+from vbscli.report import (
+    AVAILABLE,
+    FAILED,
+    NONE,
+    Backup,
+    build,
+    day_strip,
+    format_age,
+    format_limit,
+    is_stale,
+    parse_time,
+)
 from vbscli.validate import parse_duration
 
 UTC = timezone.utc
@@ -167,6 +178,13 @@ def test_a_backup_without_a_readable_time_is_counted_but_never_the_newest():
 )
 def test_ages_read_like_a_person_would_say_them(seconds, text):
     assert format_age(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(93600, "26h"), (172800, "2d"), (5400, "90m"), (45, "45s"), (90.5, "90.5s"), (3601, "3601s")]
+)
+def test_limits_read_as_they_were_typed(seconds, text):
+    assert format_limit(seconds) == text
 
 
 # -- --max-age -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from vbscli.environment import Environment
-from vbscli.report import AVAILABLE, FAILED, NONE, Disk, Report, format_age
+from vbscli.report import AVAILABLE, FAILED, NONE, Disk, Report, format_age, format_limit
 
 COLOUR_CELLS = {AVAILABLE: ("■", "green"), FAILED: ("✗", "bold red"), NONE: ("·", "bright_black")}
 PLAIN_CELLS = {AVAILABLE: "#", FAILED: "x", NONE: "."}
@@ -157,7 +157,7 @@ def _title(report: Report) -> str:
     title = f"{count} disk{'s' if count != 1 else ''}, most at risk first"
     if report.max_age is not None:
         stale = len(report.stale)
-        title += f"; {stale} without an available backup younger than {format_age(report.max_age)}"
+        title += f"; {stale} without an available backup younger than {format_limit(report.max_age)}"
     return title
 
 

@@ -256,3 +256,14 @@ def format_age(seconds: float | None) -> str:
         return f"{hours}h {minutes}m" if minutes else f"{hours}h"
     days, hours = divmod(hours, 24)
     return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+def format_limit(seconds: float) -> str:
+    """A limit as it was likely typed: '26h', '90m', '2d', '45s'."""
+    whole = int(seconds)
+    if whole != seconds:
+        return f"{seconds:g}s"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if whole and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"

@@ -187,6 +187,16 @@ class Store:
         """True once a later incremental backup of the same disk builds on this one (call with the lock held)."""
         return backup.id in self.dependents()
 
+    def ordered(self) -> tuple[list[Backup], set[str]]:
+        """The backups newest first, and `dependents()`; worked out again only when the backups held
+        change, so paging through a large history does not sort it for every page (lock held)."""
+        key = tuple(map(id, self.backups.values()))  # the cache holds the objects: no id is reused
+        cached = getattr(self, "_ordered", None)
+        if cached is None or cached[0] != key:
+            items = sorted(self.backups.values(), key=lambda b: (b.created_at, b.id), reverse=True)
+            cached = self._ordered = (key, items, self.dependents())
+        return list(cached[1]), cached[2]
+
     def dependents(self) -> set[str]:
         """IDs of the backups that has_dependents is true for, in one pass (a listing asks for many)."""
         found: set[str] = set()
@@ -237,7 +247,7 @@ class Store:
             return bad("VolumeBackup.0031", f"Invalid limit {limit_text!r}: it must be a non-negative integer.")
         with self.lock:
             now = self.clock()
-            items = sorted(self.backups.values(), key=lambda b: (b.created_at, b.id), reverse=True)
+            items, dependents = self.ordered()
             if "volume_id" in query:
                 items = [b for b in items if b.volume_id == query["volume_id"].lower()]
             if "name" in query:
@@ -253,7 +263,6 @@ class Store:
             limit = min(limit, self.max_limit)  # like Cinder's osapi_max_limit: bigger pages are cut
             page, more = items[:limit], len(items) > limit
             if detail:
-                dependents = self.dependents()
                 shown = [self.detail(b, base, dependents) for b in page]
             else:
                 shown = [{"id": b.id, "name": b.name, "links": self.links(base, b.id)} for b in page]

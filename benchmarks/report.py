@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""`vbs backup report` over a large project, against the ideal.
+
+In one run, against an emulator (separate process) seeded with 10,000 backups on 1,000 disks that
+adds 50 ms to every answer:
+- `vbs backup report` (every disk): the backups are one marker-paged listing (pages read one after
+  the other, as a marker allows) while the disk names are read beside it; ideal = the longer of
+  the two listings, in pages, x latency;
+- `vbs backup report --from FILE --parallel N` (the same 1,000 disks named): one listing per disk,
+  N at a time; ideal = ceil(disks / N) x latency (the names are read beside them);
+- two baselines measured in the same run: `vbs backup show ID` (one request: what starting vbs
+  costs here), and a bare client (http.client on one kept-alive connection, no vbs) reading the
+  same pages in the same order, which is what this machine and this emulator allow at best.
+Prints wall time, peak memory (goal: under 100 MiB), requests counted by the emulator and the
+ratios to the ideal (goal: within 1.3x) and to the bare client.
+
+    python benchmarks/report.py [--disks 1000] [--per-disk 10] [--latency 0.05] [--parallel 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.request import Request, urlopen
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+STRIPS = ("##########", "#########x", "####x#####", "#x#x#x#x#x", "xxxxxxxxxx")
+
+
+def volume_id(n: int) -> str:
+    return f"5c1a9f0e-2b3d-4e5f-8a9b-{n:012x}"
+
+
+def seed_text(disks: int, per_disk: int) -> str:
+    """A seed file: `disks` named disks with `per_disk` backups each (strips of '#', 'x' and '.')."""
+    lines = [f'project_id: "{PROJECT}"', "tokens: [demo-token]", "volumes:"]
+    lines += [f"  - {{id: {volume_id(n)}, name: disk-{n:04d}, size: 10}}" for n in range(disks)]
+    lines.append("history:")
+    for n in range(disks):
+        strip = (STRIPS[n % len(STRIPS)] * per_disk)[:per_disk]  # a backup every day
+        lines.append(f'  - {{volume_id: {volume_id(n)}, strip: "{strip}", ago: {1 + n % 40}h}}')
+    return "\n".join(lines) + "\n"
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (KiB) and exit status of one process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+BARE = r"""
+import http.client, json, sys, threading, urllib.parse
+url, project, token = sys.argv[1:4]
+host = urllib.parse.urlsplit(url).netloc
+
+def pages(path, key):
+    conn = http.client.HTTPConnection(host)
+    marker, count = None, 0
+    while True:
+        query = {"limit": 200, **({"marker": marker} if marker else {})}
+        conn.request("GET", f"/v3/{project}/{path}?{urllib.parse.urlencode(query)}", headers={"X-Auth-Token": token})
+        doc = json.loads(conn.getresponse().read())
+        count += len(doc[key])
+        links = [l["href"] for l in doc.get(key + "_links", []) if l["rel"] == "next"]
+        if not links:
+            return count
+        marker = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(links[0]).query))["marker"]
+
+names = threading.Thread(target=pages, args=("volumes/detail", "volumes"))
+names.start()
+print(pages("backups/detail", "backups"))
+names.join()
+"""
+
+
+def control(url: str, name: str, method: str = "GET") -> dict:
+    with urlopen(Request(f"{url}/_emulator/{name}", method=method), timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--disks", type=int, default=1000)
+    parser.add_argument("--per-disk", type=int, default=10)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--parallel", type=int, default=16)
+    args = parser.parse_args()
+    vbs = str(Path(sys.executable).parent / "vbs")
+    with tempfile.TemporaryDirectory() as tmp:
+        seed = Path(tmp) / "seed.yaml"
+        seed.write_text(seed_text(args.disks, args.per_disk))
+        fleet = Path(tmp) / "fleet.jsonl"
+        fleet.write_text("".join(json.dumps({"volume_id": volume_id(n)}) + "\n" for n in range(args.disks)))
+        emulator = subprocess.Popen(
+            [vbs, "emulator", "--port", "0", "--seed", str(seed), "--latency", str(args.latency), "--quiet"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            url = re.fullmatch(r"vbs emulator listening on (\S+)\n", emulator.stdout.readline()).group(1)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("VBS_")}
+            env.update(
+                {
+                    "VBS_ENDPOINT": url,
+                    "VBS_PROJECT_ID": PROJECT,
+                    "VBS_TOKEN": "demo-token",
+                    "NO_PROXY": "127.0.0.1",
+                    "XDG_CONFIG_HOME": tmp,  # no profile file: the environment is the whole configuration
+                    "XDG_CACHE_HOME": tmp,
+                }
+            )
+            held = control(url, "stats")["backups"]
+            some_backup = json.loads(
+                subprocess.run(
+                    [vbs, "backup", "list", "--limit", "1"], env=env, capture_output=True, text=True, check=True
+                ).stdout
+            )["backups"][0]["id"]
+
+            control(url, "reset-stats", "POST")
+            report_s, report_kib, report_rc = timed([vbs, "backup", "report"], env)
+            report_requests = control(url, "stats")["requests"]
+
+            control(url, "reset-stats", "POST")
+            named_s, named_kib, named_rc = timed(
+                [vbs, "backup", "report", "--from", str(fleet), "--parallel", str(args.parallel)], env
+            )
+            named_requests = control(url, "stats")["requests"]
+
+            base_s, base_kib, base_rc = timed([vbs, "backup", "show", some_backup], env)
+            bare_s, bare_kib, bare_rc = timed([sys.executable, "-c", BARE, url, PROJECT, "demo-token"], env)
+        finally:
+            emulator.terminate()
+            emulator.wait(10)
+
+    latency = args.latency
+    backup_pages = report_requests.get("GET backups_detail", 0)
+    volume_pages = report_requests.get("GET volumes_detail", 0)
+    ideal_all = max(backup_pages, volume_pages) * latency
+    listings = named_requests.get("GET backups_detail", 0)
+    ideal_named = max(math.ceil(listings / args.parallel), named_requests.get("GET volumes_detail", 0)) * latency
+    startup = max(0.0, base_s - latency)
+    mib = 1024
+
+    print(f"{held} backups on {args.disks} disks, {latency * 1000:.0f} ms added per request, {os.cpu_count()} CPUs")
+    print(f"baseline `vbs backup show` (1 request): {base_s:6.2f} s, exit {base_rc}, peak {base_kib / mib:.1f} MiB")
+    print(f"  -> start-up and one exchange cost {startup:.2f} s beyond the request's latency")
+    print(
+        f"report, every disk:  {report_s:6.2f} s  exit {report_rc}  peak {report_kib / mib:.1f} MiB (goal < 100)  "
+        f"requests: {backup_pages} backup pages + {volume_pages} disk pages beside them"
+    )
+    print(
+        f"  ideal {ideal_all:.2f} s -> report / ideal = {report_s / ideal_all:.2f}x (goal <= 1.3x); "
+        f"less start-up: {(report_s - startup) / ideal_all:.2f}x"
+    )
+    print(
+        f"  bare client, same pages: {bare_s:.2f} s (exit {bare_rc}) -> report / bare client = "
+        f"{report_s / bare_s:.2f}x; bare client / ideal = {bare_s / ideal_all:.2f}x"
+    )
+    print(
+        f"report, --from {args.disks} disks --parallel {args.parallel}: {named_s:6.2f} s  exit {named_rc}  "
+        f"peak {named_kib / mib:.1f} MiB  requests: {listings} listings + "
+        f"{named_requests.get('GET volumes_detail', 0)} disk pages"
+    )
+    print(
+        f"  ideal {ideal_named:.2f} s -> report / ideal = {named_s / ideal_named:.2f}x (goal <= 1.3x); "
+        f"less start-up: {(named_s - startup) / ideal_named:.2f}x"
+    )
+    ok = (
+        report_rc == 0
+        and named_rc == 0
+        and report_kib / mib < 100
+        and named_kib / mib < 100
+        and report_s / ideal_all <= 1.3
+        and named_s / ideal_named <= 1.3
+    )
+    print("within the goals" if ok else "OUTSIDE the goals")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
