@@ -6,9 +6,10 @@ _vbs_subcommands() {
     _vbs_r=""
     case "$1" in
         "vbs") _vbs_r="backup completion emulator profile" ;;
-        "vbs backup") _vbs_r="create list show" ;;
+        "vbs backup") _vbs_r="create list report show" ;;
         "vbs backup create") _vbs_r="" ;;
         "vbs backup list") _vbs_r="" ;;
+        "vbs backup report") _vbs_r="" ;;
         "vbs backup show") _vbs_r="" ;;
         "vbs completion") _vbs_r="" ;;
         "vbs emulator") _vbs_r="" ;;
@@ -29,6 +30,7 @@ _vbs_options() {
         "vbs backup") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
         "vbs backup create") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p" ;;
         "vbs backup list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id -h -o -p" ;;
+        "vbs backup report") _vbs_r="--all --ca-bundle --connect-timeout --days --deadline --debug --endpoint --from --help --insecure --local --max-age --max-attempts --output --parallel --profile --project-id --prometheus --read-timeout --volume-id -h -o -p" ;;
         "vbs backup show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
         "vbs completion") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
         "vbs emulator") _vbs_r="--ca-bundle --connect-timeout --create-delay --deadline --debug --endpoint --error-rate --faults --help --host --insecure --latency --max-attempts --output --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate -h -o -p -q" ;;
@@ -102,6 +104,23 @@ _vbs_option_values() {
         "vbs backup list|--volume-id") _vbs_r=""; return 0 ;;
         "vbs backup list|-o") _vbs_r="table json"; return 0 ;;
         "vbs backup list|-p") _vbs_r="$(_vbs_profiles)"; return 0 ;;
+        "vbs backup report|--ca-bundle") _vbs_r=""; return 0 ;;
+        "vbs backup report|--connect-timeout") _vbs_r=""; return 0 ;;
+        "vbs backup report|--days") _vbs_r=""; return 0 ;;
+        "vbs backup report|--deadline") _vbs_r=""; return 0 ;;
+        "vbs backup report|--endpoint") _vbs_r=""; return 0 ;;
+        "vbs backup report|--from") _vbs_r=""; return 0 ;;
+        "vbs backup report|--max-age") _vbs_r=""; return 0 ;;
+        "vbs backup report|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs backup report|--output") _vbs_r="table json"; return 0 ;;
+        "vbs backup report|--parallel") _vbs_r=""; return 0 ;;
+        "vbs backup report|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
+        "vbs backup report|--project-id") _vbs_r=""; return 0 ;;
+        "vbs backup report|--prometheus") _vbs_r=""; return 0 ;;
+        "vbs backup report|--read-timeout") _vbs_r=""; return 0 ;;
+        "vbs backup report|--volume-id") _vbs_r=""; return 0 ;;
+        "vbs backup report|-o") _vbs_r="table json"; return 0 ;;
+        "vbs backup report|-p") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs backup show|--ca-bundle") _vbs_r=""; return 0 ;;
         "vbs backup show|--connect-timeout") _vbs_r=""; return 0 ;;
         "vbs backup show|--deadline") _vbs_r=""; return 0 ;;

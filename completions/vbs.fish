@@ -7,7 +7,7 @@ function __vbs_subcommands
         case 'vbs'
             echo backup completion emulator profile
         case 'vbs backup'
-            echo create list show
+            echo create list report show
         case 'vbs profile'
             echo add list remove set-default show test
     end
@@ -23,6 +23,8 @@ function __vbs_options
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p
         case 'vbs backup list'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id -h -o -p
+        case 'vbs backup report'
+            printf '%s\n' --all --ca-bundle --connect-timeout --days --deadline --debug --endpoint --from --help --insecure --local --max-age --max-attempts --output --parallel --profile --project-id --prometheus --read-timeout --volume-id -h -o -p
         case 'vbs backup show'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
         case 'vbs completion'
@@ -215,6 +217,57 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json'
             return 0
         case 'vbs backup list|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs backup report|--ca-bundle'
+            true
+            return 0
+        case 'vbs backup report|--connect-timeout'
+            true
+            return 0
+        case 'vbs backup report|--days'
+            true
+            return 0
+        case 'vbs backup report|--deadline'
+            true
+            return 0
+        case 'vbs backup report|--endpoint'
+            true
+            return 0
+        case 'vbs backup report|--from'
+            true
+            return 0
+        case 'vbs backup report|--max-age'
+            true
+            return 0
+        case 'vbs backup report|--max-attempts'
+            true
+            return 0
+        case 'vbs backup report|--output'
+            printf '%s\n' 'table' 'json'
+            return 0
+        case 'vbs backup report|--parallel'
+            true
+            return 0
+        case 'vbs backup report|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs backup report|--project-id'
+            true
+            return 0
+        case 'vbs backup report|--prometheus'
+            true
+            return 0
+        case 'vbs backup report|--read-timeout'
+            true
+            return 0
+        case 'vbs backup report|--volume-id'
+            true
+            return 0
+        case 'vbs backup report|-o'
+            printf '%s\n' 'table' 'json'
+            return 0
+        case 'vbs backup report|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup show|--ca-bundle'

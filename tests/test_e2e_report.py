@@ -245,3 +245,29 @@ def test_the_example_seed_file_draws_its_picture(tmp_path: Path, columns: int):
     else:
         assert labels[1].startswith("5c1a9f0e-2b3d-") and labels[1].endswith("…")
     assert sorted(labels[-2:]) == ["db01-data", "db01-wal"]
+
+
+def test_the_readme_shows_the_report_the_example_seed_draws():
+    """The README's picture (days aside: they depend on the time of day) is what vbs draws today."""
+    root = Path(__file__).resolve().parent.parent
+    section = (root / "README.md").read_text().split("## Is every disk backed up?", 1)[1]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    proc = subprocess.Popen(
+        [vbs_binary(), "emulator", "--port", "0", "--seed", str(root / "examples" / "report-seed.yaml"), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        url = re.fullmatch(r"vbs emulator listening on (\S+)\n", proc.stdout.readline()).group(1)
+        env = {"VBS_ENDPOINT": url, "VBS_PROJECT_ID": "0123456789abcdef0123456789abcdef", "VBS_TOKEN": "demo-token"}
+        drawn = run_vbs("backup", "report", "-o", "table", env=env).stdout
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+    def without_days(text: str) -> list[str]:
+        lines = [re.sub(r"│ [#x.]{14} │", "│ DAYS │", line) for line in text.splitlines()]
+        return [re.sub(r"\d{4}-\d\d-\d\d", "DATE", line) for line in lines]
+
+    assert without_days(drawn) == without_days(shown)

@@ -169,3 +169,14 @@ def test_named_disks_are_read_several_at_a_time():
     with Rendezvous(parties=4) as service:  # three listings and the names, all in flight together
         found = history.read(service.client(pool=4), disks, parallel=3)
     assert sorted(b.volume_id for b in found.backups) == sorted(disks)
+
+
+def test_ages_are_measured_on_our_clock_unless_the_services_is_clearly_different():
+    from datetime import datetime, timedelta, timezone
+
+    ours = datetime(2026, 3, 10, 12, 0, 0, 500000, tzinfo=timezone.utc)
+    assert history.History([], server_now=None).now(ours) == ours
+    near = ours - timedelta(seconds=59)  # the Date header counts whole seconds: not worth following
+    assert history.History([], server_now=near).now(ours) == ours
+    skewed = ours + timedelta(hours=2)  # this machine's clock is two hours behind the service's
+    assert history.History([], server_now=skewed).now(ours) == skewed

@@ -11,7 +11,8 @@ class ExitCode(IntEnum):
     OK = 0
     """The service accepted the request (or a dry run built it)."""
     REJECTED = 1
-    """The service rejected the request (a 4xx not listed below)."""
+    """The service rejected the request (a 4xx not listed below); or `backup report --max-age` found a disk
+    without an available backup that young."""
     USAGE = 2
     """Invalid usage or input; nothing was sent."""
     CONFIG = 3

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from vbscli import paging, volumes
 from vbscli.backups import LIST_PAGE
@@ -28,6 +28,18 @@ class History:
     names_problem: VbsError | None = None
     """Why the disk names could not be read (the report then shows IDs)."""
     server_now: datetime | None = None
+
+    def now(self, local: datetime | None = None) -> datetime:
+        """The time to measure ages against: ours, unless the service's clock (its Date header)
+        differs by more than CLOCK_TOLERANCE, so a wrong local clock does not make a disk look stale
+        or fresh (the header counts whole seconds, so it is not used for less)."""
+        local = local or datetime.now(timezone.utc)
+        if self.server_now is not None and abs(self.server_now - local) > CLOCK_TOLERANCE:
+            return self.server_now
+        return local
+
+
+CLOCK_TOLERANCE = timedelta(minutes=1)
 
 
 def read(

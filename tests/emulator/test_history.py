@@ -208,3 +208,11 @@ def test_volumes_need_credentials_and_the_right_project_and_can_be_faulted(seede
     assert api.get("/volumes/detail").status_code == 503
     assert api.get("/volumes/detail").status_code == 200
     assert emu.stats()["requests"]["GET volumes_detail"] >= 2
+
+
+def test_the_readme_seed_examples_are_valid(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    emulator = readme.split("## The emulator", 1)[1]
+    blocks = [block.split("```", 1)[0] for block in emulator.split("```yaml\n")[1:3]]
+    seed = load_seed(write(tmp_path, blocks[0] + blocks[1]))
+    assert len(seed.backups) == 13 + 2  # the strip's '#' and 'x' days, and the two single backups

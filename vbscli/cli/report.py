@@ -78,7 +78,7 @@ def backup_report(
 ) -> None:
     """Show whether every disk has a recent backup: day strips, ages, counts and sizes"""
     import time
-    from datetime import datetime, timezone
+    from datetime import timezone
     from functools import partial
 
     from vbscli import history, prometheus, render_report, report, validate
@@ -106,10 +106,7 @@ def backup_report(
         if target is not None:
             prometheus.write_atomically(target, prometheus.exposition(None, time.time()))
         raise
-    # Ages are measured on the service's clock when it gives one: a wrong local clock must not
-    # make a disk look stale (or fresh).
-    now = found.server_now or datetime.now(timezone.utc)
-    made = report.build(found.backups, now, days, None if local else timezone.utc, wanted, found.names, limit)
+    made = report.build(found.backups, found.now(), days, None if local else timezone.utc, wanted, found.names, limit)
     if target is not None:
         prometheus.write_atomically(target, prometheus.exposition(made, time.time()))
     rows = [
