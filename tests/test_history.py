@@ -180,3 +180,14 @@ def test_ages_are_measured_on_our_clock_unless_the_services_is_clearly_different
     assert history.History([], server_now=near).now(ours) == ours
     skewed = ours + timedelta(hours=2)  # this machine's clock is two hours behind the service's
     assert history.History([], server_now=skewed).now(ours) == skewed
+
+
+@responses.activate
+def test_a_failed_disk_stops_the_read_without_reading_the_others(client):
+    disks = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(10)]
+    responses.get(f"{BASE}/backups/detail", status=403, json={"forbidden": {"code": 403, "message": "no"}})
+    responses.get(f"{BASE}/volumes/detail", json={"volumes": []})
+    with pytest.raises(ServiceError):
+        history.read(client, disks, parallel=1)
+    listings = [c for c in responses.calls if "/backups/detail" in c.request.url]
+    assert 1 <= len(listings) <= 3

@@ -68,7 +68,8 @@ def read(
             if on_names_problem:
                 on_names_problem(exc)
 
-    with ThreadPoolExecutor(max_workers=parallel + 1, thread_name_prefix="vbs-report") as pool:
+    pool = ThreadPoolExecutor(max_workers=parallel + 1, thread_name_prefix="vbs-report")
+    try:
         naming = pool.submit(read_names)
         if volume_ids is None:
             backups = _listing(client, {})
@@ -90,6 +91,11 @@ def read(
             for future in [pool.submit(one, v.lower()) for v in dict.fromkeys(volume_ids)]:
                 future.result()
         naming.result()
+    except BaseException:
+        # A failed listing (or Ctrl-C) ends the report: what has not started never will.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return History(backups, names, problem[0] if problem else None, client.server_now())
 
 
