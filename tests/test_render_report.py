@@ -11,7 +11,7 @@ from rich.cells import cell_len
 
 from vbscli.environment import Environment
 from vbscli.render import Result, render
-from vbscli.render_report import MIN_DAYS, PREFERRED_NAME, draw, layout
+from vbscli.render_report import MIN_DAYS, PREFERRED_NAME, draw, layout, stale_lines
 from vbscli.report import Backup, build
 
 UTC = timezone.utc
@@ -135,3 +135,28 @@ def test_the_title_counts_stale_disks():
     out = io.StringIO()
     draw(build(history(), NOW, max_age=26 * 3600), Environment(stdout=out))
     assert out.getvalue().splitlines()[0].endswith("younger than 26h")
+
+
+def test_control_characters_in_names_never_reach_the_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    hostile = "evil\x1b[2J\nname\x9b"
+    made = build(history(), NOW, names={NAMED: hostile}, max_age=3600)
+    out = io.StringIO()
+    draw(made, Environment(vars={"NO_COLOR": "1"}, stdout=out, stdout_isatty=True))
+    assert "\x1b" not in out.getvalue() and "\x9b" not in out.getvalue()
+    assert "evil?[2J?name?" in out.getvalue()
+    assert stale_lines(made, "1h")[0].startswith("stale: evil?[2J?name? (")
+    assert (
+        made.document()["volumes"][0]["volume_name"] == hostile
+        or made.document()["volumes"][1]["volume_name"] == hostile
+    )  # JSON keeps the service's value: its encoder escapes it
+
+
+def test_stale_lines_say_which_disk_and_why():
+    made = build(history(), NOW, names={NAMED: "db01"}, max_age=3600)
+    assert stale_lines(made, "1h") == [
+        f"stale: db01 ({NAMED}): newest available backup is 9h old (--max-age 1h)",
+        f"stale: {UNNAMED}: newest available backup is 9h old (--max-age 1h)",
+    ]
+    fresh = build(history(), NOW, max_age=86400)
+    assert stale_lines(fresh, "1d") == []

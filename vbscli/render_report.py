@@ -1,9 +1,10 @@
 """The backup report as a picture: one row per disk with a strip of days, for people at a terminal.
 
-Part of the rendering layer: `vbscli.render` calls `draw` for table output. It only draws the facts
-of `vbscli.report`. On a terminal the picture fits the width (fewer days when it is narrow, names
-shortened only as a last resort); anywhere else nothing is cut. The cells differ by character as
-well as by colour, so the strip reads the same without colour.
+Part of the rendering layer: `result` hands the report to `vbscli.render`, which prints the JSON
+document or calls `draw` for table output. It only draws the facts of `vbscli.report`. On a terminal
+the picture fits the width (fewer days and shorter names when it is narrow); anywhere else nothing is
+cut. The cells differ by character as well as by colour, so the strip reads the same without colour.
+Names come from the service: control characters in them are shown as '?', never sent to the terminal.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from vbscli.environment import Environment
+from vbscli.render import Result
 from vbscli.report import AVAILABLE, FAILED, NONE, Disk, Report, format_age, format_limit
 
 COLOUR_CELLS = {AVAILABLE: ("■", "green"), FAILED: ("✗", "bold red"), NONE: ("·", "bright_black")}
@@ -40,8 +42,50 @@ class Layout:
     show_sizes: bool = True
 
 
+def printable(text: str) -> str:
+    """Control characters (line breaks, escape sequences) as '?': a name cannot move the cursor."""
+    return "".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text)
+
+
 def disk_cell(disk: Disk, show_ids: bool) -> str:
-    return (disk.name or "-") if show_ids else disk.label
+    return printable((disk.name or "-") if show_ids else disk.label)
+
+
+def who(disk: Disk) -> str:
+    return f"{printable(disk.name)} ({disk.volume_id})" if disk.name else disk.volume_id
+
+
+def result(report: Report) -> Result:
+    """The report for `vbscli.render`: its JSON document, plain rows, and the picture for tables."""
+    rows = [
+        (
+            disk_cell(disk, False),
+            disk.volume_id,
+            "".join(PLAIN_CELLS[day.state] for day in disk.days),
+            format_age(disk.age_seconds),
+            str(disk.total),
+            str(disk.total_size),
+        )
+        for disk in report.disks
+    ]
+    return Result(
+        report.document(),
+        rows,
+        columns=("Disk", "Volume ID", "Days", "Newest", "Backups", "Size (GB)"),
+        picture=lambda env: draw(report, env),
+    )
+
+
+def stale_lines(report: Report, limit: str) -> list[str]:
+    """One line per stale disk, for stderr: which disk, and how old its newest available backup is."""
+    lines = []
+    for disk in report.stale:
+        if disk.age_seconds is None:
+            why = "no available backup"
+        else:
+            why = f"newest available backup is {format_age(disk.age_seconds)} old"
+        lines.append(f"stale: {who(disk)}: {why} (--max-age {limit})")
+    return lines
 
 
 def layout(report: Report, width: int | None) -> Layout:

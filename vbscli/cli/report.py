@@ -79,12 +79,11 @@ def backup_report(
     """Show whether every disk has a recent backup: day strips, ages, counts and sizes"""
     import time
     from datetime import timezone
-    from functools import partial
 
     from vbscli import history, prometheus, render_report, report, validate
     from vbscli.errors import InputError, VbsError
     from vbscli.exit_codes import ExitCode
-    from vbscli.render import Result, render
+    from vbscli.render import render
 
     st = runtime.begin(ctx)
     env = st.env
@@ -109,36 +108,11 @@ def backup_report(
     made = report.build(found.backups, found.now(), days, None if local else timezone.utc, wanted, found.names, limit)
     if target is not None:
         prometheus.write_atomically(target, prometheus.exposition(made, time.time()))
-    rows = [
-        (
-            disk.label,
-            disk.volume_id,
-            "".join(render_report.PLAIN_CELLS[day.state] for day in disk.days),
-            report.format_age(disk.age_seconds),
-            str(disk.total),
-            str(disk.total_size),
-        )
-        for disk in made.disks
-    ]
-    render(
-        Result(
-            made.document(),
-            rows,
-            columns=("Disk", "Volume ID", "Days", "Newest", "Backups", "Size (GB)"),
-            picture=partial(render_report.draw, made),
-        ),
-        runtime.output_format(ctx),
-        env,
-    )
+    render(render_report.result(made), runtime.output_format(ctx), env)
     if limit is None:
         return
-    for disk in made.stale:
-        who = f"{disk.name} ({disk.volume_id})" if disk.name else disk.volume_id
-        if disk.age_seconds is None:
-            why = "no available backup"
-        else:
-            why = f"newest available backup is {report.format_age(disk.age_seconds)} old"
-        env.stderr.write(f"vbs: stale: {who}: {why} (--max-age {max_age})\n")
+    for line in render_report.stale_lines(made, max_age or ""):
+        env.stderr.write(f"vbs: {line}\n")
     env.stderr.flush()
     if made.stale:
         raise typer.Exit(ExitCode.REJECTED)
