@@ -50,14 +50,15 @@ def seed_text(disks: int, per_disk: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS (KiB) and exit status of one process."""
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, int, float]:
+    """Wall seconds, peak RSS (KiB), exit status and CPU seconds (user + system) of one process."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
     )
     _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status), cpu
 
 
 BARE = r"""
@@ -129,17 +130,17 @@ def main() -> int:
             )["backups"][0]["id"]
 
             control(url, "reset-stats", "POST")
-            report_s, report_kib, report_rc = timed([vbs, "backup", "report"], env)
+            report_s, report_kib, report_rc, report_cpu = timed([vbs, "backup", "report"], env)
             report_requests = control(url, "stats")["requests"]
 
             control(url, "reset-stats", "POST")
-            named_s, named_kib, named_rc = timed(
+            named_s, named_kib, named_rc, named_cpu = timed(
                 [vbs, "backup", "report", "--from", str(fleet), "--parallel", str(args.parallel)], env
             )
             named_requests = control(url, "stats")["requests"]
 
-            base_s, base_kib, base_rc = timed([vbs, "backup", "show", some_backup], env)
-            bare_s, bare_kib, bare_rc = timed([sys.executable, "-c", BARE, url, PROJECT, "demo-token"], env)
+            base_s, base_kib, base_rc, base_cpu = timed([vbs, "backup", "show", some_backup], env)
+            bare_s, bare_kib, bare_rc, _ = timed([sys.executable, "-c", BARE, url, PROJECT, "demo-token"], env)
         finally:
             emulator.terminate()
             emulator.wait(10)
@@ -154,10 +155,14 @@ def main() -> int:
     mib = 1024
 
     print(f"{held} backups on {args.disks} disks, {latency * 1000:.0f} ms added per request, {os.cpu_count()} CPUs")
-    print(f"baseline `vbs backup show` (1 request): {base_s:6.2f} s, exit {base_rc}, peak {base_kib / mib:.1f} MiB")
+    print(
+        f"baseline `vbs backup show` (1 request): {base_s:6.2f} s, exit {base_rc}, peak {base_kib / mib:.1f} MiB, "
+        f"CPU {base_cpu:.2f} s"
+    )
     print(f"  -> start-up and one exchange cost {startup:.2f} s beyond the request's latency")
     print(
         f"report, every disk:  {report_s:6.2f} s  exit {report_rc}  peak {report_kib / mib:.1f} MiB (goal < 100)  "
+        f"CPU {report_cpu:.2f} s  "
         f"requests: {backup_pages} backup pages + {volume_pages} disk pages beside them"
     )
     print(
@@ -170,7 +175,7 @@ def main() -> int:
     )
     print(
         f"report, --from {args.disks} disks --parallel {args.parallel}: {named_s:6.2f} s  exit {named_rc}  "
-        f"peak {named_kib / mib:.1f} MiB  requests: {listings} listings + "
+        f"peak {named_kib / mib:.1f} MiB  CPU {named_cpu:.2f} s  requests: {listings} listings + "
         f"{named_requests.get('GET volumes_detail', 0)} disk pages"
     )
     print(
