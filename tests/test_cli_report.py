@@ -141,3 +141,11 @@ def test_only_gets_are_sent(reporting: Reporting, tmp_path: Path):
     methods = {key.split()[0] for key in reporting.emu.stats()["requests"]}
     assert methods == {"GET"}
     assert reporting.emu.stats()["backups_created"] == 0
+
+
+def test_a_one_column_csv_of_volume_ids(reporting: Reporting, tmp_path: Path):
+    path = tmp_path / "disks.csv"
+    path.write_text(f"volume_id\n{FRESH}\n{NEVER}\n")
+    run = report(reporting, "--from", str(path))
+    assert run.exit_code == 0, run.stderr
+    assert sorted(v["volume_id"] for v in run.json()["volumes"]) == sorted([FRESH, NEVER])

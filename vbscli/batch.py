@@ -67,7 +67,7 @@ def read_rows(text: str, source: str) -> list[tuple[int, Any]]:
         rows = _json_lines(text, source)
     elif first.startswith("-") or first.startswith("["):
         rows = _yaml(text, source)
-    elif "volume_id" in first and "," in first:
+    elif first == "volume_id" or ("volume_id" in first and "," in first):
         rows = _csv(text)
     else:
         raise InputError(
