@@ -187,11 +187,11 @@ class CycleStore(Store):
     def _chain(self, backup: Backup) -> None:
         """An incremental backup builds on the disk's latest backup that is neither failed nor going."""
         earlier = [
-            b
-            for b in self.backups.values()
+            (b.created_at, order, b)
+            for order, b in enumerate(self.backups.values())
             if b.volume_id == backup.volume_id and b.id != backup.id and not b.fail and b.busy != "deleting"
         ]
-        parent = max(earlier, key=lambda b: (b.created_at, b.id), default=None)
+        parent = max(earlier, key=lambda e: e[:2], default=(None, 0, None))[2]  # same time: the later made
         backup.parent_id = parent.id if parent else None
         backup.is_incremental = parent is not None
         if parent is not None:
