@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from vbscli.errors import InputError
 
@@ -53,3 +54,19 @@ def check_description(value: str, field: str = "--description") -> str:
     if "<" in value or ">" in value:
         raise _fail(field, "contains '<' or '>'", DESCRIPTION_RULE, value)
     return value
+
+
+DURATION_RULE = "a number with a unit, w (weeks), d (days) or h (hours), or several: 36h, 14d, 2w, 1d12h"
+_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?")
+
+
+def parse_duration(value: str, field: str) -> timedelta:
+    """'36h', '14d', '2w' or '1d12h' as a timedelta; a positive length of time."""
+    found = _DURATION.fullmatch(value.strip().lower())
+    if not value.strip() or not found or not any(found.groups()):
+        raise _fail(field, "not a duration", DURATION_RULE, value)
+    weeks, days, hours = (int(part or 0) for part in found.groups())
+    duration = timedelta(weeks=weeks, days=days, hours=hours)
+    if duration <= timedelta(0):
+        raise _fail(field, "not a positive length of time", DURATION_RULE, value)
+    return duration
