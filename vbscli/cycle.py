@@ -116,7 +116,7 @@ def _fresh(
         ) from None
     backup_id = made["backup"]["id"]
     if wait is None:
-        notify(f"backup {backup_id} is being made from snapshot {snapshot_id}; {stays} afterwards")
+        notify(f"snapshot {snapshot_id} stays until 'vbs backup prune' removes it, once backup {backup_id} is done")
         return Done(made, "created", snapshot_id, True)
 
     try:

@@ -98,7 +98,7 @@ def wait_gone(
 
 @dataclass
 class Outcome:
-    """What happened to one thing to delete: `deleted` (accepted, or gone when waited for) or `failed`."""
+    """What happened to one thing to delete: `deleting` (accepted), `deleted` (seen gone) or `failed`."""
 
     id: str
     result: str
@@ -112,14 +112,15 @@ class Outcome:
 def run_all(
     client: Client,
     ids: Iterable[str],
-    work: Callable[[str], None],
+    work: Callable[[str], str | None],
     parallel: int,
     *,
     after: Mapping[str, Iterable[str]] | None = None,
     settle: Callable[[str], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
-    """Run `work(id)` for every id, at most `parallel` at a time, adapting to throttling.
+    """Run `work(id)` for every id, at most `parallel` at a time, adapting to throttling; its return
+    value (default "deleted") is the outcome's result.
 
     `after[x]` lists ids that must be done (and, through `settle(id)`, gone) before `x` starts; if one
     of them fails, `x` is not tried. Outcomes come in the order of `ids`.
@@ -183,13 +184,14 @@ def run_all(
             limiter.acquire()
             ok = False
             try:
-                work(x)
+                result = work(x) or "deleted"
                 ok = True
             finally:
                 limiter.release(ok)
             if blockers.get(x) and settle is not None:
                 settle(x)
-            outcome = Outcome(x, "deleted")
+                result = "deleted"
+            outcome = Outcome(x, result)
         except VbsError as exc:
             outcome = Outcome(x, "failed", int(exc.exit_code), exc.as_dict())
         except Exception as exc:  # noqa: BLE001 - one broken item must not hang the run
@@ -229,10 +231,12 @@ def delete_many(
 ) -> list[Outcome]:
     """Delete backups concurrently; with `wait`, each counts as deleted once it is gone (404)."""
 
-    def work(backup_id: str) -> None:
+    def work(backup_id: str) -> str:
         delete(client, backup_id, notify)
-        if wait is not None:
-            wait_gone(client, backup_id, wait)
+        if wait is None:
+            return "deleting"
+        wait_gone(client, backup_id, wait)
+        return "deleted"
 
     def settle(backup_id: str) -> None:
         if wait is None:

@@ -147,11 +147,12 @@ def execute(
             entry.outcome = "kept"
     after = {e.id: e.after for e in doomed.values() if e.type == "backup"}
 
-    def work(item_id: str) -> None:
+    def work(item_id: str) -> str:
         if doomed[item_id].type == "backup":
             deletion.delete(client, item_id, notify)
         else:
             snapshots.delete(client, item_id, notify)
+        return "deleting"
 
     def settle(item_id: str) -> None:
         deletion.wait_gone(client, item_id, deletion.GONE_POLICY)
