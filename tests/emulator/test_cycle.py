@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.emulator.conftest import IN_USE, START, SNAPSHOT, UNKNOWN, VOLUME, Api
+from tests.emulator.conftest import IN_USE, SNAPSHOT, START, UNKNOWN, VOLUME, Api
 from vbscli.emulator import demo_seed
 from vbscli.emulator.seed import Volume, seed_from
 
