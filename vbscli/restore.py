@@ -94,10 +94,7 @@ def restore(client: Client, spec: RestoreSpec, notify: Callable[[str], None] | N
             found = {"backup_id": spec.backup_id, "volume_id": spec.volume_id, "volume_name": None}
             return lost_answer.DONE, {"restore": found}
         if spec.volume_id is None:
-            raise NetworkError(
-                f"backup {spec.backup_id} is {status}: the restore into a new volume may have finished already",
-                f"look for a volume named '{spec.new_volume_name}' before trying again",
-            )
+            raise NetworkError(f"backup {spec.backup_id} is {status}: a restore into a new volume may be done already")
         return lost_answer.AGAIN, None
 
     sent = lost_answer.send(
@@ -105,7 +102,9 @@ def restore(client: Client, spec: RestoreSpec, notify: Callable[[str], None] | N
         restore_call(client, spec),
         look,
         what=f"restore of backup {spec.backup_id}",
-        check=f"the backup (vbs backup show {spec.backup_id}) and the target disk",
+        check=f"the backup (vbs backup show {spec.backup_id}) and the target disk"
+        if spec.volume_id is not None
+        else f"for a new volume named '{spec.new_volume_name}': the restore may have made it",
         notify=notify,
     )
     if sent.response is None:
