@@ -14,7 +14,7 @@ from vbscli import cycle, deletion, polling, preview, restore, snapshots
 from vbscli.auth import TokenAuth
 from vbscli.backups import BackupSpec, WaitPolicy
 from vbscli.client import Client
-from vbscli.errors import BackupFailed, ServiceError, WaitTimeout
+from vbscli.errors import BackupFailed, NetworkError, ServiceError, WaitTimeout
 from vbscli.iam import PasswordAuth
 
 ENDPOINT = "https://evs.test.example"
@@ -181,8 +181,10 @@ def test_restore_sends_the_target_and_waits_for_backup_and_disk(client):
 def test_a_lost_restore_answer_into_a_new_volume_is_never_repeated(client):
     responses.post(f"{BASE}/backups/{BID}/restore", body=LOST)
     responses.get(f"{BASE}/backups/{BID}", json={"backup": {"id": BID, "status": "available"}})
-    with pytest.raises(Exception, match="check for a new volume named 'copy'"):
+    with pytest.raises(NetworkError) as caught:
         restore.restore(client, restore.RestoreSpec(BID, new_volume_name="copy"))
+    assert "a restore into a new volume may be done already" in caught.value.message
+    assert caught.value.hint.startswith("before trying again, check for a new volume named 'copy'")
     assert len([c for c in responses.calls if c.request.method == "POST"]) == 1
 
 
