@@ -210,7 +210,7 @@ def test_fleet_items_without_snapshot_id_get_their_own_snapshot(emulator: Servic
         (("backup", "prune", "--all"), "a retention policy is required"),
         (("backup", "prune", "--keep-last", "2"), "choose the disks with one of --volume-id"),
         (("backup", "prune", "--all", "--volume-id", VOLUME, "--keep-last", "2"), "not --volume-id and --all"),
-        (("backup", "prune", "--all", "--keep-within", "2m"), "invalid --keep-within '2m'"),
+        (("backup", "prune", "--all", "--keep-within", "2x"), "invalid --keep-within '2x'"),
         (("backup", "prune", "--all", "--keep-last", "1", "--name-prefix", "a b"), "invalid --name-prefix"),
         (("backup", "restore", UNKNOWN, "--yes"), "missing --volume-id"),
         (

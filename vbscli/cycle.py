@@ -48,34 +48,46 @@ def backup(
     keep_snapshot: bool = False,
     notify: Callable[[str], None] | None = None,
     on_status: Status | None = None,
+    on_created: Callable[[str], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Done:
-    """Make the backup `spec` describes; a spec without snapshot_id gets a fresh snapshot first."""
+    """Make the backup `spec` describes; a spec without snapshot_id gets a fresh snapshot first.
+
+    `on_created(backup_id)` is called as soon as the service has accepted the backup; every wait
+    pauses with `sleep` (a fleet run passes one that ends when the run is stopped).
+    """
     spec.checked()
+    hooks = Hooks(notify or (lambda line: None), on_status, on_created or (lambda backup_id: None), sleep, clock)
     if spec.snapshot_id is not None:
         doc = backups.create(client, spec, notify=notify)
+        hooks.on_created(doc["backup"]["id"])
         if wait is None:
             return Done(doc, "created")
         backup_id = doc["backup"]["id"]
         try:
-            detail = backups.wait_available(client, backup_id, wait, on_status=_shown(on_status, f"backup {backup_id}"))
+            detail = backups.wait_available(
+                client, backup_id, wait, on_status=_shown(on_status, f"backup {backup_id}"), sleep=sleep
+            )
         except Interrupted:
             raise Interrupted(
                 f"backup {backup_id} goes on in the service; check it with: vbs backup show {backup_id}"
             ) from None
         return Done(detail, "available")
-    return _fresh(client, spec, wait, keep_snapshot, notify or (lambda line: None), on_status, clock)
+    return _fresh(client, spec, wait, keep_snapshot, hooks)
 
 
-def _fresh(
-    client: Client,
-    spec: BackupSpec,
-    wait: WaitPolicy | None,
-    keep_snapshot: bool,
-    notify: Callable[[str], None],
-    on_status: Status | None,
-    clock: Callable[[], float],
-) -> Done:
+@dataclass
+class Hooks:
+    notify: Callable[[str], None]
+    on_status: Status | None
+    on_created: Callable[[str], None]
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+
+
+def _fresh(client: Client, spec: BackupSpec, wait: WaitPolicy | None, keep_snapshot: bool, hooks: Hooks) -> Done:
+    notify, on_status, clock = hooks.notify, hooks.on_status, hooks.clock
     if spec.name is None:
         spec = replace(spec, name=backups.default_name())
     assert spec.name is not None
@@ -91,7 +103,9 @@ def _fresh(
     ]["id"]
     stays = f"snapshot {snapshot_id} stays until 'vbs backup prune' removes it"
     try:
-        snapshots.wait_available(client, snapshot_id, left(), on_status=_shown(on_status, f"snapshot {snapshot_id}"))
+        snapshots.wait_available(
+            client, snapshot_id, left(), on_status=_shown(on_status, f"snapshot {snapshot_id}"), sleep=hooks.sleep
+        )
     except BackupFailed:
         _discard(client, snapshot_id, notify)
         raise
@@ -115,12 +129,15 @@ def _fresh(
             f"--volume-id {spec.volume_id} --name {spec.name}; {stays}"
         ) from None
     backup_id = made["backup"]["id"]
+    hooks.on_created(backup_id)
     if wait is None:
         notify(f"snapshot {snapshot_id} stays until 'vbs backup prune' removes it, once backup {backup_id} is done")
         return Done(made, "created", snapshot_id, True)
 
     try:
-        detail = backups.wait_available(client, backup_id, left(), on_status=_shown(on_status, f"backup {backup_id}"))
+        detail = backups.wait_available(
+            client, backup_id, left(), on_status=_shown(on_status, f"backup {backup_id}"), sleep=hooks.sleep
+        )
     except BackupFailed:
         if not keep_snapshot:
             _discard(client, snapshot_id, notify)
@@ -135,7 +152,7 @@ def _fresh(
     if keep_snapshot:
         return Done(detail, "available", snapshot_id, True)
     try:
-        snapshots.remove(client, snapshot_id, CLEANUP, notify)
+        snapshots.remove(client, snapshot_id, CLEANUP, notify, sleep=hooks.sleep)
     except VbsError as exc:
         notify(f"backup {backup_id} is available, but deleting snapshot {snapshot_id} failed ({exc.summary()})")
         notify(stays)

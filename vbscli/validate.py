@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from vbscli.errors import InputError
 
@@ -56,17 +55,18 @@ def check_description(value: str, field: str = "--description") -> str:
     return value
 
 
-DURATION_RULE = "a number with a unit, w (weeks), d (days) or h (hours), or several: 36h, 14d, 2w, 1d12h"
-_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?")
+DURATION_RULE = "a duration such as 26h, 90m, 2d, 1d12h or 3600 (seconds)"
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_duration(value: str, field: str) -> timedelta:
-    """'36h', '14d', '2w' or '1d12h' as a timedelta; a positive length of time."""
-    found = _DURATION.fullmatch(value.strip().lower())
-    if not value.strip() or not found or not any(found.groups()):
+def parse_duration(value: str, field: str) -> float:
+    """'26h', '1d12h', '90m', '3600' -> seconds (more than 0)."""
+    text = (value or "").strip().lower().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text or (len(parts) > 1 and any(u == "" for _, u in parts)):
         raise _fail(field, "not a duration", DURATION_RULE, value)
-    weeks, days, hours = (int(part or 0) for part in found.groups())
-    duration = timedelta(weeks=weeks, days=days, hours=hours)
-    if duration <= timedelta(0):
-        raise _fail(field, "not a positive length of time", DURATION_RULE, value)
-    return duration
+    seconds = sum(float(n) * _UNIT[u] for n, u in parts)
+    if seconds <= 0:
+        raise _fail(field, "not more than 0", DURATION_RULE, value)
+    return seconds

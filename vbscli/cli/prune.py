@@ -94,7 +94,7 @@ def backup_prune(
     ] = None,
 ) -> None:
     """Delete old backups by a retention policy, per disk (asks first on a terminal; --yes otherwise)"""
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
 
     from vbscli import prune, retention, validate
     from vbscli.cli import checks, confirm
@@ -114,7 +114,7 @@ def backup_prune(
         daily=keep_daily or 0,
         weekly=keep_weekly or 0,
         monthly=keep_monthly or 0,
-        within=validate.parse_duration(keep_within, "--keep-within") if keep_within is not None else None,
+        within=timedelta(seconds=validate.parse_duration(keep_within, "--keep-within")) if keep_within else None,
         within_text=keep_within.strip() if keep_within else None,
     )
     if not policy:
