@@ -133,6 +133,16 @@ def read_snapshots(client: Client, volume_ids: list[str] | None, parallel: int =
     return [s for s in found if snapshots.made_by_vbs(s)]
 
 
+def read(
+    client: Client, volume_ids: list[str] | None, parallel: int = 8
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(backups, snapshots vbs made) of the disks, both listings read at the same time."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vbs-read") as pool:
+        made = pool.submit(read_snapshots, client, volume_ids, parallel)
+        found = read_backups(client, volume_ids, parallel)
+        return found, made.result()
+
+
 def execute(
     client: Client,
     report: list[Entry],

@@ -73,6 +73,7 @@ def backup_delete(
     )
     asking = not dry_run and confirm.must_ask(st.env, yes, "vbs backup delete")
     _, client = runtime.connect(ctx)
+    client.pool_size = max(client.pool_size, parallel or 8)
     fmt = runtime.output_format(ctx)
     if dry_run:
         from vbscli.cli.dry_run import render_requests

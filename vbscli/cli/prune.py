@@ -155,8 +155,8 @@ def backup_prune(
     asking = not plan_only and confirm.must_ask(st.env, yes, "vbs backup prune")
     _, client = runtime.connect(ctx)
     width = parallel or 8
-    found = prune.read_backups(client, disks, width)
-    made = prune.read_snapshots(client, disks, width)
+    client.pool_size = max(client.pool_size, width)
+    found, made = prune.read(client, disks, width)
     now = client.server_now() or datetime.now(timezone.utc)
     report = prune.entries(
         retention.plan(found, policy, name_prefix), prune.snapshot_plan(made, found, now, name_prefix)

@@ -472,6 +472,10 @@ class CycleStore(Store):
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
+    def counts(self) -> tuple[int, int]:
+        self.settle()
+        return super().counts()
+
     def more_stats(self) -> dict[str, int]:
         with self.lock:
             return {"snapshots_created": self.snapshots_created, "snapshots": len(self.snapshots)}
