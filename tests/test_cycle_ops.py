@@ -240,3 +240,17 @@ def test_a_dry_run_with_a_password_login_shows_a_placeholder_and_never_logs_in()
     assert call.url == f"{ENDPOINT}/v3/{{project_id}}/backups/{BID}"
     assert call.headers["X-Auth-Token"] == preview.TOKEN_PLACEHOLDER
     assert json.dumps(call.headers).count("<token") == 1
+
+
+def test_a_failing_report_of_one_outcome_ends_the_run_instead_of_hanging(client):
+    def broken(outcome):
+        raise BrokenPipeError("stderr is gone")
+
+    with pytest.raises(BrokenPipeError):
+        deletion.run_all(client, ["a", "b"], lambda item: "deleting", parallel=2, on_done=broken)
+
+
+def test_nothing_to_run_returns_at_once_and_a_circle_is_refused(client):
+    assert deletion.run_all(client, [], lambda item: "deleting", parallel=2) == []
+    with pytest.raises(ValueError, match="cycle"):
+        deletion.run_all(client, ["a", "b", "c"], lambda item: "deleting", parallel=2, after={"a": ["b"], "b": ["a"]})

@@ -135,12 +135,16 @@ def run_all(
     for x, before in waiting.items():
         for y in before:
             blockers[y].add(x)
+    if not order:
+        return []
+    _check_acyclic(waiting)
     limiter = Limiter(parallel)
     client.on_retry = lambda exc: limiter.throttled() if is_throttle(exc) else None
     outcomes: dict[str, Outcome] = {}
     failed_before: dict[str, str] = {}
     lock = threading.Lock()
     finished = threading.Event()
+    errors: list[BaseException] = []
     pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="vbs-delete")
     stopping = False
 
@@ -181,6 +185,13 @@ def run_all(
 
     def one(x: str) -> None:
         try:
+            attempt(x)
+        except BaseException as exc:  # noqa: BLE001 - e.g. a closed stderr in on_done: the main thread raises it
+            errors.append(exc)
+            finished.set()
+
+    def attempt(x: str) -> None:
+        try:
             limiter.acquire()
             ok = False
             try:
@@ -204,19 +215,34 @@ def run_all(
         finish(outcome)
 
     try:
-        startable = [x for x in order if not waiting[x]]
-        if order and not startable:
-            raise ValueError("the order of deletions has a cycle")
-        for x in startable:
+        for x in [x for x in order if not waiting[x]]:
             begin(x)
         while not finished.wait(0.2):
             pass
+        if errors:
+            raise errors[0]
     except BaseException:
         stopping = True
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return [outcomes[x] for x in order]
+
+
+def _check_acyclic(waiting: Mapping[str, set[str]]) -> None:
+    """Every id must become startable; one waiting in a circle never would, and the run would hang."""
+    left = {x: set(before) for x, before in waiting.items()}
+    ready = [x for x, before in left.items() if not before]
+    while ready:
+        done = ready.pop()
+        del left[done]
+        for x, before in left.items():
+            if done in before:
+                before.discard(done)
+                if not before:
+                    ready.append(x)
+    if left:
+        raise ValueError(f"the order of deletions has a cycle through {sorted(left)[0]}")
 
 
 def delete_many(
