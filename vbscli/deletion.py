@@ -231,18 +231,20 @@ def run_all(
 
 def _check_acyclic(waiting: Mapping[str, set[str]]) -> None:
     """Every id must become startable; one waiting in a circle never would, and the run would hang."""
-    left = {x: set(before) for x, before in waiting.items()}
-    ready = [x for x, before in left.items() if not before]
+    count = {x: len(before) for x, before in waiting.items()}
+    unblocks: dict[str, list[str]] = defaultdict(list)
+    for x, before in waiting.items():
+        for y in before:
+            unblocks[y].append(x)
+    ready = [x for x, n in count.items() if n == 0]
     while ready:
-        done = ready.pop()
-        del left[done]
-        for x, before in left.items():
-            if done in before:
-                before.discard(done)
-                if not before:
-                    ready.append(x)
-    if left:
-        raise ValueError(f"the order of deletions has a cycle through {sorted(left)[0]}")
+        for x in unblocks.get(ready.pop(), ()):
+            count[x] -= 1
+            if count[x] == 0:
+                ready.append(x)
+    stuck = sorted(x for x, n in count.items() if n > 0)
+    if stuck:
+        raise ValueError(f"the order of deletions has a cycle through {stuck[0]}")
 
 
 def delete_many(
