@@ -98,10 +98,11 @@ def plan(backups: Iterable[dict[str, Any]], policy: Policy, name_prefix: str | N
 
 
 def _plan_disk(backups: list[dict[str, Any]], policy: Policy, prefix: str | None) -> list[Decision]:
-    unplaced = [b for b in backups if created_of(b) is None]
+    times = {id(b): created_of(b) for b in backups}
+    unplaced = [b for b in backups if times[id(b)] is None]
     ordered = sorted(
-        (b for b in backups if created_of(b) is not None),
-        key=lambda b: (created_of(b), str(b.get("id"))),
+        (b for b in backups if times[id(b)] is not None),
+        key=lambda b: (times[id(b)], str(b.get("id"))),
         reverse=True,
     )
     decisions = {id(b): Decision(b) for b in backups}
@@ -124,7 +125,7 @@ def _plan_disk(backups: list[dict[str, Any]], policy: Policy, prefix: str | None
     newest = next((b for b in ordered if b.get("status") == "available"), None)
     if newest is not None:
         decisions[id(newest)].keep("newest available")
-    for backup, reason in _policy_keeps(available, policy):
+    for backup, reason in _policy_keeps(available, policy, lambda b: times[id(b)]):
         decisions[id(backup)].keep(reason)
     for backup in available:
         if not decisions[id(backup)].reasons:
@@ -134,7 +135,9 @@ def _plan_disk(backups: list[dict[str, Any]], policy: Policy, prefix: str | None
     return [decisions[id(b)] for b in ordered] + [decisions[id(b)] for b in unplaced]
 
 
-def _policy_keeps(available: list[dict[str, Any]], policy: Policy) -> list[tuple[dict[str, Any], str]]:
+def _policy_keeps(
+    available: list[dict[str, Any]], policy: Policy, created: Any = created_of
+) -> list[tuple[dict[str, Any], str]]:
     """(backup, reason) for every rule that keeps a backup; `available` is newest first."""
     kept: list[tuple[dict[str, Any], str]] = []
     for backup in available[: policy.last]:
@@ -149,14 +152,14 @@ def _policy_keeps(available: list[dict[str, Any]], policy: Policy) -> list[tuple
         for backup in available:
             if len(seen) >= count:
                 break
-            bucket = bucket_of(created_of(backup))
+            bucket = bucket_of(created(backup))
             if bucket not in seen:
                 seen.append(bucket)
                 kept.append((backup, f"{rule} {bucket}"))
     if policy.within is not None and available:
-        newest = created_of(available[0])
+        newest = created(available[0])
         for backup in available:
-            if newest - created_of(backup) <= policy.within:  # type: ignore[operator]
+            if newest - created(backup) <= policy.within:
                 kept.append((backup, f"within {policy.within_text or policy.within}"))
     return kept
 
