@@ -28,7 +28,20 @@ KINDS = (
     "slow_body",
     "huge_body",
 )
-ROUTES = ("backups", "backups_detail", "backup", "auth_tokens", "volumes", "volumes_detail", "*")
+ROUTES = (
+    "backups",
+    "backups_detail",
+    "backup",
+    "auth_tokens",
+    "snapshots",
+    "snapshots_detail",
+    "snapshot",
+    "backup_restore",
+    "volume",
+    "volumes",
+    "volumes_detail",
+    "*",
+)
 SETTINGS = ("latency", "error_rate", "throttle_rate", "retry_after", "script", "random_seed")
 STEP_KEYS = ("fault", "match", "times", "status", "retry_after", "retry_after_header", "body", "seconds")
 

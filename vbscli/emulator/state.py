@@ -41,8 +41,15 @@ class Backup:
     fail: bool
     is_incremental: bool
     delay: float = 0.0
+    parent_id: str | None = None
+    """The backup an incremental one builds on (vbscli.emulator.cycle keeps the chains)."""
+    busy: str | None = None
+    """'deleting' or 'restoring' while such an operation runs, until `busy_until`."""
+    busy_until: float = 0.0
 
     def status(self, now: float) -> str:
+        if self.busy == "deleting" or (self.busy and now < self.busy_until):
+            return self.busy
         if now < self.ready_at:
             return "creating"
         return "error" if self.fail else "available"
@@ -72,7 +79,6 @@ class Store:
         self.created = 0
         self.lock = threading.Lock()
         self.started = self.wall()
-        self.seed_history()
 
     # -- create ------------------------------------------------------------------------------
 
@@ -154,7 +160,7 @@ class Store:
             {"href": f"{base}/{project}/backups/{backup_id}", "rel": "bookmark"},
         ]
 
-    def detail(self, backup: Backup, base: str, dependents: set[str] | None = None) -> dict[str, Any]:
+    def detail(self, backup: Backup, base: str) -> dict[str, Any]:
         status = backup.status(self.clock())
         stamp = backup.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
         updated = stamp
@@ -179,34 +185,26 @@ class Store:
             if status == "error"
             else None,
             "is_incremental": backup.is_incremental,
-            "has_dependent_backups": backup.id in dependents if dependents is not None else self.has_dependents(backup),
+            "has_dependent_backups": self.has_dependents(backup),
             "links": self.links(base, backup.id),
         }
 
     def has_dependents(self, backup: Backup) -> bool:
         """True once a later incremental backup of the same disk builds on this one (call with the lock held)."""
-        return backup.id in self.dependents()
+        if backup.fail:
+            return False
+        later = list(self.backups)[list(self.backups).index(backup.id) + 1 :]
+        return any(self.backups[i].volume_id == backup.volume_id and self.backups[i].is_incremental for i in later)
 
-    def ordered(self) -> tuple[list[Backup], set[str]]:
-        """The backups newest first, and `dependents()`; worked out again only when the backups held
-        change, so paging through a large history does not sort it for every page (lock held)."""
+    def ordered(self) -> list[Backup]:
+        """The backups newest first, sorted again only when the backups held change, so paging
+        through a large history does not sort it for every page (lock held)."""
         key = tuple(map(id, self.backups.values()))  # the cache holds the objects: no id is reused
         cached = getattr(self, "_ordered", None)
         if cached is None or cached[0] != key:
-            items = sorted(self.backups.values(), key=lambda b: (b.created_at, b.id), reverse=True)
-            cached = self._ordered = (key, items, self.dependents())
-        return list(cached[1]), cached[2]
-
-    def dependents(self) -> set[str]:
-        """IDs of the backups that has_dependents is true for, in one pass (a listing asks for many)."""
-        found: set[str] = set()
-        incremental_later: set[str] = set()  # disks with an incremental backup after the one looked at
-        for backup in reversed(self.backups.values()):
-            if not backup.fail and backup.volume_id in incremental_later:
-                found.add(backup.id)
-            if backup.is_incremental:
-                incremental_later.add(backup.volume_id)
-        return found
+            newest_first = sorted(self.backups.values(), key=lambda b: (b.created_at, b.id), reverse=True)
+            cached = self._ordered = (key, newest_first)
+        return list(cached[1])
 
     def reset_created(self) -> None:
         """Start counting creates afresh (the backups themselves stay)."""
@@ -214,11 +212,10 @@ class Store:
             self.created = 0
 
     def clear(self) -> None:
-        """Forget every backup, as on a fresh start (the seed's volumes, snapshots and history stay)."""
+        """Forget every backup, as on a fresh start (the seed's volumes and snapshots stay)."""
         with self.lock:
             self.backups.clear()
             self.created = 0
-            self.seed_history()
 
     def counts(self) -> tuple[int, int]:
         """(backups created since the last reset, backups held)."""
@@ -247,7 +244,7 @@ class Store:
             return bad("VolumeBackup.0031", f"Invalid limit {limit_text!r}: it must be a non-negative integer.")
         with self.lock:
             now = self.clock()
-            items, dependents = self.ordered()
+            items = self.ordered()
             if "volume_id" in query:
                 items = [b for b in items if b.volume_id == query["volume_id"].lower()]
             if "name" in query:
@@ -263,7 +260,7 @@ class Store:
             limit = min(limit, self.max_limit)  # like Cinder's osapi_max_limit: bigger pages are cut
             page, more = items[:limit], len(items) > limit
             if detail:
-                shown = [self.detail(b, base, dependents) for b in page]
+                shown = [self.detail(b, base) for b in page]
             else:
                 shown = [{"id": b.id, "name": b.name, "links": self.links(base, b.id)} for b in page]
         doc: dict[str, Any] = {"backups": shown}
@@ -278,7 +275,8 @@ class Store:
     # -- the seed's history and the disks (for reports) --------------------------------------
 
     def seed_history(self) -> None:
-        """Add the seed's backups made before the start, oldest first (lock held, or before serving)."""
+        """Add the seed's backups made before the start, oldest first, each chained as a backup
+        made then would have been (the emulator calls this at the start and on a reset)."""
         from vbscli.emulator.history import backup_id
 
         start = self.wall()
@@ -286,35 +284,49 @@ class Store:
         for snapshot in self.snapshots.values():
             snapshot_of.setdefault(snapshot.volume_id, snapshot.id)
         seeded = sorted(enumerate(self.seed.backups), key=lambda pair: (pair[1].when(start), pair[0]))
-        full: set[str] = set()  # disks with a good backup: later ones are incremental
-        for index, entry in seeded:
-            volume = self.volumes[entry.volume_id]
-            moment = entry.when(start)
-            backup = Backup(
-                id=backup_id(volume.id, index),
-                name=entry.named(moment),
-                description=None,
-                volume_id=volume.id,
-                snapshot_id=snapshot_of.get(volume.id) or backup_id(volume.id, -1),
-                size=entry.size or volume.size,
-                availability_zone=volume.availability_zone,
-                created_at=moment,
-                ready_at=float("inf") if entry.status == "creating" else float("-inf"),
-                fail=entry.status == "error",
-                is_incremental=volume.id in full,
-                delay=600.0,
-            )
-            self.backups[backup.id] = backup
-            if not backup.fail:
-                full.add(volume.id)
+        with self.lock:
+            for index, entry in seeded:
+                volume = self.volumes[entry.volume_id]
+                moment = entry.when(start)
+                backup = Backup(
+                    id=backup_id(volume.id, index),
+                    name=entry.named(moment),
+                    description=None,
+                    volume_id=volume.id,
+                    snapshot_id=snapshot_of.get(volume.id) or backup_id(volume.id, -1),
+                    size=entry.size or volume.size,
+                    availability_zone=volume.availability_zone,
+                    created_at=moment,
+                    ready_at=float("inf") if entry.status == "creating" else float("-inf"),
+                    fail=entry.status == "error",
+                    is_incremental=False,
+                    delay=600.0,
+                )
+                self.backups[backup.id] = backup
+                self._chain(backup)
+
+    def _chain(self, backup: Backup) -> None:
+        """A backup after a good one of the same disk is incremental (as `create` decides)."""
+        backup.is_incremental = any(
+            b.volume_id == backup.volume_id and not b.fail for b in self.backups.values() if b is not backup
+        )
+
+    def settle(self) -> None:
+        """Apply what has finished by now; operations that take time live in the cycle's store."""
+
+    def volume_state(self, volume: Any) -> str:
+        return str(volume.status)
+
+    def volume_name(self, volume: Any) -> str | None:
+        return getattr(volume, "name", None)
 
     def volume_detail(self, volume: Any, base: str) -> dict[str, Any]:
         project = self.seed.project_id
-        attached = volume.status == "in-use"
+        status = self.volume_state(volume)
         return {
             "id": volume.id,
-            "name": volume.name,
-            "status": volume.status,
+            "name": self.volume_name(volume),
+            "status": status,
             "size": volume.size,
             "availability_zone": volume.availability_zone,
             "bootable": "false",
@@ -325,7 +337,7 @@ class Store:
             "metadata": {},
             "snapshot_id": None,
             "attachments": [{"volume_id": volume.id, "device": "/dev/vdb", "attachment_id": volume.id}]
-            if attached
+            if status == "in-use"
             else [],
             "created_at": self.started.strftime("%Y-%m-%dT%H:%M:%S.%f"),
             "links": [
@@ -343,23 +355,29 @@ class Store:
                 raise ValueError
         except ValueError:
             return 400, {"badRequest": {"code": 400, "message": f"Invalid limit {limit_text!r}."}}
-        items = list(self.volumes.values())
-        marker = (query.get("marker") or "").lower()
-        if marker:
-            ids = [v.id for v in items]
-            if marker not in ids:
-                return 400, {"badRequest": {"code": 400, "message": f"Marker {marker} could not be found."}}
-            items = items[ids.index(marker) + 1 :]
-        limit = min(limit, self.max_limit)
-        page, more = items[:limit], len(items) > limit
-        if detail:
-            shown = [self.volume_detail(v, base) for v in page]
-        else:
+        self.settle()
+        with self.lock:
+            items = list(self.volumes.values())
+            marker = (query.get("marker") or "").lower()
+            if marker:
+                ids = [v.id for v in items]
+                if marker not in ids:
+                    return 400, {"badRequest": {"code": 400, "message": f"Marker {marker} could not be found."}}
+                items = items[ids.index(marker) + 1 :]
+            limit = min(limit, self.max_limit)
+            page, more = items[:limit], len(items) > limit
             project = self.seed.project_id
-            shown = [
-                {"id": v.id, "name": v.name, "links": [{"href": f"{base}/v3/{project}/volumes/{v.id}", "rel": "self"}]}
-                for v in page
-            ]
+            if detail:
+                shown = [self.volume_detail(v, base) for v in page]
+            else:
+                shown = [
+                    {
+                        "id": v.id,
+                        "name": self.volume_name(v),
+                        "links": [{"href": f"{base}/v3/{project}/volumes/{v.id}", "rel": "self"}],
+                    }
+                    for v in page
+                ]
         doc: dict[str, Any] = {"volumes": shown}
         if more and page:
             from urllib.parse import urlencode
