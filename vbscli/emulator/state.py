@@ -277,33 +277,50 @@ class Store:
     def seed_history(self) -> None:
         """Add the seed's backups made before the start, oldest first, each chained as a backup
         made then would have been (the emulator calls this at the start and on a reset)."""
-        from vbscli.emulator.history import backup_id
-
         start = self.wall()
         snapshot_of: dict[str, str] = {}
         for snapshot in self.snapshots.values():
             snapshot_of.setdefault(snapshot.volume_id, snapshot.id)
-        seeded = sorted(enumerate(self.seed.backups), key=lambda pair: (pair[1].when(start), pair[0]))
+        by_volume: dict[str, list[tuple[int, Any]]] = {}
+        for index, entry in sorted(enumerate(self.seed.backups), key=lambda pair: (pair[1].when(start), pair[0])):
+            by_volume.setdefault(entry.volume_id, []).append((index, entry))
         with self.lock:
-            for index, entry in seeded:
-                volume = self.volumes[entry.volume_id]
-                moment = entry.when(start)
-                backup = Backup(
-                    id=backup_id(volume.id, index),
-                    name=entry.named(moment),
-                    description=None,
-                    volume_id=volume.id,
-                    snapshot_id=snapshot_of.get(volume.id) or backup_id(volume.id, -1),
-                    size=entry.size or volume.size,
-                    availability_zone=volume.availability_zone,
-                    created_at=moment,
-                    ready_at=float("inf") if entry.status == "creating" else float("-inf"),
-                    fail=entry.status == "error",
-                    is_incremental=False,
-                    delay=600.0,
-                )
-                self.backups[backup.id] = backup
-                self._chain(backup)
+            held = self.backups
+            own: dict[str, dict[str, Backup]] = {}
+            for backup in held.values():
+                own.setdefault(backup.volume_id, {})[backup.id] = backup
+            try:
+                for volume_id, entries in by_volume.items():
+                    # _chain looks at every backup held: chain each disk's history among that
+                    # disk's backups only, or seeding a large history would take quadratic time.
+                    self.backups = own.get(volume_id, {})
+                    for index, entry in entries:
+                        backup = self._seeded(index, entry, start, snapshot_of)
+                        self.backups[backup.id] = backup
+                        self._chain(backup)
+                    held.update(self.backups)
+            finally:
+                self.backups = held
+
+    def _seeded(self, index: int, entry: Any, start: datetime, snapshot_of: dict[str, str]) -> Backup:
+        from vbscli.emulator.history import backup_id
+
+        volume = self.volumes[entry.volume_id]
+        moment = entry.when(start)
+        return Backup(
+            id=backup_id(volume.id, index),
+            name=entry.named(moment),
+            description=None,
+            volume_id=volume.id,
+            snapshot_id=snapshot_of.get(volume.id) or backup_id(volume.id, -1),
+            size=entry.size or volume.size,
+            availability_zone=volume.availability_zone,
+            created_at=moment,
+            ready_at=float("inf") if entry.status == "creating" else float("-inf"),
+            fail=entry.status == "error",
+            is_incremental=False,
+            delay=600.0,
+        )
 
     def _chain(self, backup: Backup) -> None:
         """A backup after a good one of the same disk is incremental (as `create` decides)."""
