@@ -104,18 +104,20 @@ def build_auth(
     login: Any = None,
     cache: Any = None,
     clock: Clock = utcnow,
+    catalog: bool = False,
 ) -> Auth:
     """The Auth for a resolved `auth:` block (see vbscli.config).
 
-    `login` performs the IAM password call (the client's transport) and `cache` keeps tokens between
-    runs; both are needed for the password type only.
+    `login` performs the IAM call (the client's transport) and `cache` keeps tokens between runs;
+    both are needed for the types that log in. With `catalog` (no endpoint configured), a token
+    that has an auth_url is traded at IAM for a scoped one whose service catalog gives the endpoint.
     """
     kind = auth.get("type", "token")
-    if kind == "token":
+    if kind == "token" and not (catalog and auth.get("auth_url")):
         return TokenAuth(str(auth["token"]))
     if kind == "aksk":
         return AkSkAuth(auth["access_key"], auth["secret_key"], auth.get("security_token"), project_id, clock)
-    if kind == "password":
+    if kind in ("password", "application_credential", "token"):
         from vbscli.iam import PasswordAuth
 
         return PasswordAuth(auth, login=login, cache=cache, clock=clock)

@@ -63,8 +63,9 @@ class Response:
 class Client:
     """A connection to one VBS endpoint for one project, with one set of credentials."""
 
-    endpoint: str
-    project_id: str
+    endpoint: str | None
+    """The service root; None when it comes from the login's service catalog (`endpoint_from`)."""
+    project_id: str | None
     auth: Auth
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -78,6 +79,8 @@ class Client:
     """Called with the error before each retry (a batch slows down when it is throttled)."""
     pool_size: int = 10
     """Connections kept open to the endpoint: at least as many as requests in flight."""
+    endpoint_from: Callable[[], str] | None = None
+    """Finds the service root when no endpoint is configured (in the service catalog of the login)."""
     _session: Any = field(default=None, repr=False)
     _server_clock: Any = field(default=None, repr=False)
     _session_lock: Any = field(default_factory=threading.Lock, repr=False)
@@ -92,12 +95,20 @@ class Client:
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
         """`{endpoint}/v3/{project_id}{path}` with an optional query string."""
         project = self.project_id or self.auth.project_id()
-        url = f"{self.endpoint}/v3/{project}{path}"
+        url = f"{self.root()}/v3/{project}{path}"
         if params:
             query = urlencode([(k, v) for k, v in params.items() if v is not None])
             if query:
                 url += "?" + query
         return url
+
+    def root(self) -> str:
+        """The service root: the configured endpoint, or the one the service catalog names."""
+        if self.endpoint:
+            return self.endpoint
+        if self.endpoint_from is None:
+            raise ValueError("Client needs an endpoint or endpoint_from")
+        return self.endpoint_from()
 
     def prepare(self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Call:
         headers = {"Accept": "application/json", "User-Agent": self.user_agent}

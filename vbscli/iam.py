@@ -1,7 +1,9 @@
-"""Password login against IAM (Keystone v3), with tokens cached between runs.
+"""Logins against IAM (Keystone v3): password, application credential or token, with the token and
+the block-storage part of its service catalog cached between runs.
 
 A cron job that runs every minute must not log in every minute: the project-scoped token is kept in
-the user's cache directory (mode 0600) and reused until shortly before it expires.
+the user's cache directory (mode 0600) and reused until shortly before it expires. The login bodies
+and the catalog lookup are in vbscli.keystone.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from vbscli.auth import Clock, utcnow
 from vbscli.errors import BadResponseError
+from vbscli.keystone import block_storage_entries, login_body
 
 RENEW_BEFORE = timedelta(minutes=10)
 """A cached token is replaced this long before it expires, so it never dies in the middle of a run."""
@@ -28,26 +31,8 @@ class Grant:
     token: str
     expires_at: datetime
     project_id: str | None = None
-
-
-def login_body(auth: Mapping[str, Any]) -> dict[str, Any]:
-    """The documented `POST /v3/auth/tokens` body for a project-scoped password login."""
-    project: dict[str, Any] = {"id": auth["project_id"]} if auth.get("project_id") else {"name": auth["project_name"]}
-    return {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": auth["username"],
-                        "password": auth["password"],
-                        "domain": {"name": auth["domain"]},
-                    }
-                },
-            },
-            "scope": {"project": project},
-        }
-    }
+    catalog: list[dict[str, str]] | None = None
+    """The block-storage endpoints of the token's service catalog (None: the answer had no catalog)."""
 
 
 def parse_expiry(value: Any) -> datetime:
@@ -76,7 +61,7 @@ def grant_from(headers: Mapping[str, str], document: Any, url: str) -> Grant:
         ) from None
     project = body.get("project") if isinstance(body.get("project"), dict) else {}
     project_id = project.get("id") if isinstance(project.get("id"), str) else None
-    return Grant(token, expires, project_id)
+    return Grant(token, expires, project_id, block_storage_entries(body))
 
 
 class TokenCache:
@@ -93,8 +78,18 @@ class TokenCache:
 
     @staticmethod
     def key(auth: Mapping[str, Any]) -> str:
+        """Who logs in where, for which project; never a secret (a token only by its hash)."""
         scope = auth.get("project_id") or f"name:{auth.get('project_name')}"
-        parts = [auth["auth_url"], auth["username"], auth["domain"], scope]
+        domain = auth.get("user_domain_name") or auth.get("domain") or auth.get("user_domain_id") or ""
+        if auth.get("type", "password") == "password" and auth.get("username"):
+            parts = [auth["auth_url"], auth["username"], domain, scope]
+        else:
+            from vbscli.redact import SECRET_FIELDS
+
+            identity = {k: str(v) for k, v in auth.items() if k not in SECRET_FIELDS}
+            if auth.get("token"):
+                identity["token"] = hashlib.sha256(str(auth["token"]).encode("utf-8")).hexdigest()
+            parts = [json.dumps(identity, sort_keys=True)]
         return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
 
     def load(self, key: str) -> Grant | None:
@@ -103,7 +98,9 @@ class TokenCache:
             if path.stat().st_mode & 0o077:
                 return None  # someone else could have read or planted it
             doc = json.loads(path.read_text())
-            return Grant(doc["token"], parse_expiry(doc["expires_at"]), doc.get("project_id"))
+            catalog = doc.get("catalog")
+            catalog = catalog if isinstance(catalog, list) and all(isinstance(e, dict) for e in catalog) else None
+            return Grant(doc["token"], parse_expiry(doc["expires_at"]), doc.get("project_id"), catalog)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -115,7 +112,12 @@ class TokenCache:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 json.dump(
-                    {"token": grant.token, "expires_at": grant.expires_at.isoformat(), "project_id": grant.project_id},
+                    {
+                        "token": grant.token,
+                        "expires_at": grant.expires_at.isoformat(),
+                        "project_id": grant.project_id,
+                        "catalog": grant.catalog,
+                    },
                     handle,
                 )
             os.replace(tmp, self.directory / f"{key}.json")
@@ -130,7 +132,8 @@ class TokenCache:
 
 
 class PasswordAuth:
-    """Logs in with user name and password, then sends the project-scoped token like TokenAuth."""
+    """Logs in (password, application credential, or a token traded for a scoped one with its
+    catalog), then sends the project-scoped token like TokenAuth."""
 
     kind = "password"
 
@@ -143,6 +146,7 @@ class PasswordAuth:
         clock: Clock = utcnow,
     ) -> None:
         self._auth = dict(auth)
+        self.kind = str(self._auth.get("type", "password"))
         self._login = login
         self._cache = cache
         self._clock = clock
@@ -198,5 +202,25 @@ class PasswordAuth:
     def project_id(self) -> str | None:
         return self._current().project_id
 
+    def catalog(self) -> list[dict[str, str]] | None:
+        """The block-storage part of the login's service catalog; a cached token saved without one
+        (by an older vbs) is replaced by a fresh login."""
+        with self._lock:
+            grant = self._current_locked()
+            if grant.catalog is None and self._from_cache:
+                self._grant, self._refreshed = None, True
+                grant = self._current_locked()
+            return grant.catalog
+
+    def cached(self) -> Grant | None:
+        """The cached grant if it is still good, without logging in or writing (for --dry-run)."""
+        with self._lock:
+            if self._grant is None and self._cache is not None:
+                grant = self._cache.load(self._key)
+                if grant is not None and grant.expires_at - RENEW_BEFORE > self._clock():
+                    return grant
+            return self._grant
+
     def __repr__(self) -> str:
-        return f"PasswordAuth(user={self._auth.get('username')!r}, password=<redacted>)"
+        who = self._auth.get("username") or self._auth.get("user_id") or self._auth.get("application_credential_id")
+        return f"PasswordAuth(type={self.kind!r}, user={who!r}, secret=<redacted>)"

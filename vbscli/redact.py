@@ -10,8 +10,18 @@ from vbscli.auth import SECRET_HEADERS
 
 MASK = "<redacted>"
 SECRET_FIELDS = frozenset(
-    {"token", "password", "secret", "secret_key", "access_secret", "security_token", "securitytoken"}
+    {
+        "token",
+        "password",
+        "secret",
+        "secret_key",
+        "access_secret",
+        "security_token",
+        "securitytoken",
+        "application_credential_secret",
+    }
 )
+"""Keys whose values are secrets, wherever they appear: request bodies, profiles, clouds.yaml."""
 
 
 def headers(items: Mapping[str, str]) -> dict[str, str]:
@@ -37,6 +47,11 @@ def _mask(node: Any) -> Any:
     if isinstance(node, list):
         return [_mask(v) for v in node]
     return node
+
+
+def document(node: Any) -> Any:
+    """A copy of a document (settings, a profile) fit to print: every secret value masked."""
+    return _mask(node)
 
 
 def body(data: bytes, limit: int = 4096) -> str:

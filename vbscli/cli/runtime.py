@@ -19,6 +19,7 @@ class State:
     output: str | None = None
     debug: bool = False
     profile: str | None = None
+    cloud: str | None = None
     auth_type: str | None = None
     clients: list[Any] = field(default_factory=list)
 
@@ -47,22 +48,19 @@ def begin(ctx: typer.Context) -> State:
     return st
 
 
-def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
-    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p)."""
-    from vbscli import config
-    from vbscli.auth import build_auth
-    from vbscli.client import Client
-
-    st = begin(ctx)
+def setting_flags(ctx: typer.Context) -> dict[str, Any]:
+    """The global options that are settings, by setting name (None when not given)."""
     opts = global_options.given(ctx)
     verify: bool | str | None = None
     if opts.get("insecure"):
         verify = False
     elif opts.get("ca_bundle"):
         verify = opts["ca_bundle"]
-    flags = {
+    return {
         "endpoint": opts.get("endpoint"),
         "project_id": opts.get("project_id"),
+        "region": opts.get("os_region_name"),
+        "interface": opts.get("os_interface"),
         "connect_timeout": opts.get("connect_timeout"),
         "read_timeout": opts.get("read_timeout"),
         "output": opts.get("output"),
@@ -70,9 +68,30 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         "deadline": opts.get("deadline"),
         "verify": verify,
     }
-    settings = config.resolve(flags, st.env.vars, profile or opts.get("profile"))
+
+
+def resolve(ctx: typer.Context, profile: str | None = None, *, strict: bool = True) -> Any:
+    """The settings for this run (`profile` overrides -p and --os-cloud)."""
+    from vbscli import config
+
+    opts = global_options.given(ctx)
+    chosen = profile or opts.get("profile")
+    cloud = None if profile else opts.get("os_cloud")
+    return config.resolve(setting_flags(ctx), state(ctx).env.vars, chosen, cloud, strict=strict)
+
+
+def connect(ctx: typer.Context, profile: str | None = None, *, dry_run: bool = False) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
+
+    With `dry_run` the client can build and sign requests, but logs in nowhere and writes nothing."""
+    from vbscli.auth import build_auth
+    from vbscli.client import Client
+
+    st = begin(ctx)
+    settings = resolve(ctx, profile)
     st.output = settings.output or st.output
     st.profile = settings.profile
+    st.cloud = settings.cloud
     st.auth_type = settings.auth_type
     for warning in settings.warnings:
         st.env.warn(warning)
@@ -88,7 +107,19 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         settings.project_id,
         login=lambda url, body: client.login(url, body),
         cache=TokenCache(TokenCache.default_directory(st.env.vars)),
+        catalog=settings.endpoint is None,
     )
+    if dry_run:
+        from vbscli.keystone import DryRun
+
+        auth = DryRun(auth)
+
+    def from_catalog() -> str:
+        from vbscli.keystone import catalog_root
+
+        found = auth.catalog()  # type: ignore[attr-defined]
+        return catalog_root(found, settings.region, settings.interface, auth.auth_url)[0]  # type: ignore[attr-defined]
+
     client = Client(
         endpoint=settings.endpoint,
         project_id=settings.project_id,
@@ -99,6 +130,7 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         trace=trace,
         retry=RetryPolicy(max_attempts=settings.max_attempts, deadline=settings.deadline),
         notify=st.env.warn,
+        endpoint_from=None if settings.endpoint else from_catalog,
     )
     st.clients.append(client)
     return settings, client

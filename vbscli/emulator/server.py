@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
-from vbscli.emulator import auth
+from vbscli.emulator import auth, keystone
 from vbscli.emulator.faults import ANSWERING, SPOILING, FaultError, Faults, Step, error_body
 from vbscli.emulator.seed import Seed, demo_seed
 from vbscli.emulator.state import Store
@@ -233,6 +233,10 @@ def banner(emu: Emulator) -> str:
         lines.append(f"user:       {user.name} / {user.password} (domain {user.domain}), IAM URL {emu.url}/v3")
     for key in seed.access_keys:
         lines.append(f"access key: {key.access_key} / {key.secret_key}")
+    for cred in seed.application_credentials:
+        lines.append(f"app cred:   {cred.id} / {cred.secret} (name {cred.name}, user {cred.user})")
+    if seed.users or seed.application_credentials:
+        lines.append(f"catalog:    block storage in regions {', '.join(seed.regions)}")
     lines.append("volumes:")
     for volume in seed.volumes:
         extra = ", backups fail" if volume.fail_backups else ""
@@ -405,7 +409,7 @@ class _Handler(BaseHTTPRequestHandler):
                     {"error": {"code": 400, "message": "The request body is not JSON.", "title": "Bad Request"}},
                     {},
                 )
-            return auth.login(emu.config.seed, emu.tokens, doc)
+            return keystone.login(emu.config.seed, emu.tokens, doc, base)
         ok, reason = emu.auth.check(method, auth.target_of(self.path), dict(self.headers.items()), body)
         if not ok:
             return 401, error_body(401, reason), {}

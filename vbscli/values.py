@@ -1,0 +1,352 @@
+"""What a setting may hold: one parser per kind of value, the table of settings, and the auth fields.
+
+Every source of settings (flags, the profile file, clouds.yaml, the environment) reads raw values;
+the parsers here turn them into typed ones or raise ValueError saying what is allowed. Standard
+library only, so that reading settings costs nothing a command does not need.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+OUTPUT_FORMATS = ("table", "json")
+INTERFACES = ("public", "internal", "admin")
+
+_VERSION_TAIL = re.compile(r"^(?P<root>.*?)/v[123](?:\.\d+)?(?:/(?P<project>[^/]+))?$")
+_PLACEHOLDER = re.compile(r"^(?:[%$]\((?:project_id|tenant_id)\)s|\{(?:project_id|tenant_id)\})$")
+"""A catalog template's project (`%(project_id)s`, `$(tenant_id)s`, `{project_id}`): no project given."""
+_PROJECT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def service_root(value: Any) -> tuple[str, str | None]:
+    """The service root of a block-storage endpoint, and the project ID the URL carries (if any).
+
+    `https://host`, `https://host/v3` and `https://host/v3/<project_id>` all name the same service
+    root (a service catalog lists the last form); vbs adds `/v3/{project_id}` itself.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a URL such as https://evs.eu-de.otc.t-systems.com")
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL such as https://evs.eu-de.otc.t-systems.com")
+    try:
+        _ = parts.port  # reading it validates it
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or fragment")
+    origin = f"{parts.scheme}://{parts.netloc}"
+    match = _VERSION_TAIL.match(parts.path)
+    if not match:
+        if re.search(r"/v[123](?:\.\d+)?(?:/|$)", parts.path):
+            raise ValueError("must be the service root, optionally followed by /v3 or /v3/<project_id>")
+        return origin + parts.path, None
+    project = match.group("project")
+    if project is not None and _PLACEHOLDER.match(project):
+        project = None
+    elif project is not None and not _PROJECT.fullmatch(project):
+        raise ValueError("must be the service root, optionally followed by /v3 or /v3/<project_id>")
+    return origin + match.group("root"), project
+
+
+def endpoint(value: Any) -> str:
+    """An endpoint in any accepted form (checked), without a trailing slash; see `service_root`."""
+    service_root(value)
+    return str(value).strip().rstrip("/")
+
+
+def project_id(value: Any) -> str:
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not _PROJECT.fullmatch(text):
+        raise ValueError("must be a project ID such as 648bba9ba87e4b3f8484d0fc60e2e6cc")
+    return text
+
+
+def seconds(maximum: float) -> Callable[[Any], float]:
+    """A parser of a number of seconds, more than 0 and at most `maximum`."""
+
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("must be a number of seconds")
+        try:
+            number = float(str(value).strip()) if isinstance(value, str) else float(value)
+        except (TypeError, ValueError):
+            raise ValueError("must be a number of seconds") from None
+        if not (0 < number <= maximum):
+            raise ValueError(f"must be more than 0 and at most {maximum:g} seconds")
+        return number
+
+    return parse
+
+
+def attempts(value: Any) -> int:
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        raise ValueError("must be a whole number from 1 to 10")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, float) else int(value)
+    except ValueError:
+        raise ValueError("must be a whole number from 1 to 10") from None
+    if not 1 <= number <= 10:
+        raise ValueError("must be a whole number from 1 to 10")
+    return number
+
+
+def output(value: Any) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in OUTPUT_FORMATS:
+        raise ValueError(f"must be one of: {', '.join(OUTPUT_FORMATS)}")
+    return value.strip().lower()
+
+
+def ca_bundle(value: Any) -> str:
+    """The path of a readable CA bundle file (an environment variable or --ca-bundle can only name one)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be the path of a CA bundle file")
+    path = os.path.expanduser(value.strip())
+    if not os.path.isfile(path):
+        raise ValueError(
+            "must be the path of a CA bundle file (only --insecure or a profile's 'verify: false' turn "
+            "verification off)"
+            if value.strip().lower() in ("false", "no", "0", "off", "true", "yes", "1", "on")
+            else f"names a CA bundle that does not exist: {path}"
+        )
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"names a CA bundle that cannot be read: {path}")
+    return path
+
+
+def verify(value: Any) -> bool | str:
+    """A profile's `verify:`: `true`, `false`, or the path of a CA bundle file."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "no", "0"):
+        return False
+    if isinstance(value, str) and value.strip():
+        return ca_bundle(value)
+    raise ValueError("must be true, false or the path of a CA bundle file")
+
+
+def region(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        raise ValueError("must be a region name such as eu-de")
+    text = str(value).strip()
+    if any(ord(c) < 32 or c == "\x7f" for c in text):
+        raise ValueError("must be a region name such as eu-de")
+    return text
+
+
+def interface(value: Any) -> str:
+    """public, internal or admin (the old `publicURL` spelling too)."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    text = text.removesuffix("url")
+    if text not in INTERFACES:
+        raise ValueError(f"must be one of: {', '.join(INTERFACES)}")
+    return text
+
+
+def cloud_name(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        raise ValueError("must be the name of a cloud in clouds.yaml")
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the precedence table: a name, where each source spells it, and its parser."""
+
+    name: str
+    env: str | None
+    key: str
+    default: Any
+    parse: Callable[[Any], Any]
+    flag: str | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("endpoint", "VBS_ENDPOINT", "endpoint", None, endpoint, "--endpoint"),
+    Setting("project_id", "VBS_PROJECT_ID", "project_id", None, project_id, "--project-id"),
+    Setting("region", "OS_REGION_NAME", "region_name", None, region, "--os-region-name"),
+    Setting("interface", "OS_INTERFACE", "interface", "public", interface, "--os-interface"),
+    Setting("connect_timeout", "VBS_CONNECT_TIMEOUT", "connect_timeout", 10.0, seconds(3600), "--connect-timeout"),
+    Setting("read_timeout", "VBS_READ_TIMEOUT", "read_timeout", 60.0, seconds(3600), "--read-timeout"),
+    Setting("output", "VBS_OUTPUT", "output", None, output, "--output"),
+    Setting("max_attempts", "VBS_MAX_ATTEMPTS", "max_attempts", 4, attempts, "--max-attempts"),
+    Setting("deadline", "VBS_DEADLINE", "deadline", 300.0, seconds(86400), "--deadline"),
+    Setting("verify", "VBS_CA_BUNDLE", "verify", True, verify, "--ca-bundle"),
+)
+SETTING = {s.name: s for s in SETTINGS}
+CONNECTION = ("endpoint", "project_id")
+"""Settings that travel with the credentials: an ambient source never lends them to an explicit one."""
+
+# -- credentials ------------------------------------------------------------------------------------
+
+AUTH_TYPES = ("token", "password", "application_credential", "aksk")
+LOGIN_TYPES = ("password", "application_credential")
+"""Auth types that log in to Keystone, so the login's service catalog can give the endpoint."""
+AUTH_FIELDS: dict[str, tuple[str, ...]] = {
+    "token": ("token", "auth_url", "project_id", "project_name", "project_domain_name", "project_domain_id"),
+    "password": (
+        "auth_url",
+        "username",
+        "user_id",
+        "password",
+        "user_domain_name",
+        "user_domain_id",
+        "project_id",
+        "project_name",
+        "project_domain_name",
+        "project_domain_id",
+    ),
+    "application_credential": (
+        "auth_url",
+        "application_credential_id",
+        "application_credential_name",
+        "application_credential_secret",
+        "username",
+        "user_id",
+        "user_domain_name",
+        "user_domain_id",
+    ),
+    "aksk": ("access_key", "secret_key", "security_token"),
+}
+"""The fields each auth type takes in a resolved `auth` block (plus `type`); see `missing_auth`."""
+AUTH_ALIASES = {"domain": "user_domain_name", "project_domain": "project_domain_name"}
+"""Shorter spellings a vbs profile may use."""
+
+
+def missing_auth(auth: dict[str, Any]) -> list[str]:
+    """The fields an auth block still needs, as alternatives (`username or user_id`)."""
+    kind = auth.get("type")
+
+    def has(*keys: str) -> bool:
+        return any(auth.get(k) not in (None, "") for k in keys)
+
+    needs: list[tuple[str, ...]] = []
+    if kind == "token":
+        needs = [("token",)]
+    elif kind == "password":
+        needs = [("auth_url",), ("username", "user_id"), ("password",)]
+        if has("username") and not has("user_id"):
+            needs.append(("user_domain_name", "user_domain_id"))
+    elif kind == "application_credential":
+        needs = [("auth_url",), ("application_credential_id", "application_credential_name")]
+        needs.append(("application_credential_secret",))
+        if has("application_credential_name") and not has("application_credential_id"):
+            needs.append(("user_id", "username"))
+            if has("username") and not has("user_id"):
+                needs.append(("user_domain_name", "user_domain_id"))
+    elif kind == "aksk":
+        needs = [("access_key",), ("secret_key",)]
+    return [" or ".join(group) for group in needs if not has(*group)]
+
+
+def secret(value: Any, what: str) -> str:
+    """A secret as it will be sent: surrounding whitespace (a copy-paste artefact) removed.
+
+    A control character inside would end up in a header: refused, naming the field, never the value.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"{what} must be a string")
+    text = str(value).strip()
+    if any(ord(c) < 32 or c == "\x7f" for c in text):
+        raise ValueError(f"{what} contains a control character (a line break or tab pasted with it?)")
+    return text
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`; did you mean 'read_timeout'?` for a near miss, else an empty string."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+# -- what a source hands to the resolver --------------------------------------------------------------
+
+AuthReader = Callable[[bool], "tuple[dict[str, Any], dict[str, str]]"]
+
+
+@dataclass
+class Layer:
+    """What one source of settings says: typed values by setting name and where each came from.
+
+    The credentials are read only when this source is the one that supplies them (`read_auth`),
+    so a variable that another source's secret points at need not be set. `strict=False` (for
+    `vbs profile show`) leaves a secret whose variable is unset as None instead of failing.
+    """
+
+    where: str
+    """Names the source in messages, e.g. "profile 'prod' in /home/u/.config/vbs/config.yaml"."""
+    kind: str
+    """profile file, clouds.yaml, environment, openrc or command line."""
+    values: dict[str, Any] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+    """Setting name (or `auth.<field>`) -> where its value came from, for `vbs profile show`."""
+    read_auth: AuthReader | None = None
+    auth_type: str | None = None
+    name: str | None = None
+    """The profile's or cloud's name."""
+    cloud: str | None = None
+    """The clouds.yaml cloud this source is (or points at)."""
+    warnings: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    """Variables present but not applicable (for the explicit-choice warning)."""
+
+    def has_credentials(self) -> bool:
+        return self.read_auth is not None
+
+
+def parse_into(layer: Layer, name: str, raw: Any, label: str, origin: str, error: type[Exception]) -> None:
+    """Parse one raw value with its setting's parser; a bad value names where it came from."""
+    try:
+        layer.values[name] = SETTING[name].parse(raw)
+    except ValueError as exc:
+        raise error(f"{label} {exc}, got {_shown(raw)}") from None
+    layer.origins[name] = origin
+
+
+def _shown(raw: Any) -> str:
+    text = str(raw)
+    return repr(text if len(text) <= 80 else text[:80] + "…")
+
+
+def read_document(path: Path, what: str) -> Any:
+    """A YAML (or JSON) file, parsed safely; ConfigError naming the file and line on any problem."""
+    from vbscli.errors import ConfigError
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{what} {path} is a directory") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+    import yaml  # only here: most of the import cost of reading a file of settings
+
+    try:
+        return yaml.safe_load(raw)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "syntax error"
+        raise ConfigError(f"{where}: invalid YAML: {problem}", "fix the file's syntax") from None
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
+        lines = str(exc).strip().splitlines()
+        raise ConfigError(
+            f"{path}: invalid YAML: {lines[0] if lines else type(exc).__name__}", "fix the file's syntax"
+        ) from None
+
+
+def type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
