@@ -94,8 +94,9 @@ class Client:
 
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
         """`{endpoint}/v3/{project_id}{path}` with an optional query string."""
+        root = self.root()
         project = self.project_id or self.auth.project_id()
-        url = f"{self.root()}/v3/{project}{path}"
+        url = f"{root}/v3/{project}{path}"
         if params:
             query = urlencode([(k, v) for k, v in params.items() if v is not None])
             if query:

@@ -192,7 +192,7 @@ class DryRun:
     def catalog(self) -> list[dict[str, str]] | None:
         grant = self._auth.cached() if self._logs_in else None
         if grant is None or grant.catalog is None:
-            raise self._unknown("the endpoint (it comes from the service catalog)", "--endpoint")
+            raise self._unknown("the endpoint (it comes from the service catalog)", "--endpoint (and --project-id)")
         return grant.catalog
 
     @property
