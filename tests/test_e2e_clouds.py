@@ -219,24 +219,27 @@ def test_a_dry_run_with_a_catalog_sends_nothing_and_writes_nothing(emulator: Ser
     assert pinned.exit_code == 0 and emulator.emu.stats()["requests"] == {}
 
 
-def readme_example() -> str:
+def readme_example() -> tuple[str, str]:
+    """The README's clouds.yaml and secure.yaml, as written there."""
     section = (ROOT / "README.md").read_text().split("### clouds.yaml", 1)[1].split("\n### ", 1)[0]
-    return re.search(r"```yaml\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    clouds, secure = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    return clouds, secure
 
 
 def test_the_readme_clouds_yaml_example_works_against_the_emulator(emulator: Service, isolated_env: Path):
-    text = readme_example()
-    assert "https://keystone.example.com:5000/v3" in text
+    clouds, secure = readme_example()
+    assert "https://keystone.example.com:5000/v3" in clouds
     directory = isolated_env / ".config" / "openstack"
     directory.mkdir(parents=True)
-    (directory / "clouds.yaml").write_text(
-        text.replace("https://keystone.example.com:5000/v3", f"{emulator.emu.url}/v3").replace(
-            "<application credential secret>", "demo-app-secret"
-        )
-    )
-    for cloud in re.findall(r"^  (\S+):$", text, re.M):
+    here = clouds.replace("https://keystone.example.com:5000/v3", f"{emulator.emu.url}/v3")
+    (directory / "clouds.yaml").write_text(here.replace("<application credential secret>", "demo-app-secret"))
+    (directory / "secure.yaml").write_text(secure)
+    names = re.findall(r"^  ([\w-]+):", clouds, re.M)
+    assert names == ["mycloud", "mycloud-cron"]
+    for cloud in names:
         run = run_vbs("--os-cloud", cloud, "profile", "test")
         assert run.exit_code == 0, f"{cloud}: {run.stderr}"
+    assert emulator.requests("POST auth_tokens") == 2
 
 
 @pytest.mark.parametrize("region", ["RegionOne", "RegionTwo"])

@@ -303,14 +303,14 @@ def _base(
 ) -> Layer | None:
     """The default source when nothing is chosen on the command line: VBS_PROFILE, OS_CLOUD, the
     file's default (or only) profile, an openrc file's variables, or the only cloud of clouds.yaml."""
-    from vbscli import clouds
-
     if _set(env, "VBS_PROFILE"):
         assert pfile is not None
         if _set(env, "OS_CLOUD"):
             warnings.append(f"OS_CLOUD ignored: VBS_PROFILE chooses profile '{_set(env, 'VBS_PROFILE')}'")
         return profile_file.layer(pfile, choose(pfile, _set(env, "VBS_PROFILE"), "VBS_PROFILE"), env, cwd)
     if _set(env, "OS_CLOUD"):
+        from vbscli import clouds  # only when clouds.yaml is read
+
         return clouds.cloud_layer(str(_set(env, "OS_CLOUD")), env, "OS_CLOUD", cwd)
     environment_is_enough = envl.has_credentials() or openrc is not None
     if pfile is not None:
@@ -323,6 +323,8 @@ def _base(
         return profile_file.layer(pfile, name, env, cwd)
     if environment_is_enough:
         return openrc
+    from vbscli import clouds
+
     found = clouds.load(env, cwd)
     if found is not None and len(found.clouds) == 1:
         return clouds.layer_of(next(iter(found.clouds)), found)  # as the openstack client does

@@ -20,7 +20,6 @@ from typing import Any
 
 from vbscli.auth import Clock, utcnow
 from vbscli.errors import BadResponseError
-from vbscli.keystone import block_storage_entries, login_body
 
 RENEW_BEFORE = timedelta(minutes=10)
 """A cached token is replaced this long before it expires, so it never dies in the middle of a run."""
@@ -61,6 +60,8 @@ def grant_from(headers: Mapping[str, str], document: Any, url: str) -> Grant:
         ) from None
     project = body.get("project") if isinstance(body.get("project"), dict) else {}
     project_id = project.get("id") if isinstance(project.get("id"), str) else None
+    from vbscli.keystone import block_storage_entries
+
     return Grant(token, expires, project_id, block_storage_entries(body))
 
 
@@ -174,6 +175,8 @@ class PasswordAuth:
             self._from_cache = False
             if self._login is None:
                 raise RuntimeError("PasswordAuth needs a login transport")
+            from vbscli.keystone import login_body
+
             self._grant = self._login(f"{self.auth_url}/auth/tokens", login_body(self._auth))
             self.logins += 1
             if self._cache is not None:

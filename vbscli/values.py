@@ -7,7 +7,6 @@ library only, so that reading settings costs nothing a command does not need.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -264,6 +263,8 @@ def secret(value: Any, what: str) -> str:
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """`; did you mean 'read_timeout'?` for a near miss, else an empty string."""
+    import difflib  # only when something is misspelt
+
     close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.75)
     return f"; did you mean '{close[0]}'?" if close else ""
 
