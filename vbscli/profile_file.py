@@ -7,7 +7,6 @@ profile's own values win over the cloud's, key by key (its `auth` fields over th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +43,16 @@ def default_path(env: Mapping[str, str]) -> Path:
     return Path(config_file(env))
 
 
-@dataclass
 class ProfileFile:
     """A loaded profile file: its path, the default profile's name and the raw profiles."""
 
-    path: Path
-    default: str | None
-    profiles: dict[str, dict[str, Any]]
-    mode: int | None = None
+    def __init__(
+        self, path: Path, default: str | None, profiles: dict[str, dict[str, Any]], mode: int | None = None
+    ) -> None:
+        self.path = path
+        self.default = default
+        self.profiles = profiles
+        self.mode = mode
 
     def holds_secrets(self) -> bool:
         return any(_has_secret(p) for p in self.profiles.values())

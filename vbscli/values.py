@@ -8,9 +8,7 @@ library only, so that reading settings costs nothing a command does not need.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,10 +16,25 @@ from urllib.parse import urlsplit
 OUTPUT_FORMATS = ("table", "json")
 INTERFACES = ("public", "internal", "admin")
 
-_VERSION_TAIL = re.compile(r"^(?P<root>.*?)/v[123](?:\.\d+)?(?:/(?P<project>[^/]+))?$")
-_PLACEHOLDER = re.compile(r"^(?:[%$]\((?:project_id|tenant_id)\)s|\{(?:project_id|tenant_id)\})$")
+PLACEHOLDERS = frozenset(
+    f"{form[0]}{name}{form[1]}"
+    for name in ("project_id", "tenant_id")
+    for form in (("%(", ")s"), ("$(", ")s"), ("{", "}"))
+)
 """A catalog template's project (`%(project_id)s`, `$(tenant_id)s`, `{project_id}`): no project given."""
-_PROJECT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+_PROJECT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def _is_project(text: str) -> bool:
+    """1-64 letters, digits, '-' or '_' (checked without a regular expression: this runs at every start)."""
+    return 0 < len(text) <= 64 and set(text) <= _PROJECT_CHARS
+
+
+def _is_version(segment: str) -> bool:
+    """v1, v2, v3 (or v3.0): the API version segment of a block-storage URL."""
+    return segment[:2] in ("v1", "v2", "v3") and (len(segment) == 2 or segment[2] == "." and segment[3:].isdigit())
 
 
 def service_root(value: Any) -> tuple[str, str | None]:
@@ -43,17 +56,15 @@ def service_root(value: Any) -> tuple[str, str | None]:
     if parts.query or parts.fragment:
         raise ValueError("must not carry a query or fragment")
     origin = f"{parts.scheme}://{parts.netloc}"
-    match = _VERSION_TAIL.match(parts.path)
-    if not match:
-        if re.search(r"/v[123](?:\.\d+)?(?:/|$)", parts.path):
-            raise ValueError("must be the service root, optionally followed by /v3 or /v3/<project_id>")
-        return origin + parts.path, None
-    project = match.group("project")
-    if project is not None and _PLACEHOLDER.match(project):
-        project = None
-    elif project is not None and not _PROJECT.fullmatch(project):
+    segments = parts.path.rstrip("/").split("/")
+    version = next((i for i, segment in enumerate(segments) if _is_version(segment)), None)
+    if version is None:
+        return origin + parts.path.rstrip("/"), None
+    rest = segments[version + 1 :]
+    project = rest[0] if rest else None
+    if len(rest) > 1 or (project is not None and project not in PLACEHOLDERS and not _is_project(project)):
         raise ValueError("must be the service root, optionally followed by /v3 or /v3/<project_id>")
-    return origin + match.group("root"), project
+    return origin + "/".join(segments[:version]), None if project in PLACEHOLDERS else project
 
 
 def endpoint(value: Any) -> str:
@@ -64,7 +75,7 @@ def endpoint(value: Any) -> str:
 
 def project_id(value: Any) -> str:
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not _PROJECT.fullmatch(text):
+    if not _is_project(text):
         raise ValueError("must be a project ID such as 648bba9ba87e4b3f8484d0fc60e2e6cc")
     return text
 
@@ -158,16 +169,17 @@ def cloud_name(value: Any) -> str:
     return str(value).strip()
 
 
-@dataclass(frozen=True)
 class Setting:
-    """One row of the precedence table: a name, where each source spells it, and its parser."""
+    """One row of the precedence table: a name, where each source spells it, and its parser.
 
-    name: str
-    env: str | None
-    key: str
-    default: Any
-    parse: Callable[[Any], Any]
-    flag: str | None = None
+    (A plain class: a dataclass would be built anew at every start, for ten rows.)"""
+
+    __slots__ = ("name", "env", "key", "default", "parse", "flag")
+
+    def __init__(
+        self, name: str, env: str | None, key: str, default: Any, parse: Callable[[Any], Any], flag: str | None = None
+    ) -> None:
+        self.name, self.env, self.key, self.default, self.parse, self.flag = name, env, key, default, parse, flag
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -274,31 +286,30 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
 AuthReader = Callable[[bool], "tuple[dict[str, Any], dict[str, str]]"]
 
 
-@dataclass
 class Layer:
     """What one source of settings says: typed values by setting name and where each came from.
 
     The credentials are read only when this source is the one that supplies them (`read_auth`),
     so a variable that another source's secret points at need not be set. `strict=False` (for
     `vbs profile show`) leaves a secret whose variable is unset as None instead of failing.
+    (A plain class, not a dataclass: it is built on every run, and so is its class.)
     """
 
-    where: str
-    """Names the source in messages, e.g. "profile 'prod' in /home/u/.config/vbs/config.yaml"."""
-    kind: str
-    """profile file, clouds.yaml, environment, openrc or command line."""
-    values: dict[str, Any] = field(default_factory=dict)
-    origins: dict[str, str] = field(default_factory=dict)
-    """Setting name (or `auth.<field>`) -> where its value came from, for `vbs profile show`."""
-    read_auth: AuthReader | None = None
-    auth_type: str | None = None
-    name: str | None = None
-    """The profile's or cloud's name."""
-    cloud: str | None = None
-    """The clouds.yaml cloud this source is (or points at)."""
-    warnings: list[str] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-    """Variables present but not applicable (for the explicit-choice warning)."""
+    def __init__(self, where: str, kind: str, *, name: str | None = None, cloud: str | None = None) -> None:
+        self.where = where
+        """Names the source in messages, e.g. "profile 'prod' in /home/u/.config/vbs/config.yaml"."""
+        self.kind = kind
+        """profile file, clouds.yaml, environment, openrc or command line."""
+        self.values: dict[str, Any] = {}
+        self.origins: dict[str, str] = {}
+        """Setting name (or `auth.<field>`) -> where its value came from, for `vbs profile show`."""
+        self.read_auth: AuthReader | None = None
+        self.auth_type: str | None = None
+        self.name = name
+        """The profile's or cloud's name."""
+        self.cloud = cloud
+        """The clouds.yaml cloud this source is (or points at)."""
+        self.warnings: list[str] = []
 
     def has_credentials(self) -> bool:
         return self.read_auth is not None
