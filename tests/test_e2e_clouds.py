@@ -260,3 +260,16 @@ profiles:
     assert run.exit_code == 0, run.stderr
     host = "127.0.0.1" if region == "RegionOne" else "localhost"
     assert self_link(run).startswith(f"http://{host}:{emulator.emu.port}/")
+
+
+def test_a_broken_clouds_yaml_does_not_hide_the_profiles(isolated_env: Path, prod_profile: Profiles):
+    directory = isolated_env / ".config" / "openstack"
+    directory.mkdir(parents=True)
+    (directory / "clouds.yaml").write_text("clouds:\n  c: [unclosed\n")
+    run = run_vbs("profile", "list")
+    assert run.exit_code == 0
+    entries = run.json()["profiles"]
+    assert [e["name"] for e in entries if e["source"] == "profile"] == ["lab", "prod"]
+    assert "invalid YAML" in next(e["problem"] for e in entries if e["source"] == "cloud")
+    shown = run_vbs("--os-cloud", "c", "profile", "show", "-o", "table")
+    assert shown.exit_code == 3 and f"{directory / 'clouds.yaml'}:3:1: invalid YAML" in shown.stderr

@@ -175,7 +175,10 @@ def listing(env: Mapping[str, str], pfile: ProfileFile, in_use: tuple[str, str] 
 
     entries: list[dict[str, Any]] = []
     sources = [("profile", name) for name in sorted(pfile.profiles)]
-    sources += [("cloud", name) for name in clouds.names(env)]
+    try:
+        sources += [("cloud", name) for name in clouds.names(env)]
+    except ConfigError as exc:  # a broken clouds.yaml must not hide the profiles
+        entries.append({"name": "clouds.yaml", "source": "cloud", "default": False, "problem": exc.one_line()})
     for kind, name in sources:
         entry: dict[str, Any] = {"name": name, "source": kind, "default": in_use == (kind, name)}
         try:
