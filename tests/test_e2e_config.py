@@ -255,3 +255,30 @@ def test_a_mistyped_setting_is_pointed_out(emulator: Service, profiles: Profiles
     run = run_vbs("backup", "list", "-o", "table")
     assert run.exit_code == 0
     assert "unknown setting 'read_timout' ignored; did you mean 'read_timeout'?" in run.stderr
+
+
+def test_a_dry_run_sends_and_writes_nothing_for_every_auth_type(emulator: Service, profiles: Profiles, isolated_env):
+    emu = emulator.emu
+    profiles.write(f"""\
+profiles:
+  tok: {{endpoint: '{emu.url}', project_id: {emu.project_id}, auth: {{token: demo-token}}}}
+  ak:
+    endpoint: {emu.url}
+    project_id: {emu.project_id}
+    auth: {{type: aksk, access_key: DEMOACCESSKEY0000000, secret_key: demo-secret-key}}
+  pw:
+    endpoint: {emu.url}
+    project_id: {emu.project_id}
+    auth: {{type: password, auth_url: '{emu.url}', username: demo, password: demo-password, domain: demo-domain}}
+  app:
+    endpoint: {emu.url}
+    project_id: {emu.project_id}
+    auth: {{type: application_credential, auth_url: '{emu.url}', application_credential_id: x,
+           application_credential_secret: demo-app-secret}}
+""")
+    for name in ("tok", "ak", "pw", "app"):
+        run = run_vbs("-p", name, *CREATE, "--dry-run")
+        assert run.exit_code == 0, (name, run.stderr)
+        assert run.json()["url"] == f"{emu.url}/v3/{emu.project_id}/backups"
+    assert emu.stats()["requests"] == {}
+    assert not (isolated_env / ".cache").exists()
