@@ -174,7 +174,12 @@ def profile_add(
     name: NameArg,
     auth_type: Annotated[
         Optional[AuthType],
-        typer.Option("--auth-type", case_sensitive=False, help="How to authenticate (default: from the options)."),
+        typer.Option(
+            "--auth-type",
+            metavar="TYPE",
+            case_sensitive=False,
+            help="How to authenticate: token, password, application_credential or aksk (default: from the options).",
+        ),
     ] = None,
     token: Annotated[Optional[str], typer.Option("--token", help="IAM token (prefer --token-env).")] = None,
     token_env: Annotated[
@@ -183,11 +188,13 @@ def profile_add(
     auth_url: Annotated[
         Optional[str], typer.Option("--auth-url", metavar="URL", help="IAM (Keystone) v3 URL, for a login.")
     ] = None,
-    username: Annotated[Optional[str], typer.Option("--username", help="User name.")] = None,
+    username: Annotated[Optional[str], typer.Option("--username", metavar="NAME", help="User name.")] = None,
     user_id: Annotated[
         Optional[str], typer.Option("--user-id", metavar="ID", help="User ID (instead of a name).")
     ] = None,
-    domain: Annotated[Optional[str], typer.Option("--domain", help="The user's domain (account) name.")] = None,
+    domain: Annotated[
+        Optional[str], typer.Option("--domain", metavar="NAME", help="The user's domain (account) name.")
+    ] = None,
     user_domain_id: Annotated[
         Optional[str], typer.Option("--user-domain-id", metavar="ID", help="The user's domain ID.")
     ] = None,
