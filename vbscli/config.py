@@ -136,142 +136,34 @@ def resolve(
     top = flag_layer(flags)
     envl = environ.vbs_layer(env)
     warnings: list[str] = list(envl.warnings)
-
-    path = pfile.path if pfile is not None else profile_file.default_path(env)
-    if pfile is None and (path.exists() or _set(env, "VBS_CONFIG") or profile_flag or _set(env, "VBS_PROFILE")):
-        if not path.exists():
-            origin = "VBS_CONFIG" if _set(env, "VBS_CONFIG") else "the default location"
-            raise ConfigError(
-                f"profile file {path} ({origin}) does not exist",
-                "create it (see the README) or point VBS_CONFIG at your profile file",
-            )
-        pfile = profile_file.load(path)
-        if pfile.mode is not None and pfile.mode & 0o077 and pfile.holds_secrets():
-            warnings.append(f"{path} holds secrets and is readable by group or others; run: chmod 600 {path}")
-
-    explicit: Layer | None = None
-    chosen_by = ""
-    if profile_flag:
-        assert pfile is not None
-        explicit = profile_file.layer(pfile, choose(pfile, profile_flag, "--profile"), env, cwd)
-        chosen_by = f"--profile {profile_flag}"
-    elif cloud_flag:
-        from vbscli import clouds
-
-        explicit = clouds.cloud_layer(cloud_flag, env, "--os-cloud", cwd)
-        chosen_by = f"--os-cloud {cloud_flag}"
-
+    if pfile is None:
+        pfile = _profile_file(env, bool(profile_flag), warnings)
+    explicit, chosen_by = _explicit(pfile, env, profile_flag, cloud_flag, cwd)
     openrc = environ.openrc_layer(env) if environ.has_openrc(env) else None
     base = None if explicit is not None else _base(pfile, env, envl, openrc, warnings, cwd)
-
-    # Who supplies the connection (endpoint, project, credentials)?
-    if explicit is not None:
-        conn: Layer | None = explicit
-        chains = {"endpoint": [top, explicit], "project_id": [top, explicit]}
-        ignored = [name for name in environ.CONNECTION_VARIABLES if _set(env, name)]
-        ignored += [
-            envl.origins[s.name].removeprefix("environment ")
-            for s in SETTINGS
-            if s.name not in CONNECTION and s.name in envl.values and s.name in explicit.values
-        ]
-        if ignored:
-            warnings.append(
-                f"{', '.join(ignored)} ignored: {chosen_by} was chosen explicitly, and its settings "
-                "win over environment variables"
-            )
-    elif envl.has_credentials():
-        conn = envl
-        chains = {"endpoint": [top, envl, base], "project_id": [top, envl, base]}
-    elif "endpoint" in envl.values and base is not None and base.kind != "openrc" and base.has_credentials():
-        raise ConfigError(
-            f"VBS_ENDPOINT is set without VBS_TOKEN, and vbs does not send the credentials of {base.where} "
-            "to an endpoint they were not configured for",
-            "export VBS_TOKEN too, or unset VBS_ENDPOINT, or give --endpoint to change the endpoint for one run",
-        )
-    else:
-        conn = base
-        chains = {"endpoint": [top, envl, base], "project_id": [top, envl, base]}
+    conn, chains = _connection(top, envl, explicit, base, env, chosen_by, warnings)
     for layer in (explicit, base):
         if layer is not None:
             warnings += layer.warnings
-
-    values: dict[str, Any] = {}
-    origins: dict[str, str] = {}
     behaviour = [top, explicit, envl] if explicit is not None else [top, envl, base]
-    for setting in SETTINGS:
-        for layer in chains.get(setting.name, behaviour):
-            if layer is not None and setting.name in layer.values:
-                values[setting.name] = layer.values[setting.name]
-                origins[setting.name] = layer.origins[setting.name]
-                break
-        else:
-            values[setting.name] = setting.default
-            if setting.default is not None:
-                origins[setting.name] = "default"
-
+    values, origins = _layered(chains, behaviour)
     if conn is None:
+        path = pfile.path if pfile is not None else profile_file.default_path(env)
         raise ConfigError(
             f"no profile file at {path}, no cloud chosen, and no VBS_ENDPOINT or credentials in the environment",
             "create a profile file (see the README), choose a cloud of clouds.yaml with --os-cloud or OS_CLOUD, "
             "or export VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN (or source an openrc file)",
         )
-    where = conn.where
-    if conn.read_auth is None:
-        if strict:
-            raise ConfigError(
-                f"{where}: no credentials: missing 'auth'",
-                "add 'auth: {type: token, token: ...}' (or type password, application_credential or aksk) "
-                "to the profile, or set VBS_TOKEN",
-            )
-        auth: dict[str, Any] = {}
-    else:
-        auth, auth_origins = conn.read_auth(strict)
-        origins.update(auth_origins)
+    auth = _credentials(conn, strict, origins)
+    endpoint, project = _endpoint_and_project(values, auth, origins, conn.where)
     kind = auth.get("type")
-    missing = missing_auth(auth) if auth else []
-    if missing and strict:
-        first = missing[0].split(" or ")
-        raise ConfigError(
-            f"{where}: auth type {kind} needs " + " or ".join(f"'auth.{f}'" for f in first),
-            f"set 'auth.{first[0]}' or 'auth.{first[0]}_env' in the profile"
-            if conn.kind == "profile file"
-            else f"add auth.{first[0]} to the cloud in clouds.yaml or secure.yaml",
-        )
-    if auth.get("auth_url"):
-        auth["auth_url"] = _iam_url(auth["auth_url"], f"{where}: 'auth.auth_url'")
-
-    project = values["project_id"]
-    scoped = auth.pop("project_id", None)
-    if scoped and project is None:
-        try:
-            project = project_id(scoped)
-        except ValueError as exc:
-            raise ConfigError(f"{where}: 'auth.project_id' {exc}") from None
-        origins["project_id"] = origins.pop("auth.project_id", where)
-    origins.pop("auth.project_id", None)
-
-    endpoint = values["endpoint"]
-    if endpoint is not None:
-        root, in_url = service_root(endpoint)
-        if in_url is not None and project is not None and in_url != project:
-            raise ConfigError(
-                f"the endpoint {endpoint} ({origins['endpoint']}) is for project {in_url}, "
-                f"but the project ID is {project} ({origins.get('project_id', where)})",
-                "make them agree, or give the endpoint without /v3/<project_id>",
-            )
-        if in_url is not None and project is None:
-            project = in_url
-            origins["project_id"] = f"{origins['endpoint']} (the project in its URL)"
-        endpoint = root
-
     logs_in = kind in LOGIN_TYPES or (kind == "token" and bool(auth.get("auth_url")))
     if kind != "application_credential" and logs_in and project is not None:
         auth["project_id"] = project  # the login's scope
     if strict:
-        _check_complete(where, kind, auth, endpoint, project, catalog=endpoint is None and logs_in)
+        _check_complete(conn.where, kind, auth, endpoint, project, catalog=endpoint is None and logs_in)
     if endpoint is None and logs_in:
         origins["endpoint"] = "service catalog (at login)"
-
     warnings += _transport_warnings(endpoint, auth.get("auth_url"), values["verify"])
     return Settings(
         endpoint=endpoint,
@@ -287,10 +179,154 @@ def resolve(
         interface=values["interface"],
         profile=conn.name if conn.kind == "profile file" else None,
         cloud=conn.cloud,
-        source=where,
+        source=conn.where,
         warnings=warnings,
         origins=origins,
     )
+
+
+def _profile_file(env: Mapping[str, str], asked: bool, warnings: list[str]) -> ProfileFile | None:
+    """The profile file, if it exists or is asked for (by VBS_CONFIG, --profile or VBS_PROFILE)."""
+    path = profile_file.default_path(env)
+    if not (path.exists() or _set(env, "VBS_CONFIG") or asked or _set(env, "VBS_PROFILE")):
+        return None
+    if not path.exists():
+        origin = "VBS_CONFIG" if _set(env, "VBS_CONFIG") else "the default location"
+        raise ConfigError(
+            f"profile file {path} ({origin}) does not exist",
+            "create it (see the README) or point VBS_CONFIG at your profile file",
+        )
+    pfile = profile_file.load(path)
+    if pfile.mode is not None and pfile.mode & 0o077 and pfile.holds_secrets():
+        warnings.append(f"{path} holds secrets and is readable by group or others; run: chmod 600 {path}")
+    return pfile
+
+
+def _explicit(
+    pfile: ProfileFile | None, env: Mapping[str, str], profile_flag: str | None, cloud_flag: str | None, cwd: str | None
+) -> tuple[Layer | None, str]:
+    """The source chosen on the command line, and how it was chosen (for the warning)."""
+    if profile_flag:
+        assert pfile is not None
+        return profile_file.layer(
+            pfile, choose(pfile, profile_flag, "--profile"), env, cwd
+        ), f"--profile {profile_flag}"
+    if cloud_flag:
+        from vbscli import clouds
+
+        return clouds.cloud_layer(cloud_flag, env, "--os-cloud", cwd), f"--os-cloud {cloud_flag}"
+    return None, ""
+
+
+def _connection(
+    top: Layer,
+    envl: Layer,
+    explicit: Layer | None,
+    base: Layer | None,
+    env: Mapping[str, str],
+    chosen_by: str,
+    warnings: list[str],
+) -> tuple[Layer | None, dict[str, list[Layer | None]]]:
+    """Who supplies the credentials, and where the endpoint and project may come from with them."""
+    if explicit is not None:
+        ignored = [name for name in environ.CONNECTION_VARIABLES if _set(env, name)]
+        ignored += [
+            envl.origins[s.name].removeprefix("environment ")
+            for s in SETTINGS
+            if s.name not in CONNECTION and s.name in envl.values and s.name in explicit.values
+        ]
+        if ignored:
+            warnings.append(
+                f"{', '.join(ignored)} ignored: {chosen_by} was chosen explicitly, and its settings "
+                "win over environment variables"
+            )
+        return explicit, {"endpoint": [top, explicit], "project_id": [top, explicit]}
+    ambient: dict[str, list[Layer | None]] = {"endpoint": [top, envl, base], "project_id": [top, envl, base]}
+    if envl.has_credentials():
+        return envl, ambient
+    if "endpoint" in envl.values and base is not None and base.kind != "openrc" and base.has_credentials():
+        raise ConfigError(
+            f"VBS_ENDPOINT is set without VBS_TOKEN, and vbs does not send the credentials of {base.where} "
+            "to an endpoint they were not configured for",
+            "export VBS_TOKEN too, or unset VBS_ENDPOINT, or give --endpoint to change the endpoint for one run",
+        )
+    return base, ambient
+
+
+def _layered(
+    chains: dict[str, list[Layer | None]], behaviour: list[Layer | None]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each setting from the first layer of its chain that has it, else its default."""
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for setting in SETTINGS:
+        for layer in chains.get(setting.name, behaviour):
+            if layer is not None and setting.name in layer.values:
+                values[setting.name] = layer.values[setting.name]
+                origins[setting.name] = layer.origins[setting.name]
+                break
+        else:
+            values[setting.name] = setting.default
+            if setting.default is not None:
+                origins[setting.name] = "default"
+    return values, origins
+
+
+def _credentials(conn: Layer, strict: bool, origins: dict[str, str]) -> dict[str, Any]:
+    """The connection's auth block, read and checked (its fields' origins go into `origins`)."""
+    where = conn.where
+    if conn.read_auth is None:
+        if strict:
+            raise ConfigError(
+                f"{where}: no credentials: missing 'auth'",
+                "add 'auth: {type: token, token: ...}' (or type password, application_credential or aksk) "
+                "to the profile, or set VBS_TOKEN",
+            )
+        return {}
+    auth, auth_origins = conn.read_auth(strict)
+    origins.update(auth_origins)
+    missing = missing_auth(auth)
+    if missing and strict:
+        first = missing[0].split(" or ")
+        raise ConfigError(
+            f"{where}: auth type {auth.get('type')} needs " + " or ".join(f"'auth.{f}'" for f in first),
+            f"set 'auth.{first[0]}' or 'auth.{first[0]}_env' in the profile"
+            if conn.kind == "profile file"
+            else f"add auth.{first[0]} to the cloud in clouds.yaml or secure.yaml",
+        )
+    if auth.get("auth_url"):
+        auth["auth_url"] = _iam_url(auth["auth_url"], f"{where}: 'auth.auth_url'")
+    return auth
+
+
+def _endpoint_and_project(
+    values: dict[str, Any], auth: dict[str, Any], origins: dict[str, str], where: str
+) -> tuple[str | None, str | None]:
+    """The service root and the project: an auth block's project_id is the project when none is set,
+    and a project in the endpoint's URL must agree with the configured one (or becomes it)."""
+    project = values["project_id"]
+    scoped = auth.pop("project_id", None)
+    if scoped and project is None:
+        try:
+            project = project_id(scoped)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: 'auth.project_id' {exc}") from None
+        origins["project_id"] = origins.pop("auth.project_id", where)
+    origins.pop("auth.project_id", None)
+    endpoint = values["endpoint"]
+    if endpoint is None:
+        return None, project
+    root, in_url = service_root(endpoint)
+    if in_url is not None and project is not None and in_url != project:
+        raise ConfigError(
+            f"the endpoint {endpoint} ({origins['endpoint']}) is for project {in_url}, "
+            f"but the project ID is {project} ({origins.get('project_id', where)})",
+            "make them agree, or give the endpoint without /v3/<project_id>",
+        )
+    if in_url is not None and project is None:
+        project = in_url
+        origins["project_id"] = f"{origins['endpoint']} (the project in its URL)"
+    return root, project
 
 
 def _base(
