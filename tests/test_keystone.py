@@ -282,7 +282,7 @@ def test_a_dry_run_never_logs_in_and_says_what_it_cannot_know():
     dry = DryRun(login)
     headers: dict[str, str] = {}
     dry.sign("POST", "https://evs.example/v3/p/backups", headers, b"{}")
-    assert headers == {"X-Auth-Token": "<the token of the login>"}
+    assert headers == {"X-Auth-Token": "<the token of the login>"} and not dry.refresh()
     for ask in (dry.project_id, dry.catalog):
         with pytest.raises(InputError) as info:
             ask()

@@ -79,8 +79,9 @@ class Client:
     """Called with the error before each retry (a batch slows down when it is throttled)."""
     pool_size: int = 10
     """Connections kept open to the endpoint: at least as many as requests in flight."""
-    endpoint_from: Callable[[], str] | None = None
-    """Finds the service root when no endpoint is configured (in the service catalog of the login)."""
+    endpoint_from: Callable[[Any], str] | None = None
+    """Finds the service root, given the credentials, when no endpoint is configured (in the service
+    catalog of the login)."""
     _session: Any = field(default=None, repr=False)
     _server_clock: Any = field(default=None, repr=False)
     _session_lock: Any = field(default_factory=threading.Lock, repr=False)
@@ -109,7 +110,7 @@ class Client:
             return self.endpoint
         if self.endpoint_from is None:
             raise ValueError("Client needs an endpoint or endpoint_from")
-        return self.endpoint_from()
+        return self.endpoint_from(self.auth)
 
     def prepare(self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Call:
         headers = {"Accept": "application/json", "User-Agent": self.user_agent}

@@ -161,36 +161,30 @@ def catalog_root(
 
 
 class DryRun:
-    """Credentials as a dry run may use them: it signs as they would, but never logs in or writes.
+    """A login as a dry run may use it (see vbscli.preview): it never logs in or writes.
 
-    A login's token is shown as a placeholder. The project and endpoint that only a login tells come
-    from a login still cached; without one, the dry run says that it cannot know them.
+    The token is a placeholder; the project and the endpoint that only a login tells come from a
+    login still cached, or the dry run says that it cannot know them.
     """
 
     def __init__(self, auth: Any) -> None:
         self._auth = auth
         self.kind = auth.kind
-        self._logs_in = hasattr(auth, "cached")
 
     def sign(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
-        if self._logs_in:
-            headers["X-Auth-Token"] = "<the token of the login>"
-        else:
-            self._auth.sign(method, url, headers, body)
+        headers["X-Auth-Token"] = "<the token of the login>"
 
     def refresh(self) -> bool:
         return False
 
     def project_id(self) -> str | None:
-        if not self._logs_in:
-            return self._auth.project_id()
         grant = self._auth.cached()
         if grant is None or not grant.project_id:
             raise self._unknown("the project ID", "--project-id")
         return str(grant.project_id)
 
     def catalog(self) -> list[dict[str, str]] | None:
-        grant = self._auth.cached() if self._logs_in else None
+        grant = self._auth.cached()
         if grant is None or grant.catalog is None:
             raise self._unknown("the endpoint (it comes from the service catalog)", "--endpoint (and --project-id)")
         return grant.catalog

@@ -80,10 +80,8 @@ def resolve(ctx: typer.Context, profile: str | None = None, *, strict: bool = Tr
     return config.resolve(setting_flags(ctx), state(ctx).env.vars, chosen, cloud, strict=strict)
 
 
-def connect(ctx: typer.Context, profile: str | None = None, *, dry_run: bool = False) -> tuple[Any, Any]:
-    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
-
-    With `dry_run` the client can build and sign requests, but logs in nowhere and writes nothing."""
+def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p)."""
     from vbscli.auth import build_auth
     from vbscli.client import Client
 
@@ -109,16 +107,12 @@ def connect(ctx: typer.Context, profile: str | None = None, *, dry_run: bool = F
         cache=TokenCache(TokenCache.default_directory(st.env.vars)),
         catalog=settings.endpoint is None,
     )
-    if dry_run:
-        from vbscli.keystone import DryRun
 
-        auth = DryRun(auth)
-
-    def from_catalog() -> str:
+    def from_catalog(credentials: Any) -> str:
         from vbscli.keystone import catalog_root
 
-        found = auth.catalog()  # type: ignore[attr-defined]
-        return catalog_root(found, settings.region, settings.interface, auth.auth_url)[0]  # type: ignore[attr-defined]
+        found = credentials.catalog()  # a dry run's stand-in answers from a cached login only
+        return catalog_root(found, settings.region, settings.interface, credentials.auth_url)[0]
 
     client = Client(
         endpoint=settings.endpoint,
