@@ -207,6 +207,9 @@ def test_a_dry_run_with_a_catalog_sends_nothing_and_writes_nothing(emulator: Ser
     assert run.exit_code == 2
     assert "--dry-run sends nothing, not even a login" in run.stderr and "--endpoint" in run.stderr
     assert emulator.emu.stats()["requests"] == {}
+    delete = ("--os-cloud", "demo", "backup", "delete", "00000000-0000-4000-8000-000000000000", "--dry-run")
+    assert run_vbs(*delete, "-o", "table").exit_code == 2
+    assert emulator.emu.stats()["requests"] == {}
     assert not (isolated_env / ".cache").exists()
     assert run_vbs("--os-cloud", "demo", *CREATE, "--name", "real").exit_code == 0  # the login is cached now
     emulator.emu.reset_stats()
@@ -214,6 +217,9 @@ def test_a_dry_run_with_a_catalog_sends_nothing_and_writes_nothing(emulator: Ser
     assert dry.exit_code == 0, dry.stderr
     assert dry.json()["url"] == f"{emulator.emu.url}/v3/{emulator.emu.project_id}/backups"
     assert dry.json()["headers"]["X-Auth-Token"] == "<redacted>"
+    deleted = run_vbs(*delete)
+    assert deleted.exit_code == 0, deleted.stderr
+    assert deleted.json()["url"].startswith(f"{emulator.emu.url}/v3/{emulator.emu.project_id}/backups/")
     assert emulator.emu.stats()["requests"] == {}
     pinned = run_vbs("--os-cloud", "pinned", *CREATE, "--dry-run")
     assert pinned.exit_code == 0 and emulator.emu.stats()["requests"] == {}
