@@ -279,3 +279,14 @@ def test_a_broken_clouds_yaml_does_not_hide_the_profiles(isolated_env: Path, pro
     assert "invalid YAML" in next(e["problem"] for e in entries if e["source"] == "cloud")
     shown = run_vbs("--os-cloud", "c", "profile", "show", "-o", "table")
     assert shown.exit_code == 3 and f"{directory / 'clouds.yaml'}:3:1: invalid YAML" in shown.stderr
+
+
+def test_profile_add_points_a_profile_at_a_cloud(emulator: Service, isolated_env: Path, profiles: Profiles):
+    clouds_yaml(isolated_env, emulator.emu.url)
+    run = run_vbs("profile", "add", "nightly", "--os-cloud", "appcred", "--read-timeout", "120", "--max-attempts", "6")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["profile"]["cloud"] == "appcred"
+    listed = run_vbs("-p", "nightly", "backup", "list")
+    assert listed.exit_code == 0, listed.stderr
+    missing = run_vbs("profile", "add", "broken", "--os-cloud", "nope", "-o", "table")
+    assert missing.exit_code == 3 and "cloud 'nope'" in missing.stderr and "known clouds: appcred" in missing.stderr
