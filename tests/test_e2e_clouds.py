@@ -290,3 +290,11 @@ def test_profile_add_points_a_profile_at_a_cloud(emulator: Service, isolated_env
     assert listed.exit_code == 0, listed.stderr
     missing = run_vbs("profile", "add", "broken", "--os-cloud", "nope", "-o", "table")
     assert missing.exit_code == 3 and "cloud 'nope'" in missing.stderr and "known clouds: appcred" in missing.stderr
+
+
+def test_a_debug_trace_of_an_application_credential_login_shows_no_secret(emulator: Service, isolated_env: Path):
+    clouds_yaml(isolated_env, emulator.emu.url)
+    run = run_vbs("--debug", "--os-cloud", "appcred", *CREATE)  # the guard fails the test if a secret is printed
+    assert run.exit_code == 0, run.stderr
+    assert '"secret": "<redacted>"' in run.stderr and "X-Subject-Token: <redacted>" in run.stderr
+    assert f'"id": "{APP_ID}"' in run.stderr  # the credential's ID is no secret: it says which one was used
