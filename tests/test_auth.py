@@ -11,7 +11,7 @@ import responses
 from tests.conftest import SNAPSHOT, VOLUME
 from tests.helpers import SECRETS
 from tests.test_client import CREATED
-from vbscli import backups
+from vbscli import backups, iam
 from vbscli.auth import AkSkAuth, build_auth
 from vbscli.backups import BackupSpec
 from vbscli.client import Client
@@ -62,7 +62,7 @@ def make_client(tmp_path, clock, auth=AUTH):
     a = build_auth(
         auth,
         PROJECT if auth.get("project_id") else None,
-        login=lambda url, body: holder["c"].login(url, body),
+        login=lambda url, body: iam.login(holder["c"]._transport(), url, body),
         cache=cache,
         clock=clock,
     )

@@ -245,7 +245,7 @@ snapshots:
         }
         run = run_vbs(*CREATE, "--name", "seeded", env=env)
         assert run.exit_code == 0, run.stderr
-        assert run.stderr.startswith("vbs: warning: retrying in 0.0 s (attempt 2 of 2): HTTP 503")
+        assert run.stderr.startswith("vbs: warning: retrying create in 0.0 s (attempt 2 of 2): HTTP 503")
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)

@@ -47,11 +47,18 @@ def begin(ctx: typer.Context) -> State:
     return st
 
 
-def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
-    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p)."""
-    from vbscli import config
+def connect(
+    ctx: typer.Context, profile: str | None = None, *, dry_run: bool = False, fresh_login: bool = False
+) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
+
+    `dry_run` gives a client that builds and signs requests but never sends one, logs in or writes
+    the token cache; `fresh_login` makes a password login ignore the cached token (profile test).
+    """
+    from vbscli import config, iam
     from vbscli.auth import build_auth
     from vbscli.client import Client
+    from vbscli.transport import Transport
 
     st = begin(ctx)
     opts = global_options.given(ctx)
@@ -80,14 +87,20 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
     if st.debug:
         trace = _tracer(st.env)
         trace(f"settings from {settings.source}; auth type {settings.auth_type}")
-    from vbscli.iam import TokenCache
     from vbscli.retry import RetryPolicy
 
+    transport = Transport(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        verify=settings.verify,
+        trace=trace,
+    )
     auth = build_auth(
         settings.auth,
         settings.project_id,
-        login=lambda url, body: client.login(url, body),
-        cache=TokenCache(TokenCache.default_directory(st.env.vars)),
+        login=lambda url, body: iam.login(transport, url, body),
+        cache=iam.TokenCache(iam.TokenCache.default_directory(st.env.vars)),
+        fresh_login=fresh_login,
     )
     client = Client(
         endpoint=settings.endpoint,
@@ -99,6 +112,8 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         trace=trace,
         retry=RetryPolicy(max_attempts=settings.max_attempts, deadline=settings.deadline),
         notify=st.env.warn,
+        dry_run=dry_run,
+        transport=transport,
     )
     st.clients.append(client)
     return settings, client
