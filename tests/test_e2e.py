@@ -98,7 +98,8 @@ def test_service_rejections_exit_1_with_code_and_request_id(emulator: Service):
     assert run.exit_code == 1 and run.stdout == ""
     assert re.fullmatch(
         r"vbs: error: HTTP 400 VolumeBackup\.0016: .+ \(request id req-[0-9a-f-]{36}\); "
-        r"the disk is attached to a server: add --force to back it up anyway \(data cached in memory is not included\)\n",
+        r"the disk is attached to a server: add --force to back it up anyway "
+        r"\(data cached in memory is not included\)\n",
         run.stderr,
     )
     assert "force=true" not in run.stderr  # vbs speaks in its options, not the API's fields
