@@ -198,3 +198,30 @@ def test_aksk_signature_verifies_with_the_published_algorithm():
     request = signing.canonical_request("POST", URL, headers, names, b"{}")
     expected = signing.signature("sk-SECRET-key", signing.string_to_sign(headers["X-Sdk-Date"], request))
     assert headers["Authorization"].endswith(f"Signature={expected}")
+
+
+def test_a_failed_cache_write_leaves_no_temporary_file(tmp_path):
+    cache = TokenCache(tmp_path / "cache")
+    key = TokenCache.key(AUTH)
+    (tmp_path / "cache" / f"{key}.json").mkdir(parents=True)  # the final rename cannot succeed
+    cache.save(key, iam.Grant("issued-token-1", datetime(2026, 11, 29, tzinfo=timezone.utc)))
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"{key}.json"]
+
+
+@responses.activate
+def test_threads_refused_a_replaced_token_repeat_with_the_new_one_and_one_login(tmp_path):
+    """One login per token generation: the second thread refused the old token does not log in again."""
+    clock = Clock()
+    issue("issued-token-1", clock.now + timedelta(hours=24))
+    responses.post(URL, json=CREATED, status=202)
+    backups.create(make_client(tmp_path, clock), BackupSpec(VOLUME, SNAPSHOT))  # fills the cache
+    responses.reset()
+    issue("issued-token-2", clock.now + timedelta(hours=24))
+    client = make_client(tmp_path, clock)
+    old = {"X-Auth-Token": "issued-token-1"}
+    client.auth.sign("GET", URL, {}, b"")  # the cached token is in use
+    assert client.auth.refresh(old) is True  # the first thread refused: one login
+    assert client.auth.refresh(old) is True  # a second thread refused the same old token: no login
+    assert iam_calls() == 1
+    assert client.auth.refresh({"X-Auth-Token": "issued-token-2"}) is False  # the new one refused: give up
+    assert iam_calls() == 1

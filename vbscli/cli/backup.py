@@ -172,7 +172,7 @@ def backup_create(
     if name is None:
         name = backups.default_name()
     spec = backups.BackupSpec(volume_id, snapshot_id, name, description, force).checked()
-    _, client = runtime.connect(ctx)
+    _, client = runtime.connect(ctx, dry_run=dry_run)
     env = runtime.state(ctx).env
     fmt = runtime.output_format(ctx)
     if dry_run:
