@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,7 +62,7 @@ snapshot and name made a little earlier holds the same data, while a duplicate c
 def default_name(now: datetime | None = None, token: str | None = None) -> str:
     """The name given to a backup created without --name, so it can be found again after a lost answer."""
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    return f"vbs-{moment:%Y%m%d-%H%M%S}-{token or secrets.token_hex(3)}"
+    return f"vbs-{moment:%Y%m%d-%H%M%S}-{token or os.urandom(3).hex()}"
 
 
 def create(
@@ -301,7 +301,7 @@ def _next_marker(doc: dict[str, Any]) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(eq=False)
 class WaitPolicy:
     """How to poll: start at `first` seconds, grow by `factor` up to `interval`, give up after `timeout`."""
 

@@ -36,7 +36,7 @@ def encode_query(params: Mapping[str, Any]) -> str:
     )
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Client:
     """A connection to one VBS endpoint for one project, with one set of credentials."""
 
@@ -164,22 +164,21 @@ class Client:
         """The service's current time, from the Date header of its latest answer (None if unknown)."""
         if self._server_clock is None:
             return None
-        date, received = self._server_clock
-        return date + timedelta(seconds=time.monotonic() - received)
+        from email.utils import parsedate_to_datetime  # only a lost answer needs it: not at start-up
 
-    def _note_server_time(self, headers: Mapping[str, str]) -> None:
-        from email.utils import parsedate_to_datetime
-
-        value = headers.get("Date") or headers.get("date")
-        if not value:
-            return
+        value, received = self._server_clock
         try:
             date = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
-            return
+            return None
         if date.tzinfo is None:
             date = date.replace(tzinfo=timezone.utc)
-        self._server_clock = (date, time.monotonic())
+        return date + timedelta(seconds=time.monotonic() - received)
+
+    def _note_server_time(self, headers: Mapping[str, str]) -> None:
+        value = headers.get("Date") or headers.get("date")
+        if value:
+            self._server_clock = (value, time.monotonic())
 
     def _transport(self) -> Transport:
         if self.transport is None:

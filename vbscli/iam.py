@@ -24,7 +24,7 @@ RENEW_BEFORE = timedelta(minutes=10)
 """A cached token is replaced this long before it expires, so it never dies in the middle of a run."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Grant:
     token: str
     expires_at: datetime

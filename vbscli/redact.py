@@ -38,10 +38,11 @@ _remembered: set[str] = set()
 _lock = threading.Lock()
 _PATTERNS = (
     # "X-Auth-Token: abc", "'X-Auth-Token': 'abc'", "x-subject-token=abc"
-    re.compile(r"(?i)((?:x-auth-token|x-subject-token|x-security-token)['\"]?\s*[:=]\s*['\"]?)([^\s'\",;}]+)"),
-    re.compile(r"(?i)(signature=)([0-9a-f]{16,})"),
-    re.compile(r"(?i)(\"(?:password|secret|secret_key|security_token)\"\s*:\s*\")((?:[^\"\\]|\\.)*)"),
+    r"(?i)((?:x-auth-token|x-subject-token|x-security-token)['\"]?\s*[:=]\s*['\"]?)([^\s'\",;}]+)",
+    r"(?i)(signature=)([0-9a-f]{16,})",
+    r"(?i)(\"(?:password|secret|secret_key|security_token)\"\s*:\s*\")((?:[^\"\\]|\\.)*)",
 )
+"""Credential-shaped text, masked even when the value was never remembered (compiled on first use)."""
 
 
 def is_secret_key(key: object) -> bool:
@@ -67,7 +68,7 @@ def text(value: object) -> str:
         if secret and secret in shown:
             shown = shown.replace(secret, MASK)
     for pattern in _PATTERNS:
-        shown = pattern.sub(lambda m: m.group(1) + MASK, shown)
+        shown = re.sub(pattern, lambda m: m.group(1) + MASK, shown)
     return shown
 
 

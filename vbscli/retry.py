@@ -47,7 +47,7 @@ def classify(exc: VbsError) -> str:
     return FINAL
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RetryPolicy:
     """At most `max_attempts` tries within `deadline` seconds, backing off exponentially with jitter."""
 

@@ -41,7 +41,7 @@ TLS_MISMATCH = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH
 """OpenSSL's reasons when the other end answers a TLS handshake in plain HTTP."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Call:
     """One request, ready to be signed and sent (or shown by --dry-run)."""
 
@@ -54,7 +54,7 @@ class Call:
         return json.loads(self.body) if self.body else None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Response:
     status: int
     headers: dict[str, str]

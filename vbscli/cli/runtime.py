@@ -55,7 +55,7 @@ def connect(
     `dry_run` gives a client that builds and signs requests but never sends one, logs in or writes
     the token cache; `fresh_login` makes a password login ignore the cached token (profile test).
     """
-    from vbscli import config, iam
+    from vbscli import config
     from vbscli.auth import build_auth
     from vbscli.client import Client
     from vbscli.transport import Transport
@@ -95,13 +95,16 @@ def connect(
         verify=settings.verify,
         trace=trace,
     )
-    auth = build_auth(
-        settings.auth,
-        settings.project_id,
-        login=lambda url, body: iam.login(transport, url, body),
-        cache=iam.TokenCache(iam.TokenCache.default_directory(st.env.vars)),
-        fresh_login=fresh_login,
-    )
+    login = cache = None
+    if settings.auth_type not in ("token", "aksk"):  # only a login needs these (and their imports)
+        from vbscli import iam
+
+        cache = iam.TokenCache(iam.TokenCache.default_directory(st.env.vars))
+
+        def login(url: str, body: dict) -> Any:
+            return iam.login(transport, url, body)
+
+    auth = build_auth(settings.auth, settings.project_id, login=login, cache=cache, fresh_login=fresh_login)
     client = Client(
         endpoint=settings.endpoint,
         project_id=settings.project_id,
