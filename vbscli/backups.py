@@ -15,7 +15,7 @@ from vbscli.client import Call, Client, Response
 from vbscli.errors import BackupFailed, BadResponseError, Interrupted, NetworkError, VbsError, WaitTimeout
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BackupSpec:
     """What the user asked to back up; `checked()` applies the service's rules client-side."""
 

@@ -127,7 +127,7 @@ class Interrupted(BaseException):
         self.note = note
 
 
-@dataclass
+@dataclass(eq=False)
 class ServiceError(VbsError):
     """The service answered with an error status; carries what a user quotes to support."""
 

@@ -11,7 +11,7 @@ from vbscli.cli import globals as global_options
 from vbscli.environment import Environment
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class State:
     """Shared by the command being run and the error handler in `vbscli.__main__`."""
 
