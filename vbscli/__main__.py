@@ -170,12 +170,20 @@ def complete_profiles() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
+    import gc
+
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["__complete-profiles"]:
         sys.exit(complete_profiles())
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _on_sigint)
-    sys.exit(run(argv))
+    # Start-up allocates tens of thousands of long-lived objects (modules, classes, functions) and no
+    # garbage: the cyclic collector would only walk them again and again. It is switched back on once
+    # the program is loaded (vbscli.cli.runtime.loaded), for runs that last (--wait, --from).
+    gc.disable()
+    code = run(argv)
+    gc.freeze()  # the process ends here: the collection at exit need not walk every object once more
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -119,7 +119,20 @@ def connect(
         transport=transport,
     )
     st.clients.append(client)
+    loaded()
     return settings, client
+
+
+def loaded() -> None:
+    """The program is loaded (vbscli.__main__ runs the start-up with the cyclic garbage collector off):
+    load the HTTP stack, set aside what start-up made (gc.freeze: it is never garbage) and collect
+    cycles again from here on, for runs that last hours."""
+    import gc
+
+    import requests  # noqa: F401 - every command that connects sends a request next
+
+    gc.freeze()
+    gc.enable()
 
 
 def output_format(ctx: typer.Context) -> str:
