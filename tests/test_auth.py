@@ -227,3 +227,26 @@ def test_threads_refused_a_replaced_token_repeat_with_the_new_one_and_one_login(
     assert iam_calls() == 1
     assert client.auth.refresh({"X-Auth-Token": "issued-token-2"}) is False  # the new one refused: give up
     assert iam_calls() == 1
+
+
+@responses.activate
+def test_a_login_whose_answer_is_lost_is_retried_and_the_create_is_not_looked_up(tmp_path):
+    """The create had not left when the login failed: it is surely not sent, whatever the login's fate."""
+    import random
+
+    import requests
+
+    from vbscli.retry import RetryPolicy
+
+    clock = Clock()
+    responses.post(f"{IAM}/auth/tokens", body=requests.exceptions.ReadTimeout())
+    issue("issued-token-1", clock.now + timedelta(hours=24))
+    responses.post(URL, json=CREATED, status=202)
+    client = make_client(tmp_path, clock)
+    client.retry = RetryPolicy(max_attempts=3, sleep=lambda s: None, rng=random.Random(1))
+    lines: list[str] = []
+    client.notify = lines.append
+    assert backups.create(client, BackupSpec(VOLUME, SNAPSHOT, name="n1"), notify=lines.append) == CREATED
+    assert iam_calls() == 2
+    assert [c.request.method for c in responses.calls if c.request.url.startswith(ENDPOINT)] == ["POST"]
+    assert len(lines) == 1 and lines[0].startswith("retrying create in ") and "did not answer" in lines[0]

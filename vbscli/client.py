@@ -120,8 +120,8 @@ class Client:
                 return self.send_once(call)
             except VbsError as exc:
                 verdict = retry.classify(exc)
-                if verdict == retry.AMBIGUOUS and idempotent:
-                    verdict = retry.RETRY
+                if verdict == retry.AMBIGUOUS and (idempotent or exc.before_sending):
+                    verdict = retry.RETRY  # a read, or a login that failed before this request left
                 exc.ambiguous = verdict == retry.AMBIGUOUS
                 if verdict != retry.RETRY or attempt >= policy.max_attempts:
                     if verdict == retry.RETRY and attempt > 1:
@@ -144,14 +144,14 @@ class Client:
         """One attempt, plus one repeat after a 401 if the credentials were renewed meanwhile."""
         from vbscli.errors import ServiceError
 
-        signed = self.sign(call)
+        signed = _before_sending(self.sign, call)
         try:
             return self.exchange(signed)
         except ServiceError as exc:
-            if exc.status == 401 and self.auth.refresh(signed.headers):
+            if exc.status == 401 and _before_sending(self.auth.refresh, signed.headers):
                 if self.trace:
                     self.trace("401 on a token that has been replaced or was cached: repeating with a new one")
-                return self.exchange(self.sign(call))
+                return self.exchange(_before_sending(self.sign, call))
             raise
 
     def exchange(self, signed: Call) -> Response:
@@ -196,3 +196,13 @@ class Client:
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+def _before_sending(step: Callable[[Any], Any], argument: Any) -> Any:
+    """Run a step that comes before the request leaves (signing, a login): whatever fails there, this
+    request surely was not sent, even if the login's own answer was lost."""
+    try:
+        return step(argument)
+    except VbsError as exc:
+        exc.before_sending = True
+        raise

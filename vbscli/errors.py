@@ -14,6 +14,8 @@ class VbsError(Exception):
     kind: str = "Error"
     ambiguous: bool = False
     """Set by the client when the failed request may have been processed by the service."""
+    before_sending: bool = False
+    """Set by the client when the failure came before the request left (signing, a login)."""
     backup_id: str | None = None
     """The backup this failure is about, once the service accepted its create (JSON: `backup_id`)."""
     context: str | None = None
