@@ -46,10 +46,14 @@ class Outcome:
     exit_code: int
     document: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    snapshot: dict[str, Any] | None = None
+    """The fresh snapshot vbs made for an item without snapshot_id: {"id", "kept"}."""
 
     def as_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"line": self.item.line, "result": self.result, "exit_code": self.exit_code}
         doc.update({k: self.item.raw.get(k) for k in ("volume_id", "snapshot_id")})
+        if self.snapshot is not None:
+            doc["snapshot"] = self.snapshot
         doc["name"] = self.item.spec.name if self.item.spec else self.item.raw.get("name")
         if self.document is not None:
             doc.update(self.document)
@@ -128,13 +132,12 @@ def _item(line: int, raw: Any, source: str) -> Item:
         )
     if not isinstance(force, bool):
         return Item(line, problem=f"{source}:{line}: 'force' must be true or false", raw=raw)
-    for key in ("volume_id", "snapshot_id"):
-        if not raw.get(key):
-            return Item(line, problem=f"{source}:{line}: missing '{key}'", raw=raw)
+    if not raw.get("volume_id"):
+        return Item(line, problem=f"{source}:{line}: missing 'volume_id'", raw=raw)
     name = raw.get("name")
     spec = BackupSpec(
         str(raw["volume_id"]),
-        str(raw["snapshot_id"]),
+        str(raw["snapshot_id"]) if raw.get("snapshot_id") else None,  # none: a fresh snapshot (vbscli.cycle)
         str(name) if name is not None else backups.default_name(),
         None if raw.get("description") is None else str(raw["description"]),
         force,
@@ -240,15 +243,17 @@ def run(
     skip_existing: bool = False,
     on_outcome: Callable[[Outcome], None] | None = None,
     on_start: Callable[[Item], None] | None = None,
+    keep_snapshot: bool = False,
     stop: threading.Event | None = None,
 ) -> list[Outcome]:
     """Create every valid item, at most `parallel` at a time; invalid ones are reported, not sent.
 
+    An item without snapshot_id is backed up from a fresh snapshot (vbscli.cycle).
     Setting `stop` ends the run early: items not yet started come back as `not_sent`, and waits end
     (the backup stays `created`). Ctrl-C raises FleetInterrupted at once, without waiting for the
     requests in flight (the workers are daemon threads).
     """
-    from vbscli import redact
+    from vbscli import cycle, redact
     from vbscli.exit_codes import ExitCode
 
     stop = stop or threading.Event()
@@ -295,19 +300,31 @@ def run(
                 on_start(item)
             with ledger.lock:
                 ledger.sending[item.line] = item
-            doc = backups.create(client, item.spec, notify=client.notify)
-            backup_id = doc["backup"]["id"]
-            with ledger.lock:
-                ledger.created[item.line] = (item, backup_id)
-            result = "created"
-            if wait is not None:
-                try:
-                    doc = backups.wait_available(client, backup_id, wait, sleep=nap)
-                    result = "available"
-                except _Stopped:
-                    pass
+            created: list[str] = []
+
+            def on_created(backup_id: str) -> None:
+                created.append(backup_id)
+                with ledger.lock:
+                    ledger.created[item.line] = (item, backup_id)
+
+            try:
+                done = cycle.backup(
+                    client,
+                    item.spec,
+                    wait,
+                    keep_snapshot=keep_snapshot,
+                    notify=client.notify,
+                    on_created=on_created,
+                    sleep=nap,
+                )
+            except _Stopped:
+                if created:  # the backup exists; only the wait for it ended
+                    ok = True
+                    finish(Outcome(item, "created", ExitCode.OK, document={"backup": {"id": created[0]}}))
+                return
             ok = True
-            finish(Outcome(item, result, ExitCode.OK, document=doc))
+            snapshot = {"id": done.snapshot_id, "kept": done.snapshot_kept} if done.snapshot_id else None
+            finish(Outcome(item, done.result, ExitCode.OK, document=done.document, snapshot=snapshot))
         except VbsError as exc:
             finish(Outcome(item, "failed", int(exc.exit_code), error=exc.as_dict()))
         except _Stopped:

@@ -55,15 +55,13 @@ class Client:
     """Called with the error before each retry (a batch slows down when it is throttled)."""
     pool_size: int = 10
     """Connections kept open to the endpoint: at least as many as requests in flight."""
-    dry_run: bool = False
-    """Build and sign requests with placeholders for what only a login would tell; send nothing."""
     transport: Transport | None = None
     """The exchange; made from the settings above on first use unless given."""
     _server_clock: Any = field(default=None, repr=False)
 
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
         """`{endpoint}/v3/{project_id}{path}` with an optional query string (RFC 3986 encoded)."""
-        project = self.project_id or ("{project_id}" if self.dry_run else self.auth.project_id())
+        project = self.project_id or self.auth.project_id()
         url = f"{self.endpoint}/v3/{project}{path}"
         if params:
             query = encode_query(params)
@@ -80,12 +78,9 @@ class Client:
         return Call(method, self.url(path, params), headers, data)
 
     def sign(self, call: Call) -> Call:
-        """A copy of `call` with credentials added (signatures depend on the final headers and body).
-
-        In a dry run, credentials that need a login are shown as placeholders and nothing is contacted."""
+        """A copy of `call` with credentials added (signatures depend on the final headers and body)."""
         signed = replace(call, headers=dict(call.headers))
-        preview = getattr(self.auth, "preview", None) if self.dry_run else None
-        (preview or self.auth.sign)(signed.method, signed.url, signed.headers, signed.body)
+        self.auth.sign(signed.method, signed.url, signed.headers, signed.body)
         return signed
 
     def request(
@@ -109,8 +104,6 @@ class Client:
         """
         from vbscli import retry
 
-        if self.dry_run:
-            raise RuntimeError("a dry run sends nothing")
         name = what or f"{call.method} {urlsplit(call.url).path}"
         policy = self.retry or retry.NO_RETRY
         started = policy.clock()

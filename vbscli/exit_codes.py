@@ -21,13 +21,15 @@ class ExitCode(IntEnum):
     SERVICE = 5
     """Service failed or unreachable: 5xx, throttled, network, TLS, timeout, malformed answer."""
     BACKUP_FAILED = 6
-    """With --wait: the backup ended in `error` (the message gives the fail_reason)."""
+    """With --wait: the backup ended in `error` (the message gives the fail_reason), or its snapshot, a
+    restore or a delete failed."""
     WAIT_TIMEOUT = 7
-    """With --wait: --wait-timeout passed; the backup goes on in the service."""
+    """With --wait: --wait-timeout passed; the work goes on in the service."""
     INTERNAL = 70
     """An unexpected error inside vbs itself (a bug; --debug shows the traceback)."""
     INTERRUPTED = 130
-    """Interrupted (Ctrl-C); the message says what may have been created and how to check."""
+    """Interrupted (Ctrl-C), or a confirmation answered no; the message says what may have been created
+    and how to check."""
     OUTPUT_CLOSED = 141
     """The reader of stdout went away (a broken pipe, e.g. `| head`). With --from, vbs stops sending,
     and the summary on stderr says which items were done and which were not sent."""

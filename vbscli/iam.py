@@ -225,10 +225,6 @@ class PasswordAuth:
     def sign(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
         headers["X-Auth-Token"] = self._current().token
 
-    def preview(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
-        """What --dry-run shows: a placeholder where the token would go; no login, no cache read."""
-        headers["X-Auth-Token"] = redact.MASK
-
     def refresh(self, rejected: Mapping[str, str] | None = None) -> bool:
         """After a 401 for the token in `rejected`: repeat with a newer token if another thread got one;
         otherwise, for a cached token (which can die early: a password or role change), drop it and

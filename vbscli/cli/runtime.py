@@ -47,13 +47,11 @@ def begin(ctx: typer.Context) -> State:
     return st
 
 
-def connect(
-    ctx: typer.Context, profile: str | None = None, *, dry_run: bool = False, fresh_login: bool = False
-) -> tuple[Any, Any]:
+def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool = False) -> tuple[Any, Any]:
     """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
 
-    `dry_run` gives a client that builds and signs requests but never sends one, logs in or writes
-    the token cache; `fresh_login` makes a password login ignore the cached token (profile test).
+    `fresh_login` makes a password login ignore the cached token (profile test). (A dry run builds its
+    requests with vbscli.preview: no login, nothing sent.)
     """
     from vbscli import config
     from vbscli.auth import build_auth
@@ -115,7 +113,6 @@ def connect(
         trace=trace,
         retry=RetryPolicy(max_attempts=settings.max_attempts, deadline=settings.deadline),
         notify=st.env.warn,
-        dry_run=dry_run,
         transport=transport,
     )
     st.clients.append(client)
