@@ -107,7 +107,7 @@ def test_a_cached_run_makes_no_extra_call(emulator: Service, isolated_env: Path)
     cached = list((isolated_env / ".cache" / "vbs" / "tokens").glob("*.json"))
     assert len(cached) == 1 and file_mode(cached[0]) == 0o600 and file_mode(cached[0].parent) == 0o700
     doc = json.loads(cached[0].read_text())
-    assert {e["region_id"] for e in doc["catalog"]} == {"RegionOne", "RegionTwo"}
+    assert {e["region_id"] for e in doc["extra"]["catalog"]} == {"RegionOne", "RegionTwo"}
     assert "demo-password" not in cached[0].read_text()
 
 

@@ -293,8 +293,7 @@ def test_a_dry_run_never_logs_in_and_says_what_it_cannot_know():
 
     from vbscli.iam import Grant
 
-    cached = Grant(
-        "t", datetime(2030, 1, 1, tzinfo=timezone.utc), "p9", [endpoint("volumev3", "https://c.example/v3/p9")]
-    )
+    catalog = [endpoint("volumev3", "https://c.example/v3/p9")]
+    cached = Grant("t", datetime(2030, 1, 1, tzinfo=timezone.utc), "p9", {"catalog": catalog})
     dry = DryRun(Login(cached))
     assert dry.project_id() == "p9" and dry.catalog() == cached.catalog

@@ -253,7 +253,7 @@ def test_any_environment_gives_settings_or_a_config_error(isolated_env, env):
         assert exc.exit_code == 3 and "\n" not in exc.message
 
 
-def test_secrets_lose_surrounding_whitespace_and_refuse_control_characters(profiles):
+def test_secrets_lose_surrounding_whitespace(profiles):
     s = resolve({"VBS_ENDPOINT": "https://e.example", "VBS_PROJECT_ID": "p", "VBS_TOKEN": f" {ENV_TOKEN}\r\n"})
     assert s.auth["token"] == ENV_TOKEN
     profiles.write(
@@ -262,11 +262,8 @@ def test_secrets_lose_surrounding_whitespace_and_refuse_control_characters(profi
     assert resolve().auth["token"] == TOKEN
     profiles.write("profiles:\n  p:\n    endpoint: https://e.example\n    project_id: p\n    auth: {token_env: T}\n")
     assert resolve({"T": f"\t{TOKEN} "}).auth["token"] == TOKEN
-    with pytest.raises(ConfigError) as info:
-        resolve({"T": f"{TOKEN[:5]}\n{TOKEN[5:]}"})
-    assert info.value.message == "T contains a control character (a line break or tab pasted with it?)"
-    with pytest.raises(ConfigError, match="^VBS_TOKEN contains a control character"):
-        resolve({"VBS_TOKEN": "a\x1bb"}, flags={"endpoint": "https://e.example"})
+    # what is left inside is the value: one a header cannot carry is refused before sending (transport)
+    assert resolve({"T": "a\x1bb"}).auth["token"] == "a\x1bb"
 
 
 @pytest.mark.parametrize(

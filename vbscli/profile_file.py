@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from vbscli import redact
 from vbscli.errors import ConfigError
-from vbscli.redact import SECRET_FIELDS
 from vbscli.values import (
     AUTH_ALIASES,
     AUTH_FIELDS,
@@ -26,7 +26,7 @@ from vbscli.values import (
 )
 
 PROFILE_KEYS = tuple(s.key for s in SETTINGS) + ("auth", "cloud")
-SECRET_KEYS = SECRET_FIELDS
+SECRET_KEYS = redact.SECRET_FIELDS
 """Profile keys whose values are secrets (for the file-permission warning): the masker's own set."""
 TYPE_ALIASES = {
     "v3password": "password",
@@ -55,15 +55,7 @@ class ProfileFile:
         self.mode = mode
 
     def holds_secrets(self) -> bool:
-        return any(_has_secret(p) for p in self.profiles.values())
-
-
-def _has_secret(node: Any) -> bool:
-    if isinstance(node, dict):
-        return any((k in SECRET_KEYS and v not in (None, "")) or _has_secret(v) for k, v in node.items())
-    if isinstance(node, list):
-        return any(_has_secret(v) for v in node)
-    return False
+        return redact.holds_secret(self.profiles)
 
 
 def load(path: Path) -> ProfileFile:

@@ -59,7 +59,7 @@ def write(pfile: ProfileFile) -> None:
 
 def masked(node: Any) -> Any:
     """A copy fit to print: every secret value replaced (names of variables holding secrets stay)."""
-    return redact.document(node)
+    return redact.mapping(node)
 
 
 def require(pfile: ProfileFile, name: str) -> dict[str, Any]:
