@@ -29,24 +29,24 @@ _vbs_subcommands() {
 _vbs_options() {
     _vbs_r=""
     case "$1" in
-        "vbs") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout --version -V -h -o -p" ;;
-        "vbs backup") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
-        "vbs backup create") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --keep-snapshot --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p" ;;
-        "vbs backup delete") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --yes -h -o -p -y" ;;
-        "vbs backup list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id -h -o -p" ;;
-        "vbs backup prune") _vbs_r="--all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --output --parallel --plan --profile --project-id --read-timeout --volume-id --yes -h -o -p -y" ;;
-        "vbs backup report") _vbs_r="--all --ca-bundle --connect-timeout --days --deadline --debug --endpoint --from --help --insecure --local --max-age --max-attempts --output --parallel --profile --project-id --prometheus --read-timeout --volume-id -h -o -p" ;;
-        "vbs backup restore") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --new-volume-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --yes -h -o -p -y" ;;
-        "vbs backup show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
-        "vbs completion") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
-        "vbs emulator") _vbs_r="--ca-bundle --connect-timeout --create-delay --deadline --debug --endpoint --error-rate --faults --help --host --insecure --latency --max-attempts --output --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate -h -o -p -q" ;;
-        "vbs profile") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
-        "vbs profile add") _vbs_r="--access-key --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --help --insecure --max-attempts --output --password --password-env --profile --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --token --token-env --username -h -o -p" ;;
-        "vbs profile list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
-        "vbs profile remove") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
-        "vbs profile set-default") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
-        "vbs profile show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
-        "vbs profile test") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --version -V -h -o -p" ;;
+        "vbs backup") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs backup create") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --keep-snapshot --max-attempts --name --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p" ;;
+        "vbs backup delete") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --yes -h -o -p -y" ;;
+        "vbs backup list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --status --volume-id -h -o -p" ;;
+        "vbs backup prune") _vbs_r="--all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --os-cloud --os-interface --os-region-name --output --parallel --plan --profile --project-id --read-timeout --volume-id --yes -h -o -p -y" ;;
+        "vbs backup report") _vbs_r="--all --ca-bundle --connect-timeout --days --deadline --debug --endpoint --from --help --insecure --local --max-age --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --profile --project-id --prometheus --read-timeout --volume-id -h -o -p" ;;
+        "vbs backup restore") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --new-volume-name --os-cloud --os-interface --os-region-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --yes -h -o -p -y" ;;
+        "vbs backup show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs completion") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs emulator") _vbs_r="--ca-bundle --connect-timeout --create-delay --deadline --debug --endpoint --error-rate --faults --help --host --insecure --latency --max-attempts --os-cloud --os-interface --os-region-name --output --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate -h -o -p -q" ;;
+        "vbs profile") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs profile add") _vbs_r="--access-key --application-credential-id --application-credential-name --application-credential-secret --application-credential-secret-env --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --password --password-env --profile --project-domain --project-domain-id --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --security-token --security-token-env --token --token-env --user-domain-id --user-id --username -h -o -p" ;;
+        "vbs profile list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs profile remove") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs profile set-default") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs profile show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p" ;;
+        "vbs profile test") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p" ;;
     esac
 }
 
@@ -59,6 +59,9 @@ _vbs_option_values() {
         "vbs|--deadline") _vbs_r=""; return 0 ;;
         "vbs|--endpoint") _vbs_r=""; return 0 ;;
         "vbs|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs|--output") _vbs_r="table json"; return 0 ;;
         "vbs|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs|--project-id") _vbs_r=""; return 0 ;;
@@ -70,6 +73,9 @@ _vbs_option_values() {
         "vbs backup|--deadline") _vbs_r=""; return 0 ;;
         "vbs backup|--endpoint") _vbs_r=""; return 0 ;;
         "vbs backup|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs backup|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup|--output") _vbs_r="table json"; return 0 ;;
         "vbs backup|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs backup|--project-id") _vbs_r=""; return 0 ;;
@@ -84,6 +90,9 @@ _vbs_option_values() {
         "vbs backup create|--from") _vbs_r=""; return 0 ;;
         "vbs backup create|--max-attempts") _vbs_r=""; return 0 ;;
         "vbs backup create|--name") _vbs_r=""; return 0 ;;
+        "vbs backup create|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup create|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup create|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup create|--output") _vbs_r="table json"; return 0 ;;
         "vbs backup create|--parallel") _vbs_r=""; return 0 ;;
         "vbs backup create|--poll-interval") _vbs_r=""; return 0 ;;
@@ -100,6 +109,9 @@ _vbs_option_values() {
         "vbs backup delete|--deadline") _vbs_r=""; return 0 ;;
         "vbs backup delete|--endpoint") _vbs_r=""; return 0 ;;
         "vbs backup delete|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs backup delete|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup delete|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup delete|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup delete|--output") _vbs_r="table json"; return 0 ;;
         "vbs backup delete|--parallel") _vbs_r=""; return 0 ;;
         "vbs backup delete|--poll-interval") _vbs_r=""; return 0 ;;
@@ -116,6 +128,9 @@ _vbs_option_values() {
         "vbs backup list|--limit") _vbs_r=""; return 0 ;;
         "vbs backup list|--max-attempts") _vbs_r=""; return 0 ;;
         "vbs backup list|--name") _vbs_r=""; return 0 ;;
+        "vbs backup list|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup list|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup list|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup list|--output") _vbs_r="table json"; return 0 ;;
         "vbs backup list|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs backup list|--project-id") _vbs_r=""; return 0 ;;
@@ -137,6 +152,9 @@ _vbs_option_values() {
         "vbs backup prune|--keep-within") _vbs_r=""; return 0 ;;
         "vbs backup prune|--max-attempts") _vbs_r=""; return 0 ;;
         "vbs backup prune|--name-prefix") _vbs_r=""; return 0 ;;
+        "vbs backup prune|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup prune|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup prune|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup prune|--output") _vbs_r="table json"; return 0 ;;
         "vbs backup prune|--parallel") _vbs_r=""; return 0 ;;
         "vbs backup prune|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
@@ -153,6 +171,9 @@ _vbs_option_values() {
         "vbs backup report|--from") _vbs_r=""; return 0 ;;
         "vbs backup report|--max-age") _vbs_r=""; return 0 ;;
         "vbs backup report|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs backup report|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup report|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup report|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup report|--output") _vbs_r="table json"; return 0 ;;
         "vbs backup report|--parallel") _vbs_r=""; return 0 ;;
         "vbs backup report|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
@@ -168,6 +189,9 @@ _vbs_option_values() {
         "vbs backup restore|--endpoint") _vbs_r=""; return 0 ;;
         "vbs backup restore|--max-attempts") _vbs_r=""; return 0 ;;
         "vbs backup restore|--new-volume-name") _vbs_r=""; return 0 ;;
+        "vbs backup restore|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup restore|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup restore|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup restore|--output") _vbs_r="table json"; return 0 ;;
         "vbs backup restore|--poll-interval") _vbs_r=""; return 0 ;;
         "vbs backup restore|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
@@ -182,6 +206,9 @@ _vbs_option_values() {
         "vbs backup show|--deadline") _vbs_r=""; return 0 ;;
         "vbs backup show|--endpoint") _vbs_r=""; return 0 ;;
         "vbs backup show|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs backup show|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup show|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup show|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup show|--output") _vbs_r="table json"; return 0 ;;
         "vbs backup show|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs backup show|--project-id") _vbs_r=""; return 0 ;;
@@ -193,6 +220,9 @@ _vbs_option_values() {
         "vbs completion|--deadline") _vbs_r=""; return 0 ;;
         "vbs completion|--endpoint") _vbs_r=""; return 0 ;;
         "vbs completion|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs completion|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs completion|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs completion|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs completion|--output") _vbs_r="table json"; return 0 ;;
         "vbs completion|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs completion|--project-id") _vbs_r=""; return 0 ;;
@@ -209,6 +239,9 @@ _vbs_option_values() {
         "vbs emulator|--host") _vbs_r=""; return 0 ;;
         "vbs emulator|--latency") _vbs_r=""; return 0 ;;
         "vbs emulator|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs emulator|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs emulator|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs emulator|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs emulator|--output") _vbs_r="table json"; return 0 ;;
         "vbs emulator|--port") _vbs_r=""; return 0 ;;
         "vbs emulator|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
@@ -224,6 +257,9 @@ _vbs_option_values() {
         "vbs profile|--deadline") _vbs_r=""; return 0 ;;
         "vbs profile|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile|--output") _vbs_r="table json"; return 0 ;;
         "vbs profile|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile|--project-id") _vbs_r=""; return 0 ;;
@@ -231,7 +267,11 @@ _vbs_option_values() {
         "vbs profile|-o") _vbs_r="table json"; return 0 ;;
         "vbs profile|-p") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile add|--access-key") _vbs_r=""; return 0 ;;
-        "vbs profile add|--auth-type") _vbs_r="token password aksk"; return 0 ;;
+        "vbs profile add|--application-credential-id") _vbs_r=""; return 0 ;;
+        "vbs profile add|--application-credential-name") _vbs_r=""; return 0 ;;
+        "vbs profile add|--application-credential-secret") _vbs_r=""; return 0 ;;
+        "vbs profile add|--application-credential-secret-env") _vbs_r=""; return 0 ;;
+        "vbs profile add|--auth-type") _vbs_r="token password application_credential aksk"; return 0 ;;
         "vbs profile add|--auth-url") _vbs_r=""; return 0 ;;
         "vbs profile add|--ca-bundle") _vbs_r=""; return 0 ;;
         "vbs profile add|--connect-timeout") _vbs_r=""; return 0 ;;
@@ -239,17 +279,26 @@ _vbs_option_values() {
         "vbs profile add|--domain") _vbs_r=""; return 0 ;;
         "vbs profile add|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile add|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile add|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile add|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile add|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile add|--output") _vbs_r="table json"; return 0 ;;
         "vbs profile add|--password") _vbs_r=""; return 0 ;;
         "vbs profile add|--password-env") _vbs_r=""; return 0 ;;
         "vbs profile add|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
+        "vbs profile add|--project-domain") _vbs_r=""; return 0 ;;
+        "vbs profile add|--project-domain-id") _vbs_r=""; return 0 ;;
         "vbs profile add|--project-id") _vbs_r=""; return 0 ;;
         "vbs profile add|--project-name") _vbs_r=""; return 0 ;;
         "vbs profile add|--read-timeout") _vbs_r=""; return 0 ;;
         "vbs profile add|--secret-key") _vbs_r=""; return 0 ;;
         "vbs profile add|--secret-key-env") _vbs_r=""; return 0 ;;
+        "vbs profile add|--security-token") _vbs_r=""; return 0 ;;
+        "vbs profile add|--security-token-env") _vbs_r=""; return 0 ;;
         "vbs profile add|--token") _vbs_r=""; return 0 ;;
         "vbs profile add|--token-env") _vbs_r=""; return 0 ;;
+        "vbs profile add|--user-domain-id") _vbs_r=""; return 0 ;;
+        "vbs profile add|--user-id") _vbs_r=""; return 0 ;;
         "vbs profile add|--username") _vbs_r=""; return 0 ;;
         "vbs profile add|-o") _vbs_r="table json"; return 0 ;;
         "vbs profile add|-p") _vbs_r="$(_vbs_profiles)"; return 0 ;;
@@ -258,6 +307,9 @@ _vbs_option_values() {
         "vbs profile list|--deadline") _vbs_r=""; return 0 ;;
         "vbs profile list|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile list|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile list|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile list|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile list|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile list|--output") _vbs_r="table json"; return 0 ;;
         "vbs profile list|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile list|--project-id") _vbs_r=""; return 0 ;;
@@ -269,6 +321,9 @@ _vbs_option_values() {
         "vbs profile remove|--deadline") _vbs_r=""; return 0 ;;
         "vbs profile remove|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile remove|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile remove|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile remove|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile remove|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile remove|--output") _vbs_r="table json"; return 0 ;;
         "vbs profile remove|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile remove|--project-id") _vbs_r=""; return 0 ;;
@@ -280,6 +335,9 @@ _vbs_option_values() {
         "vbs profile set-default|--deadline") _vbs_r=""; return 0 ;;
         "vbs profile set-default|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile set-default|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile set-default|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile set-default|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile set-default|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile set-default|--output") _vbs_r="table json"; return 0 ;;
         "vbs profile set-default|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile set-default|--project-id") _vbs_r=""; return 0 ;;
@@ -291,6 +349,9 @@ _vbs_option_values() {
         "vbs profile show|--deadline") _vbs_r=""; return 0 ;;
         "vbs profile show|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile show|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile show|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile show|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile show|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile show|--output") _vbs_r="table json"; return 0 ;;
         "vbs profile show|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile show|--project-id") _vbs_r=""; return 0 ;;
@@ -302,6 +363,9 @@ _vbs_option_values() {
         "vbs profile test|--deadline") _vbs_r=""; return 0 ;;
         "vbs profile test|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile test|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile test|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile test|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile test|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile test|--output") _vbs_r="table json"; return 0 ;;
         "vbs profile test|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile test|--project-id") _vbs_r=""; return 0 ;;

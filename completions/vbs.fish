@@ -16,41 +16,41 @@ end
 function __vbs_options
     switch $argv[1]
         case 'vbs'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout --version -V -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --version -V -h -o -p
         case 'vbs backup'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
         case 'vbs backup create'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --keep-snapshot --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --keep-snapshot --max-attempts --name --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p
         case 'vbs backup delete'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --yes -h -o -p -y
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --yes -h -o -p -y
         case 'vbs backup list'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --status --volume-id -h -o -p
         case 'vbs backup prune'
-            printf '%s\n' --all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --output --parallel --plan --profile --project-id --read-timeout --volume-id --yes -h -o -p -y
+            printf '%s\n' --all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --os-cloud --os-interface --os-region-name --output --parallel --plan --profile --project-id --read-timeout --volume-id --yes -h -o -p -y
         case 'vbs backup report'
-            printf '%s\n' --all --ca-bundle --connect-timeout --days --deadline --debug --endpoint --from --help --insecure --local --max-age --max-attempts --output --parallel --profile --project-id --prometheus --read-timeout --volume-id -h -o -p
+            printf '%s\n' --all --ca-bundle --connect-timeout --days --deadline --debug --endpoint --from --help --insecure --local --max-age --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --profile --project-id --prometheus --read-timeout --volume-id -h -o -p
         case 'vbs backup restore'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --new-volume-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --yes -h -o -p -y
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --new-volume-name --os-cloud --os-interface --os-region-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --yes -h -o -p -y
         case 'vbs backup show'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
         case 'vbs completion'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
         case 'vbs emulator'
-            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --endpoint --error-rate --faults --help --host --insecure --latency --max-attempts --output --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate -h -o -p -q
+            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --endpoint --error-rate --faults --help --host --insecure --latency --max-attempts --os-cloud --os-interface --os-region-name --output --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate -h -o -p -q
         case 'vbs profile'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
         case 'vbs profile add'
-            printf '%s\n' --access-key --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --help --insecure --max-attempts --output --password --password-env --profile --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --token --token-env --username -h -o -p
+            printf '%s\n' --access-key --application-credential-id --application-credential-name --application-credential-secret --application-credential-secret-env --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --password --password-env --profile --project-domain --project-domain-id --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --security-token --security-token-env --token --token-env --user-domain-id --user-id --username -h -o -p
         case 'vbs profile list'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
         case 'vbs profile remove'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
         case 'vbs profile set-default'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
         case 'vbs profile show'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
         case 'vbs profile test'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
     end
 end
 
@@ -70,6 +70,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs|--max-attempts'
+            true
+            return 0
+        case 'vbs|--os-cloud'
+            true
+            return 0
+        case 'vbs|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs|--os-region-name'
             true
             return 0
         case 'vbs|--output'
@@ -103,6 +112,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup|--max-attempts'
+            true
+            return 0
+        case 'vbs backup|--os-cloud'
+            true
+            return 0
+        case 'vbs backup|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup|--os-region-name'
             true
             return 0
         case 'vbs backup|--output'
@@ -145,6 +163,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup create|--name'
+            true
+            return 0
+        case 'vbs backup create|--os-cloud'
+            true
+            return 0
+        case 'vbs backup create|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup create|--os-region-name'
             true
             return 0
         case 'vbs backup create|--output'
@@ -195,6 +222,15 @@ function __vbs_option_values
         case 'vbs backup delete|--max-attempts'
             true
             return 0
+        case 'vbs backup delete|--os-cloud'
+            true
+            return 0
+        case 'vbs backup delete|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup delete|--os-region-name'
+            true
+            return 0
         case 'vbs backup delete|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -241,6 +277,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup list|--name'
+            true
+            return 0
+        case 'vbs backup list|--os-cloud'
+            true
+            return 0
+        case 'vbs backup list|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup list|--os-region-name'
             true
             return 0
         case 'vbs backup list|--output'
@@ -306,6 +351,15 @@ function __vbs_option_values
         case 'vbs backup prune|--name-prefix'
             true
             return 0
+        case 'vbs backup prune|--os-cloud'
+            true
+            return 0
+        case 'vbs backup prune|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup prune|--os-region-name'
+            true
+            return 0
         case 'vbs backup prune|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -354,6 +408,15 @@ function __vbs_option_values
         case 'vbs backup report|--max-attempts'
             true
             return 0
+        case 'vbs backup report|--os-cloud'
+            true
+            return 0
+        case 'vbs backup report|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup report|--os-region-name'
+            true
+            return 0
         case 'vbs backup report|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -399,6 +462,15 @@ function __vbs_option_values
         case 'vbs backup restore|--new-volume-name'
             true
             return 0
+        case 'vbs backup restore|--os-cloud'
+            true
+            return 0
+        case 'vbs backup restore|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup restore|--os-region-name'
+            true
+            return 0
         case 'vbs backup restore|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -441,6 +513,15 @@ function __vbs_option_values
         case 'vbs backup show|--max-attempts'
             true
             return 0
+        case 'vbs backup show|--os-cloud'
+            true
+            return 0
+        case 'vbs backup show|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup show|--os-region-name'
+            true
+            return 0
         case 'vbs backup show|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -472,6 +553,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs completion|--max-attempts'
+            true
+            return 0
+        case 'vbs completion|--os-cloud'
+            true
+            return 0
+        case 'vbs completion|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs completion|--os-region-name'
             true
             return 0
         case 'vbs completion|--output'
@@ -522,6 +612,15 @@ function __vbs_option_values
         case 'vbs emulator|--max-attempts'
             true
             return 0
+        case 'vbs emulator|--os-cloud'
+            true
+            return 0
+        case 'vbs emulator|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs emulator|--os-region-name'
+            true
+            return 0
         case 'vbs emulator|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -567,6 +666,15 @@ function __vbs_option_values
         case 'vbs profile|--max-attempts'
             true
             return 0
+        case 'vbs profile|--os-cloud'
+            true
+            return 0
+        case 'vbs profile|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile|--os-region-name'
+            true
+            return 0
         case 'vbs profile|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -588,8 +696,20 @@ function __vbs_option_values
         case 'vbs profile add|--access-key'
             true
             return 0
+        case 'vbs profile add|--application-credential-id'
+            true
+            return 0
+        case 'vbs profile add|--application-credential-name'
+            true
+            return 0
+        case 'vbs profile add|--application-credential-secret'
+            true
+            return 0
+        case 'vbs profile add|--application-credential-secret-env'
+            true
+            return 0
         case 'vbs profile add|--auth-type'
-            printf '%s\n' 'token' 'password' 'aksk'
+            printf '%s\n' 'token' 'password' 'application_credential' 'aksk'
             return 0
         case 'vbs profile add|--auth-url'
             true
@@ -612,6 +732,15 @@ function __vbs_option_values
         case 'vbs profile add|--max-attempts'
             true
             return 0
+        case 'vbs profile add|--os-cloud'
+            true
+            return 0
+        case 'vbs profile add|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile add|--os-region-name'
+            true
+            return 0
         case 'vbs profile add|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -623,6 +752,12 @@ function __vbs_option_values
             return 0
         case 'vbs profile add|--profile'
             printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs profile add|--project-domain'
+            true
+            return 0
+        case 'vbs profile add|--project-domain-id'
+            true
             return 0
         case 'vbs profile add|--project-id'
             true
@@ -639,10 +774,22 @@ function __vbs_option_values
         case 'vbs profile add|--secret-key-env'
             true
             return 0
+        case 'vbs profile add|--security-token'
+            true
+            return 0
+        case 'vbs profile add|--security-token-env'
+            true
+            return 0
         case 'vbs profile add|--token'
             true
             return 0
         case 'vbs profile add|--token-env'
+            true
+            return 0
+        case 'vbs profile add|--user-domain-id'
+            true
+            return 0
+        case 'vbs profile add|--user-id'
             true
             return 0
         case 'vbs profile add|--username'
@@ -667,6 +814,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile list|--max-attempts'
+            true
+            return 0
+        case 'vbs profile list|--os-cloud'
+            true
+            return 0
+        case 'vbs profile list|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile list|--os-region-name'
             true
             return 0
         case 'vbs profile list|--output'
@@ -702,6 +858,15 @@ function __vbs_option_values
         case 'vbs profile remove|--max-attempts'
             true
             return 0
+        case 'vbs profile remove|--os-cloud'
+            true
+            return 0
+        case 'vbs profile remove|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile remove|--os-region-name'
+            true
+            return 0
         case 'vbs profile remove|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -733,6 +898,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile set-default|--max-attempts'
+            true
+            return 0
+        case 'vbs profile set-default|--os-cloud'
+            true
+            return 0
+        case 'vbs profile set-default|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile set-default|--os-region-name'
             true
             return 0
         case 'vbs profile set-default|--output'
@@ -768,6 +942,15 @@ function __vbs_option_values
         case 'vbs profile show|--max-attempts'
             true
             return 0
+        case 'vbs profile show|--os-cloud'
+            true
+            return 0
+        case 'vbs profile show|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile show|--os-region-name'
+            true
+            return 0
         case 'vbs profile show|--output'
             printf '%s\n' 'table' 'json'
             return 0
@@ -799,6 +982,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile test|--max-attempts'
+            true
+            return 0
+        case 'vbs profile test|--os-cloud'
+            true
+            return 0
+        case 'vbs profile test|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile test|--os-region-name'
             true
             return 0
         case 'vbs profile test|--output'

@@ -262,7 +262,7 @@ def test_ca_bundle_is_used_for_verification(service, tmp_path):
     service.post(URL, json=CREATED, status=202, match=[matchers.request_kwargs_matcher({"verify": str(bundle)})])
     assert invoke(*CREATE, "--ca-bundle", str(bundle)).exit_code == 0
     run = invoke(*CREATE, "--ca-bundle", str(tmp_path / "missing.pem"))
-    assert run.exit_code == 3 and "CA bundle that does not exist" in run.stderr
+    assert run.exit_code == 2 and "--ca-bundle names a CA bundle that does not exist" in run.stderr
 
 
 def test_env_only_configuration(service):
@@ -298,12 +298,8 @@ def test_unexpected_errors_have_no_traceback_unless_debug(service, monkeypatch):
         run.stderr.strip()
         == "vbs: error: unexpected RuntimeError: kaboom (a bug in vbs; run with --debug for the traceback)"
     )
-    from typer.testing import CliRunner
-
-    from vbscli.cli import app
-
-    result = CliRunner().invoke(app, ["--debug", *CREATE])
-    assert result.exit_code == 70 and "Traceback" in result.stderr and "kaboom" in result.stderr
+    debug = invoke("--debug", *CREATE, check=False)
+    assert debug.exit_code == 70 and "Traceback" in debug.stderr and "kaboom" in debug.stderr
 
 
 def test_stdout_is_empty_on_every_failure(service):

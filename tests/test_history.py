@@ -191,3 +191,54 @@ def test_a_failed_disk_stops_the_read_without_reading_the_others(client):
         history.read(client, disks, parallel=1)
     listings = [c for c in responses.calls if "/backups/detail" in c.request.url]
     assert 1 <= len(listings) <= 3
+
+
+def test_throttled_listings_halve_the_concurrency_once_per_round_trip(monkeypatch):
+    """Four disks read together, all four throttled: one decrease, as a fleet run does (AIMD)."""
+    from vbscli import batch
+    from vbscli.retry import RetryPolicy
+
+    halvings: list[bool] = []
+
+    class Recording(batch.Limiter):
+        def throttled(self, ticket=None):
+            halved = super().throttled(ticket)
+            halvings.append(halved)
+            return halved
+
+    monkeypatch.setattr(batch, "Limiter", Recording)
+    disks = [f"{n:08x}-0000-4000-8000-000000000000" for n in range(4)]
+    with Rendezvous(parties=4) as service:  # the four first attempts arrive together...
+        first = {d: True for d in disks}
+        original = service.server.RequestHandlerClass.do_GET
+
+        def do_get(handler):
+            volume = dict(parse_qsl(urlsplit(handler.path).query)).get("volume_id")
+            if volume in first and first.pop(volume):  # ...and are throttled together
+                try:
+                    service.barrier.wait()
+                except threading.BrokenBarrierError:
+                    pass
+                body = b'{"error_code": "APIGW.0308", "error_msg": "throttled"}'
+                handler.send_response(429)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", str(len(body)))
+                handler.end_headers()
+                handler.wfile.write(body)
+                return
+            body = json.dumps({"volumes": []} if volume is None else {"backups": [item("b", volume)]}).encode()
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+
+        service.server.RequestHandlerClass.do_GET = do_get
+        client = service.client(pool=5)
+        client.retry = RetryPolicy(max_attempts=2, sleep=lambda seconds: None)
+        try:
+            found = history.read(client, disks, parallel=4)
+        finally:
+            service.server.RequestHandlerClass.do_GET = original
+    assert sorted(b.volume_id for b in found.backups) == sorted(disks)
+    assert sorted(halvings) == [False, False, False, True]

@@ -56,7 +56,14 @@ def read(
     from vbscli.retry import is_throttle
 
     limiter = Limiter(parallel)
-    client.on_retry = lambda exc: limiter.throttled() if is_throttle(exc) else None
+    local = threading.local()
+
+    def on_retry(exc: VbsError) -> None:
+        if is_throttle(exc):  # halve at most once per round trip, as a fleet run does
+            limiter.throttled(getattr(local, "ticket", None))
+            local.ticket = limiter.ticket()
+
+    client.on_retry = on_retry
     names: dict[str, str] = {}
     problem: list[VbsError] = []
 
@@ -81,6 +88,7 @@ def read(
                 limiter.acquire()
                 ok = False
                 try:
+                    local.ticket = limiter.ticket()
                     found = [b for b in _listing(client, {"volume_id": volume_id}) if b.volume_id == volume_id]
                     ok = True
                 finally:

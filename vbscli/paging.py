@@ -21,10 +21,13 @@ def pages(
     params: Mapping[str, Any] | None = None,
     limit: int | None = None,
     page_size: int = 200,
+    *,
+    what: str | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """The items of each page of `GET {path}` (the list under `key`), at most `limit` in all.
 
     A caller that digests each page as it comes never holds more than one page of raw objects.
+    `what` names the request in retry lines.
     """
     base = dict(params or {})
     marker: str | None = None
@@ -32,7 +35,7 @@ def pages(
     count = 0
     while True:
         size = page_size if limit is None else min(page_size, limit - count)
-        response = client.request("GET", path, params={**base, "limit": size, "marker": marker})
+        response = client.request("GET", path, params={**base, "limit": size, "marker": marker}, what=what)
         doc = response.json()
         items = doc.get(key) if isinstance(doc, dict) else None
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):

@@ -21,6 +21,12 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+class Interface(str, Enum):
+    public = "public"
+    internal = "internal"
+    admin = "admin"
+
+
 def _declaration(
     profile: Annotated[
         Optional[str],
@@ -31,6 +37,16 @@ def _declaration(
             show_default=False,
             rich_help_panel=PANEL,
             help="Profile from the profile file. (env: VBS_PROFILE)",
+        ),
+    ] = None,
+    os_cloud: Annotated[
+        Optional[str],
+        typer.Option(
+            "--os-cloud",
+            metavar="NAME",
+            show_default=False,
+            rich_help_panel=PANEL,
+            help="Cloud from clouds.yaml (instead of a profile). (env: OS_CLOUD)",
         ),
     ] = None,
     output: Annotated[
@@ -52,7 +68,8 @@ def _declaration(
             metavar="URL",
             show_default=False,
             rich_help_panel=PANEL,
-            help="Service root URL, e.g. https://evs.eu-de.otc.t-systems.com. (env: VBS_ENDPOINT)",
+            help="Service root URL, e.g. https://evs.eu-de.otc.t-systems.com (default: from the service "
+            "catalog of a login). (env: VBS_ENDPOINT)",
         ),
     ] = None,
     project_id: Annotated[
@@ -63,6 +80,27 @@ def _declaration(
             show_default=False,
             rich_help_panel=PANEL,
             help="Project ID. (env: VBS_PROJECT_ID)",
+        ),
+    ] = None,
+    os_region_name: Annotated[
+        Optional[str],
+        typer.Option(
+            "--os-region-name",
+            metavar="REGION",
+            show_default=False,
+            rich_help_panel=PANEL,
+            help="Region whose endpoint to take from the service catalog. (env: OS_REGION_NAME)",
+        ),
+    ] = None,
+    os_interface: Annotated[
+        Optional[Interface],
+        typer.Option(
+            "--os-interface",
+            metavar="[public|internal|admin]",
+            case_sensitive=False,
+            show_default=False,
+            rich_help_panel=PANEL,
+            help="Catalog interface: public (default), internal or admin. (env: OS_INTERFACE)",
         ),
     ] = None,
     connect_timeout: Annotated[
@@ -188,21 +226,5 @@ class VbsGroup(_GlobalOptions, TyperGroup):
 
 
 class VbsRootGroup(VbsGroup):
-    """The top command: run standalone (console script, CliRunner), it goes through vbscli.__main__.run,
-    the one place that turns failures into messages and exit codes."""
-
-    def main(
-        self,
-        args: Any = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        **extra: Any,
-    ) -> Any:
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        import sys
-
-        from vbscli.__main__ import run
-
-        sys.exit(run(args))
+    """The top command. It is run by vbscli.__main__.run, the one place that turns failures into
+    messages and exit codes (this package never imports that module: no import cycle)."""

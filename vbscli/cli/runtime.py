@@ -11,7 +11,7 @@ from vbscli.cli import globals as global_options
 from vbscli.environment import Environment
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class State:
     """Shared by the command being run and the error handler in `vbscli.__main__`."""
 
@@ -19,6 +19,7 @@ class State:
     output: str | None = None
     debug: bool = False
     profile: str | None = None
+    cloud: str | None = None
     auth_type: str | None = None
     clients: list[Any] = field(default_factory=list)
 
@@ -47,22 +48,19 @@ def begin(ctx: typer.Context) -> State:
     return st
 
 
-def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
-    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p)."""
-    from vbscli import config
-    from vbscli.auth import build_auth
-    from vbscli.client import Client
-
-    st = begin(ctx)
+def setting_flags(ctx: typer.Context) -> dict[str, Any]:
+    """The global options that are settings, by setting name (None when not given)."""
     opts = global_options.given(ctx)
     verify: bool | str | None = None
     if opts.get("insecure"):
         verify = False
     elif opts.get("ca_bundle"):
         verify = opts["ca_bundle"]
-    flags = {
+    return {
         "endpoint": opts.get("endpoint"),
         "project_id": opts.get("project_id"),
+        "region": opts.get("os_region_name"),
+        "interface": opts.get("os_interface"),
         "connect_timeout": opts.get("connect_timeout"),
         "read_timeout": opts.get("read_timeout"),
         "output": opts.get("output"),
@@ -70,9 +68,33 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         "deadline": opts.get("deadline"),
         "verify": verify,
     }
-    settings = config.resolve(flags, st.env.vars, profile or opts.get("profile"))
+
+
+def resolve(ctx: typer.Context, profile: str | None = None, *, strict: bool = True) -> Any:
+    """The settings for this run (`profile` overrides -p and --os-cloud)."""
+    from vbscli import config
+
+    opts = global_options.given(ctx)
+    chosen = profile or opts.get("profile")
+    cloud = None if profile else opts.get("os_cloud")
+    return config.resolve(setting_flags(ctx), state(ctx).env.vars, chosen, cloud, strict=strict)
+
+
+def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool = False) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
+
+    `fresh_login` makes a login ignore the cached token (profile test). (A dry run builds its
+    requests with vbscli.preview: no login, nothing sent.)
+    """
+    from vbscli.auth import build_auth
+    from vbscli.client import Client
+    from vbscli.transport import Transport
+
+    st = begin(ctx)
+    settings = resolve(ctx, profile)
     st.output = settings.output or st.output
     st.profile = settings.profile
+    st.cloud = settings.cloud
     st.auth_type = settings.auth_type
     for warning in settings.warnings:
         st.env.warn(warning)
@@ -80,15 +102,38 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
     if st.debug:
         trace = _tracer(st.env)
         trace(f"settings from {settings.source}; auth type {settings.auth_type}")
-    from vbscli.iam import TokenCache
     from vbscli.retry import RetryPolicy
+
+    transport = Transport(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        verify=settings.verify,
+        trace=trace,
+    )
+    login = cache = None
+    if settings.auth_type not in ("token", "aksk") or settings.endpoint is None:  # only a login needs these
+        from vbscli import iam
+
+        cache = iam.TokenCache(iam.TokenCache.default_directory(st.env.vars))
+
+        def login(url: str, body: dict) -> Any:
+            return iam.login(transport, url, body)
 
     auth = build_auth(
         settings.auth,
         settings.project_id,
-        login=lambda url, body: client.login(url, body),
-        cache=TokenCache(TokenCache.default_directory(st.env.vars)),
+        login=login,
+        cache=cache,
+        catalog=settings.endpoint is None,
+        fresh_login=fresh_login,
     )
+
+    def from_catalog(credentials: Any) -> str:
+        from vbscli.keystone import catalog_root
+
+        found = credentials.catalog()  # a dry run's stand-in answers from a cached login only
+        return catalog_root(found, settings.region, settings.interface, credentials.auth_url)[0]
+
     client = Client(
         endpoint=settings.endpoint,
         project_id=settings.project_id,
@@ -99,9 +144,24 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         trace=trace,
         retry=RetryPolicy(max_attempts=settings.max_attempts, deadline=settings.deadline),
         notify=st.env.warn,
+        transport=transport,
+        endpoint_from=None if settings.endpoint else from_catalog,
     )
     st.clients.append(client)
+    loaded()
     return settings, client
+
+
+def loaded() -> None:
+    """The program is loaded (vbscli.__main__ runs the start-up with the cyclic garbage collector off):
+    load the HTTP stack, set aside what start-up made (gc.freeze: it is never garbage) and collect
+    cycles again from here on, for runs that last hours."""
+    import gc
+
+    import requests  # noqa: F401 - every command that connects sends a request next
+
+    gc.freeze()
+    gc.enable()
 
 
 def output_format(ctx: typer.Context) -> str:

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
-from vbscli.emulator import auth, cycle
+from vbscli.emulator import auth, cycle, keystone
 from vbscli.emulator.faults import ANSWERING, SPOILING, FaultError, Faults, Step, error_body
 from vbscli.emulator.seed import Seed, demo_seed
 
@@ -139,6 +139,9 @@ class Emulator:
         `on_ready` runs once the signal handlers are in place (print the banner there): a script that
         signals as soon as it reads the banner then always gets the clean stop.
         """
+        import gc
+
+        gc.enable()  # a server runs for long: collect garbage cycles (vbs starts with the collector off)
         stop = threading.Event()
         previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -244,6 +247,10 @@ def banner(emu: Emulator) -> str:
         lines.append(f"user:       {user.name} / {user.password} (domain {user.domain}), IAM URL {emu.url}/v3")
     for key in seed.access_keys:
         lines.append(f"access key: {key.access_key} / {key.secret_key}")
+    for cred in seed.application_credentials:
+        lines.append(f"app cred:   {cred.id} / {cred.secret} (name {cred.name}, user {cred.user})")
+    if seed.users or seed.application_credentials:
+        lines.append(f"catalog:    block storage in regions {', '.join(seed.regions)}")
     lines.append("volumes:")
     for volume in seed.volumes:
         extra = ", backups fail" if volume.fail_backups else ""
@@ -423,7 +430,7 @@ class _Handler(BaseHTTPRequestHandler):
                     {"error": {"code": 400, "message": "The request body is not JSON.", "title": "Bad Request"}},
                     {},
                 )
-            return auth.login(emu.config.seed, emu.tokens, doc)
+            return keystone.login(emu.config.seed, emu.tokens, doc, base)
         ok, reason = emu.auth.check(method, auth.target_of(self.path), dict(self.headers.items()), body)
         if not ok:
             return 401, error_body(401, reason), {}
