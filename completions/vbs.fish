@@ -8,6 +8,8 @@ function __vbs_subcommands
             echo backup completion emulator profile
         case 'vbs backup'
             echo create list show
+        case 'vbs emulator'
+            echo start status stop
         case 'vbs profile'
             echo add list remove set-default show test
     end
@@ -16,33 +18,39 @@ end
 function __vbs_options
     switch $argv[1]
         case 'vbs'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout --version -V -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --version --wide -V -f -h -o -p
         case 'vbs backup'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs backup create'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --field --force --from --help --insecure --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout --wide -f -h -o -p
         case 'vbs backup list'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id --wide -f -h -o -p
         case 'vbs backup show'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs completion'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs emulator'
-            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --endpoint --error-rate --faults --help --host --insecure --latency --max-attempts --output --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate -h -o -p -q
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+        case 'vbs emulator start'
+            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q
+        case 'vbs emulator status'
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
+        case 'vbs emulator stop'
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile add'
-            printf '%s\n' --access-key --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --help --insecure --max-attempts --output --password --password-env --profile --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --token --token-env --username -h -o -p
+            printf '%s\n' --access-key --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --field --help --insecure --max-attempts --output --password --password-env --profile --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --token --token-env --username --wide -f -h -o -p
         case 'vbs profile list'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile remove'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile set-default'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile show'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile test'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
     end
 end
 
@@ -50,7 +58,7 @@ end
 function __vbs_option_values
     switch "$argv[1]|$argv[2]"
         case 'vbs|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs|--connect-timeout'
             true
@@ -61,11 +69,14 @@ function __vbs_option_values
         case 'vbs|--endpoint'
             true
             return 0
+        case 'vbs|--field'
+            true
+            return 0
         case 'vbs|--max-attempts'
             true
             return 0
         case 'vbs|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -76,14 +87,17 @@ function __vbs_option_values
         case 'vbs|--read-timeout'
             true
             return 0
+        case 'vbs|-f'
+            true
+            return 0
         case 'vbs|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup|--connect-timeout'
             true
@@ -94,11 +108,14 @@ function __vbs_option_values
         case 'vbs backup|--endpoint'
             true
             return 0
+        case 'vbs backup|--field'
+            true
+            return 0
         case 'vbs backup|--max-attempts'
             true
             return 0
         case 'vbs backup|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -109,14 +126,17 @@ function __vbs_option_values
         case 'vbs backup|--read-timeout'
             true
             return 0
+        case 'vbs backup|-f'
+            true
+            return 0
         case 'vbs backup|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup create|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup create|--connect-timeout'
             true
@@ -130,8 +150,11 @@ function __vbs_option_values
         case 'vbs backup create|--endpoint'
             true
             return 0
-        case 'vbs backup create|--from'
+        case 'vbs backup create|--field'
             true
+            return 0
+        case 'vbs backup create|--from'
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup create|--max-attempts'
             true
@@ -140,7 +163,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup create|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup create|--parallel'
             true
@@ -166,14 +189,17 @@ function __vbs_option_values
         case 'vbs backup create|--wait-timeout'
             true
             return 0
+        case 'vbs backup create|-f'
+            true
+            return 0
         case 'vbs backup create|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup create|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup list|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup list|--connect-timeout'
             true
@@ -182,6 +208,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup list|--endpoint'
+            true
+            return 0
+        case 'vbs backup list|--field'
             true
             return 0
         case 'vbs backup list|--limit'
@@ -194,7 +223,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup list|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup list|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -211,14 +240,17 @@ function __vbs_option_values
         case 'vbs backup list|--volume-id'
             true
             return 0
+        case 'vbs backup list|-f'
+            true
+            return 0
         case 'vbs backup list|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup list|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup show|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup show|--connect-timeout'
             true
@@ -229,11 +261,14 @@ function __vbs_option_values
         case 'vbs backup show|--endpoint'
             true
             return 0
+        case 'vbs backup show|--field'
+            true
+            return 0
         case 'vbs backup show|--max-attempts'
             true
             return 0
         case 'vbs backup show|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup show|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -244,14 +279,17 @@ function __vbs_option_values
         case 'vbs backup show|--read-timeout'
             true
             return 0
+        case 'vbs backup show|-f'
+            true
+            return 0
         case 'vbs backup show|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup show|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs completion|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs completion|--connect-timeout'
             true
@@ -262,11 +300,14 @@ function __vbs_option_values
         case 'vbs completion|--endpoint'
             true
             return 0
+        case 'vbs completion|--field'
+            true
+            return 0
         case 'vbs completion|--max-attempts'
             true
             return 0
         case 'vbs completion|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs completion|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -277,19 +318,19 @@ function __vbs_option_values
         case 'vbs completion|--read-timeout'
             true
             return 0
+        case 'vbs completion|-f'
+            true
+            return 0
         case 'vbs completion|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs completion|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs emulator|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs emulator|--connect-timeout'
-            true
-            return 0
-        case 'vbs emulator|--create-delay'
             true
             return 0
         case 'vbs emulator|--deadline'
@@ -298,26 +339,14 @@ function __vbs_option_values
         case 'vbs emulator|--endpoint'
             true
             return 0
-        case 'vbs emulator|--error-rate'
-            true
-            return 0
-        case 'vbs emulator|--faults'
-            true
-            return 0
-        case 'vbs emulator|--host'
-            true
-            return 0
-        case 'vbs emulator|--latency'
+        case 'vbs emulator|--field'
             true
             return 0
         case 'vbs emulator|--max-attempts'
             true
             return 0
         case 'vbs emulator|--output'
-            printf '%s\n' 'table' 'json'
-            return 0
-        case 'vbs emulator|--port'
-            true
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs emulator|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -328,23 +357,173 @@ function __vbs_option_values
         case 'vbs emulator|--read-timeout'
             true
             return 0
-        case 'vbs emulator|--retry-after'
-            true
-            return 0
-        case 'vbs emulator|--seed'
-            true
-            return 0
-        case 'vbs emulator|--throttle-rate'
+        case 'vbs emulator|-f'
             true
             return 0
         case 'vbs emulator|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs emulator|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
-        case 'vbs profile|--ca-bundle'
+        case 'vbs emulator start|--ca-bundle'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--connect-timeout'
             true
+            return 0
+        case 'vbs emulator start|--create-delay'
+            true
+            return 0
+        case 'vbs emulator start|--deadline'
+            true
+            return 0
+        case 'vbs emulator start|--endpoint'
+            true
+            return 0
+        case 'vbs emulator start|--error-rate'
+            true
+            return 0
+        case 'vbs emulator start|--faults'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--field'
+            true
+            return 0
+        case 'vbs emulator start|--host'
+            true
+            return 0
+        case 'vbs emulator start|--latency'
+            true
+            return 0
+        case 'vbs emulator start|--log-file'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--max-attempts'
+            true
+            return 0
+        case 'vbs emulator start|--output'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator start|--pid-file'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--port'
+            true
+            return 0
+        case 'vbs emulator start|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator start|--project-id'
+            true
+            return 0
+        case 'vbs emulator start|--read-timeout'
+            true
+            return 0
+        case 'vbs emulator start|--retry-after'
+            true
+            return 0
+        case 'vbs emulator start|--seed'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--throttle-rate'
+            true
+            return 0
+        case 'vbs emulator start|-f'
+            true
+            return 0
+        case 'vbs emulator start|-o'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator start|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator status|--ca-bundle'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator status|--connect-timeout'
+            true
+            return 0
+        case 'vbs emulator status|--deadline'
+            true
+            return 0
+        case 'vbs emulator status|--endpoint'
+            true
+            return 0
+        case 'vbs emulator status|--field'
+            true
+            return 0
+        case 'vbs emulator status|--max-attempts'
+            true
+            return 0
+        case 'vbs emulator status|--output'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator status|--pid-file'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator status|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator status|--project-id'
+            true
+            return 0
+        case 'vbs emulator status|--read-timeout'
+            true
+            return 0
+        case 'vbs emulator status|-f'
+            true
+            return 0
+        case 'vbs emulator status|-o'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator status|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator stop|--ca-bundle'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator stop|--connect-timeout'
+            true
+            return 0
+        case 'vbs emulator stop|--deadline'
+            true
+            return 0
+        case 'vbs emulator stop|--endpoint'
+            true
+            return 0
+        case 'vbs emulator stop|--field'
+            true
+            return 0
+        case 'vbs emulator stop|--max-attempts'
+            true
+            return 0
+        case 'vbs emulator stop|--output'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator stop|--pid-file'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator stop|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator stop|--project-id'
+            true
+            return 0
+        case 'vbs emulator stop|--read-timeout'
+            true
+            return 0
+        case 'vbs emulator stop|-f'
+            true
+            return 0
+        case 'vbs emulator stop|-o'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator stop|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs profile|--ca-bundle'
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile|--connect-timeout'
             true
@@ -355,11 +534,14 @@ function __vbs_option_values
         case 'vbs profile|--endpoint'
             true
             return 0
+        case 'vbs profile|--field'
+            true
+            return 0
         case 'vbs profile|--max-attempts'
             true
             return 0
         case 'vbs profile|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -370,8 +552,11 @@ function __vbs_option_values
         case 'vbs profile|--read-timeout'
             true
             return 0
+        case 'vbs profile|-f'
+            true
+            return 0
         case 'vbs profile|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile|-p'
             printf '%s\n' (__vbs_profiles)
@@ -386,7 +571,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile add|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile add|--connect-timeout'
             true
@@ -400,11 +585,14 @@ function __vbs_option_values
         case 'vbs profile add|--endpoint'
             true
             return 0
+        case 'vbs profile add|--field'
+            true
+            return 0
         case 'vbs profile add|--max-attempts'
             true
             return 0
         case 'vbs profile add|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile add|--password'
             true
@@ -439,14 +627,17 @@ function __vbs_option_values
         case 'vbs profile add|--username'
             true
             return 0
+        case 'vbs profile add|-f'
+            true
+            return 0
         case 'vbs profile add|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile add|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile list|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile list|--connect-timeout'
             true
@@ -457,11 +648,14 @@ function __vbs_option_values
         case 'vbs profile list|--endpoint'
             true
             return 0
+        case 'vbs profile list|--field'
+            true
+            return 0
         case 'vbs profile list|--max-attempts'
             true
             return 0
         case 'vbs profile list|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile list|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -472,14 +666,17 @@ function __vbs_option_values
         case 'vbs profile list|--read-timeout'
             true
             return 0
+        case 'vbs profile list|-f'
+            true
+            return 0
         case 'vbs profile list|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile list|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile remove|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile remove|--connect-timeout'
             true
@@ -490,11 +687,14 @@ function __vbs_option_values
         case 'vbs profile remove|--endpoint'
             true
             return 0
+        case 'vbs profile remove|--field'
+            true
+            return 0
         case 'vbs profile remove|--max-attempts'
             true
             return 0
         case 'vbs profile remove|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile remove|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -505,14 +705,17 @@ function __vbs_option_values
         case 'vbs profile remove|--read-timeout'
             true
             return 0
+        case 'vbs profile remove|-f'
+            true
+            return 0
         case 'vbs profile remove|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile remove|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile set-default|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile set-default|--connect-timeout'
             true
@@ -523,11 +726,14 @@ function __vbs_option_values
         case 'vbs profile set-default|--endpoint'
             true
             return 0
+        case 'vbs profile set-default|--field'
+            true
+            return 0
         case 'vbs profile set-default|--max-attempts'
             true
             return 0
         case 'vbs profile set-default|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile set-default|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -538,14 +744,17 @@ function __vbs_option_values
         case 'vbs profile set-default|--read-timeout'
             true
             return 0
+        case 'vbs profile set-default|-f'
+            true
+            return 0
         case 'vbs profile set-default|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile set-default|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile show|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile show|--connect-timeout'
             true
@@ -556,11 +765,14 @@ function __vbs_option_values
         case 'vbs profile show|--endpoint'
             true
             return 0
+        case 'vbs profile show|--field'
+            true
+            return 0
         case 'vbs profile show|--max-attempts'
             true
             return 0
         case 'vbs profile show|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile show|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -571,14 +783,17 @@ function __vbs_option_values
         case 'vbs profile show|--read-timeout'
             true
             return 0
+        case 'vbs profile show|-f'
+            true
+            return 0
         case 'vbs profile show|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile show|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile test|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile test|--connect-timeout'
             true
@@ -589,11 +804,14 @@ function __vbs_option_values
         case 'vbs profile test|--endpoint'
             true
             return 0
+        case 'vbs profile test|--field'
+            true
+            return 0
         case 'vbs profile test|--max-attempts'
             true
             return 0
         case 'vbs profile test|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile test|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -604,8 +822,11 @@ function __vbs_option_values
         case 'vbs profile test|--read-timeout'
             true
             return 0
+        case 'vbs profile test|-f'
+            true
+            return 0
         case 'vbs profile test|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile test|-p'
             printf '%s\n' (__vbs_profiles)
@@ -653,14 +874,23 @@ function __vbs_complete
     end
     set -l prev $tokens[-1]
     if string match -q -- '-*=*' $cur
-        set -l option (string split -m 1 '=' -- $cur)[1]
-        for value in (__vbs_option_values $path $option)
-            echo "$option=$value"
+        set -l parts (string split -m 1 '=' -- $cur)
+        set -l values (__vbs_option_values $path $parts[1])
+        if test "$values" = '@files'
+            set values (__fish_complete_path $parts[2])
+        end
+        for value in $values
+            echo "$parts[1]=$value"
         end
         return
     end
     if test (count $tokens) -gt 1; and string match -q -- '-*' $prev; and __vbs_option_values $path $prev >/dev/null
-        __vbs_option_values $path $prev
+        set -l values (__vbs_option_values $path $prev)
+        if test "$values" = '@files'
+            __fish_complete_path $cur
+        else
+            printf '%s\n' $values
+        end
         return
     end
     if string match -q -- '-*' $cur

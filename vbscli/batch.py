@@ -56,7 +56,13 @@ class Outcome:
 
 
 def parse(text: str, source: str) -> list[Item]:
-    """YAML list, JSON lines or CSV (with a header), detected from the first non-blank line."""
+    """YAML list, JSON lines or CSV (with a header), detected from the first non-blank line.
+
+    A leading byte order mark (as Excel writes "CSV UTF-8") is not part of the text. Items that
+    repeat an earlier one (the same volume and snapshot, or the same volume and name) are invalid,
+    naming the line they repeat.
+    """
+    text = text.removeprefix("\ufeff")
     first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
     if first.startswith("{"):
         rows = _json_lines(text, source)
@@ -70,7 +76,31 @@ def parse(text: str, source: str) -> list[Item]:
         )
     if not rows:
         raise InputError(f"{source}: no items")
-    return [_item(line, raw, source) for line, raw in rows]
+    return _duplicates([_item(line, raw, source) for line, raw in rows], source)
+
+
+def _duplicates(items: list[Item], source: str) -> list[Item]:
+    """Mark an item invalid when an earlier one has its volume and snapshot, or its volume and name:
+    the service refuses a second backup of a disk in progress, and a name is how a run finds its
+    backups again."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for item in items:
+        if item.spec is None:
+            continue
+        volume = item.spec.volume_id.lower()
+        keys = [("snapshot", volume, item.spec.snapshot_id.lower())]
+        if item.raw.get("name") is not None:
+            keys.append(("name", volume, item.spec.name))
+        for key in keys:
+            if key in seen:
+                what = "snapshot" if key[0] == "snapshot" else f"name '{item.spec.name}'"
+                item.problem = f"{source}:{item.line}: same volume and {what} as line {seen[key]}"
+                item.spec = None
+                break
+        else:
+            for key in keys:
+                seen[key] = item.line
+    return items
 
 
 def _json_lines(text: str, source: str) -> list[tuple[int, Any]]:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from vbscli.errors import ConfigError
 
-OUTPUT_FORMATS = ("table", "json")
+OUTPUT_FORMATS = ("table", "json", "value")
 SECRET_KEYS = frozenset({"token", "password", "secret_key", "security_token"})
 """Profile keys whose values are secrets (for the file-permission warning and masking)."""
 PROFILE_KEYS = frozenset(

@@ -151,3 +151,17 @@ def exit_code_for_status(status: int, retry_after: float | None = None) -> ExitC
     if status == 413 and retry_after is not None:
         return ExitCode.SERVICE
     return ExitCode.REJECTED
+
+
+class OutputError(VbsError):
+    """The result could not be written to stdout (closed, or the disk is full).
+
+    `broken_pipe` is set when the reader went away (`vbs ... | head`): that is not worth a message.
+    """
+
+    exit_code = ExitCode.OUTPUT
+    kind = "OutputError"
+
+    def __init__(self, message: str, hint: str | None = None, *, broken_pipe: bool = False) -> None:
+        super().__init__(message, hint)
+        self.broken_pipe = broken_pipe

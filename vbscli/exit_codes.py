@@ -26,5 +26,7 @@ class ExitCode(IntEnum):
     """With --wait: --wait-timeout passed; the backup goes on in the service."""
     INTERNAL = 70
     """An unexpected error inside vbs itself (a bug; --debug shows the traceback)."""
+    OUTPUT = 74
+    """The result could not be written to stdout (closed, or the disk is full); what the command did is done."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C)."""

@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(backup.app, name="backup")
 app.add_typer(profile.app, name="profile")
-app.command("emulator", cls=VbsCommand)(emulator.emulator)
+app.add_typer(emulator.app, name="emulator")
 
 
 def _version(value: bool) -> None:
@@ -53,7 +53,9 @@ def command() -> typer.main.TyperGroup:  # type: ignore[name-defined]
 
 @app.command("completion", cls=VbsCommand)
 def completion(
-    shell: Annotated[Shell, typer.Argument(help="Shell to print the completion script for.", show_default=False)],
+    shell: Annotated[
+        Shell, typer.Argument(help="Shell to print the completion script for: bash, zsh or fish.", show_default=False)
+    ],
 ) -> None:
     """Print the shell completion script (see the README for where to install it)"""
     from vbscli.cli.completion import script

@@ -7,6 +7,7 @@ requests into calls and answers into bytes, including the broken answers faults 
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -463,7 +464,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The emulator's own endpoints: never authenticated, never faulted, not counted."""
         emu = self.emulator
         if path == "/_emulator/health" and method == "GET":
-            self._send(200, {"status": "ok"})
+            self._send(200, {"status": "ok", "pid": os.getpid()})  # `vbs emulator stop` checks whom it stops
         elif path == "/_emulator/stats" and method == "GET":
             self._send(200, emu.stats())
         elif path == "/_emulator/reset-stats" and method == "POST":
