@@ -67,7 +67,7 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
         if isinstance(exc, ServiceError) and exc.hint is None:
             exc.hint = _service_hint(exc, st)
         # Errors follow the output format, so a pipeline parsing JSON gets JSON on stderr too.
-        render_error(exc, output_format(st.output, env), env)
+        render_error(exc, output_format(st.output or _output_asked(args, env.vars), env), env)
         return exc.exit_code
     except BrokenPipeError:
         # A reader like `head` went away: nothing more to say, and no traceback.

@@ -196,7 +196,7 @@ STATUS_COLUMNS = ("Status", "Result", "State")
 """Columns whose values are never cut and that are never hidden."""
 MIN_TEXT = 10
 """A text column is not shortened below this many characters."""
-GAP = 3
+GAP = 2
 """Characters between two columns of a listing on a terminal."""
 
 
@@ -254,7 +254,9 @@ def _listing(title: str | None, fit: Fit, bold: str | None) -> Any:
     from rich import box
     from rich.table import Table
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style=bold)
+    table = Table(
+        title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), header_style=bold
+    )
     for index in fit.visible:
         table.add_column(fit.columns[index].name, no_wrap=True, overflow="ellipsis", width=fit.widths[index])
     for row in fit.rows:
@@ -294,20 +296,28 @@ class Fit:
         self.shortened: list[str] = []
         if width is None:
             return
-        while self.total > width:
-            texts = [i for i in self.visible if cuttable[i]]
-            candidates = [i for i in self.visible if not keep[i] and texts != [i]]
-            if not candidates:
-                break
-            self.visible.remove(candidates[-1])
-            self.hidden.insert(0, columns[candidates[-1]].name)
+        # Hide the rightmost column not kept, but shorten the last column of text rather than hide it...
+        while self.total > width and self._hide([i for i in self.visible if cuttable[i]], keep, True):
+            pass
         while self.total > width:
             room = [i for i in self.visible if self.widths[i] > floor[i]]
             if not room:
                 break
             widest = max(room, key=lambda i: (self.widths[i] - floor[i], -i))
             self.widths[widest] -= 1
+        # ... unless even shortened it does not fit.
+        while self.total > width and self._hide([], keep, False):
+            pass
         self.shortened = [columns[i].name for i in self.visible if self.widths[i] < natural[i]]
+
+    def _hide(self, texts: list[int], keep: list[bool], spare_last_text: bool) -> bool:
+        candidates = [i for i in self.visible if not keep[i] and not (spare_last_text and texts == [i])]
+        if not candidates:
+            return False
+        self.visible.remove(candidates[-1])
+        self.hidden.append(self.columns[candidates[-1]].name)
+        self.hidden.sort(key=[c.name for c in self.columns].index)
+        return True
 
     @property
     def total(self) -> int:

@@ -32,8 +32,8 @@ PidFile = Annotated[
         "--pid-file",
         metavar="FILE",
         show_default=False,
-        help="PID file of the emulator (default with --detach: $XDG_STATE_HOME/vbs/emulator.pid, "
-        "i.e. ~/.local/state/vbs/emulator.pid).",
+        help="The emulator's PID file (default: $XDG_STATE_HOME/vbs/emulator.pid, i.e. "
+        "~/.local/state/vbs/emulator.pid; a start in the foreground writes one only when given).",
     ),
 ]
 
@@ -135,10 +135,12 @@ def emulator_start(
         raise _cannot_listen(host, port, exc) from None
 
     def ready() -> None:
-        # Printed once SIGINT/SIGTERM are handled: a script that signals on reading it gets a clean stop.
+        # Once SIGINT/SIGTERM are handled: a script that signals on reading the banner gets a clean stop,
+        # and finds the PID file written.
+        background.record(str(pid_file) if pid_file else None, emu.url, str(log_file) if log_file else None)
         out.write(banner(emu))
         out.flush()
-        background.announce(str(pid_file) if pid_file else None, emu.url, str(log_file) if log_file else None)
+        background.report_ready(emu.url)
 
     try:
         code = emu.serve_forever_until_signal(on_ready=ready)

@@ -127,14 +127,18 @@ def start(
     return Running(int(ready["pid"]), str(ready["url"]), log_file, pid_file)
 
 
-def announce(pid_file: str | None, url: str, log_file: str | None) -> None:
-    """In the emulator process, once it listens: write the PID file, then tell a waiting `start`."""
+def record(pid_file: str | None, url: str, log_file: str | None) -> None:
+    """In the emulator process, once it listens: write the PID file (atomically)."""
     if pid_file:
         path = Path(pid_file)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
         temporary.write_text(f"{os.getpid()}\n{url}\n{log_file or ''}\n", encoding="utf-8")
         os.replace(temporary, path)
+
+
+def report_ready(url: str) -> None:
+    """In the emulator process, once it listens: tell the `start --detach` waiting for it, if any."""
     fd = os.environ.pop(READY_FD, None)
     if fd is not None:
         try:
