@@ -109,7 +109,12 @@ def start(
             )
         os.close(write_end)
         write_end = -1
-        answer = _read_line(read_end, timeout)
+        try:
+            answer = _read_line(read_end, timeout)
+        except BaseException:  # interrupted while waiting: leave nothing half-started behind
+            child.terminate()
+            child.wait()
+            raise
     finally:
         os.close(read_end)
         if write_end >= 0:
