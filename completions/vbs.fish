@@ -7,7 +7,7 @@ function __vbs_subcommands
         case 'vbs'
             echo backup completion emulator profile
         case 'vbs backup'
-            echo create list show
+            echo create delete list prune restore show
         case 'vbs emulator'
             echo start status stop
         case 'vbs profile'
@@ -22,9 +22,15 @@ function __vbs_options
         case 'vbs backup'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs backup create'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --field --force --from --help --insecure --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --field --force --from --help --insecure --keep-snapshot --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout --wide -f -h -o -p
+        case 'vbs backup delete'
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --wide --yes -f -h -o -p -y
         case 'vbs backup list'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id --wide -f -h -o -p
+        case 'vbs backup prune'
+            printf '%s\n' --all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --output --parallel --plan --profile --project-id --read-timeout --volume-id --wide --yes -f -h -o -p -y
+        case 'vbs backup restore'
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --new-volume-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --wide --yes -f -h -o -p -y
         case 'vbs backup show'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs completion'
@@ -198,6 +204,54 @@ function __vbs_option_values
         case 'vbs backup create|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
+        case 'vbs backup delete|--ca-bundle'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs backup delete|--connect-timeout'
+            true
+            return 0
+        case 'vbs backup delete|--deadline'
+            true
+            return 0
+        case 'vbs backup delete|--endpoint'
+            true
+            return 0
+        case 'vbs backup delete|--field'
+            true
+            return 0
+        case 'vbs backup delete|--max-attempts'
+            true
+            return 0
+        case 'vbs backup delete|--output'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs backup delete|--parallel'
+            true
+            return 0
+        case 'vbs backup delete|--poll-interval'
+            true
+            return 0
+        case 'vbs backup delete|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs backup delete|--project-id'
+            true
+            return 0
+        case 'vbs backup delete|--read-timeout'
+            true
+            return 0
+        case 'vbs backup delete|--wait-timeout'
+            true
+            return 0
+        case 'vbs backup delete|-f'
+            true
+            return 0
+        case 'vbs backup delete|-o'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs backup delete|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
         case 'vbs backup list|--ca-bundle'
             printf '%s\n' '@files'
             return 0
@@ -247,6 +301,126 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup list|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs backup prune|--backups'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs backup prune|--ca-bundle'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs backup prune|--connect-timeout'
+            true
+            return 0
+        case 'vbs backup prune|--deadline'
+            true
+            return 0
+        case 'vbs backup prune|--endpoint'
+            true
+            return 0
+        case 'vbs backup prune|--field'
+            true
+            return 0
+        case 'vbs backup prune|--from'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs backup prune|--keep-daily'
+            true
+            return 0
+        case 'vbs backup prune|--keep-last'
+            true
+            return 0
+        case 'vbs backup prune|--keep-monthly'
+            true
+            return 0
+        case 'vbs backup prune|--keep-weekly'
+            true
+            return 0
+        case 'vbs backup prune|--keep-within'
+            true
+            return 0
+        case 'vbs backup prune|--max-attempts'
+            true
+            return 0
+        case 'vbs backup prune|--name-prefix'
+            true
+            return 0
+        case 'vbs backup prune|--output'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs backup prune|--parallel'
+            true
+            return 0
+        case 'vbs backup prune|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs backup prune|--project-id'
+            true
+            return 0
+        case 'vbs backup prune|--read-timeout'
+            true
+            return 0
+        case 'vbs backup prune|--volume-id'
+            true
+            return 0
+        case 'vbs backup prune|-f'
+            true
+            return 0
+        case 'vbs backup prune|-o'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs backup prune|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs backup restore|--ca-bundle'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs backup restore|--connect-timeout'
+            true
+            return 0
+        case 'vbs backup restore|--deadline'
+            true
+            return 0
+        case 'vbs backup restore|--endpoint'
+            true
+            return 0
+        case 'vbs backup restore|--field'
+            true
+            return 0
+        case 'vbs backup restore|--max-attempts'
+            true
+            return 0
+        case 'vbs backup restore|--new-volume-name'
+            true
+            return 0
+        case 'vbs backup restore|--output'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs backup restore|--poll-interval'
+            true
+            return 0
+        case 'vbs backup restore|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs backup restore|--project-id'
+            true
+            return 0
+        case 'vbs backup restore|--read-timeout'
+            true
+            return 0
+        case 'vbs backup restore|--volume-id'
+            true
+            return 0
+        case 'vbs backup restore|--wait-timeout'
+            true
+            return 0
+        case 'vbs backup restore|-f'
+            true
+            return 0
+        case 'vbs backup restore|-o'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs backup restore|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup show|--ca-bundle'

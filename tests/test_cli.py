@@ -140,9 +140,9 @@ def test_invalid_input_is_reported_before_configuration_problems():
 
 
 def test_missing_option_and_bad_choice_are_usage_errors():
-    run = invoke("backup", "create", "--volume-id", VOLUME, "-o", "table")
+    run = invoke("backup", "create", "--snapshot-id", SNAPSHOT, "-o", "table")
     assert run.exit_code == 2
-    assert run.stderr == ("vbs: error: missing --snapshot-id; give the disk and snapshot IDs, or --from FILE\n")
+    assert run.stderr == "vbs: error: missing --volume-id; give the disk to back up, or --from FILE\n"
     run = invoke("backup", "create", "--volume-idd", VOLUME)
     assert run.exit_code == 2 and "No such option: --volume-idd" in run.stderr
     assert "see 'vbs backup create --help'" in run.stderr

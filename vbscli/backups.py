@@ -20,7 +20,8 @@ class BackupSpec:
     """What the user asked to back up; `checked()` applies the service's rules client-side."""
 
     volume_id: str
-    snapshot_id: str
+    snapshot_id: str | None
+    """None: vbs takes a fresh snapshot first (vbscli.cycle)."""
     name: str | None = None
     description: str | None = None
     force: bool = False
@@ -28,7 +29,8 @@ class BackupSpec:
     def checked(self) -> BackupSpec:
         """Raise InputError on the first broken rule, in the order the options are usually typed."""
         validate.check_uuid(self.volume_id, "--volume-id")
-        validate.check_uuid(self.snapshot_id, "--snapshot-id")
+        if self.snapshot_id is not None:
+            validate.check_uuid(self.snapshot_id, "--snapshot-id")
         if self.name is not None:
             validate.check_name(self.name)
         if self.description is not None:

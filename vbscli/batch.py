@@ -43,10 +43,14 @@ class Outcome:
     exit_code: int
     document: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    snapshot: dict[str, Any] | None = None
+    """The fresh snapshot vbs made for an item without snapshot_id: {"id", "kept"}."""
 
     def as_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"line": self.item.line, "result": self.result, "exit_code": self.exit_code}
         doc.update({k: self.item.raw.get(k) for k in ("volume_id", "snapshot_id")})
+        if self.snapshot is not None:
+            doc["snapshot"] = self.snapshot
         doc["name"] = self.item.spec.name if self.item.spec else self.item.raw.get("name")
         if self.document is not None:
             doc.update(self.document)
@@ -80,20 +84,22 @@ def parse(text: str, source: str) -> list[Item]:
 
 
 def _duplicates(items: list[Item], source: str) -> list[Item]:
-    """Mark an item invalid when an earlier one has its volume and snapshot, or its volume and name:
-    the service refuses a second backup of a disk in progress, and a name is how a run finds its
-    backups again."""
+    """Mark an item invalid when an earlier one has its volume and snapshot (or, both without one, its
+    volume: two fresh snapshots of one disk), or its volume and name: a second backup of the same
+    data is a mistake, and a name is how a run finds its backups again."""
     seen: dict[tuple[str, str, str], int] = {}
     for item in items:
         if item.spec is None:
             continue
         volume = item.spec.volume_id.lower()
-        keys = [("snapshot", volume, item.spec.snapshot_id.lower())]
+        keys = [("snapshot", volume, (item.spec.snapshot_id or "").lower())]
         if item.raw.get("name") is not None:
-            keys.append(("name", volume, item.spec.name))
+            keys.append(("name", volume, str(item.spec.name)))
         for key in keys:
             if key in seen:
-                what = "snapshot" if key[0] == "snapshot" else f"name '{item.spec.name}'"
+                what = {"snapshot": "snapshot", "name": f"name '{item.spec.name}'"}[key[0]]
+                if not key[2]:
+                    what = "a fresh snapshot"
                 item.problem = f"{source}:{item.line}: same volume and {what} as line {seen[key]}"
                 item.spec = None
                 break
@@ -155,13 +161,12 @@ def _item(line: int, raw: Any, source: str) -> Item:
         )
     if not isinstance(force, bool):
         return Item(line, problem=f"{source}:{line}: 'force' must be true or false", raw=raw)
-    for key in ("volume_id", "snapshot_id"):
-        if not raw.get(key):
-            return Item(line, problem=f"{source}:{line}: missing '{key}'", raw=raw)
+    if not raw.get("volume_id"):
+        return Item(line, problem=f"{source}:{line}: missing 'volume_id'", raw=raw)
     name = raw.get("name")
     spec = BackupSpec(
         str(raw["volume_id"]),
-        str(raw["snapshot_id"]),
+        str(raw["snapshot_id"]) if raw.get("snapshot_id") else None,  # none: a fresh snapshot (vbscli.cycle)
         str(name) if name is not None else backups.default_name(),
         None if raw.get("description") is None else str(raw["description"]),
         force,
@@ -218,8 +223,13 @@ def run(
     skip_existing: bool = False,
     on_outcome: Callable[[Outcome], None] | None = None,
     on_start: Callable[[Item], None] | None = None,
+    keep_snapshot: bool = False,
 ) -> list[Outcome]:
-    """Create every valid item, at most `parallel` at a time; invalid ones are reported, not sent."""
+    """Create every valid item, at most `parallel` at a time; invalid ones are reported, not sent.
+
+    An item without snapshot_id is backed up from a fresh snapshot (vbscli.cycle)."""
+    from vbscli import cycle
+
     limiter = Limiter(parallel)
     client.on_retry = lambda exc: limiter.throttled() if is_throttle(exc) else None  # AIMD's decrease
     existing = existing_names(client) if skip_existing else set()
@@ -245,13 +255,10 @@ def run(
         if on_start:
             on_start(item)
         try:
-            doc = backups.create(client, item.spec, notify=client.notify)
-            result = "created"
-            if wait is not None:
-                doc = backups.wait_available(client, doc["backup"]["id"], wait)
-                result = "available"
+            done = cycle.backup(client, item.spec, wait, keep_snapshot=keep_snapshot, notify=client.notify)
             ok = True
-            return finish(Outcome(item, result, ExitCode.OK, document=doc))
+            snapshot = {"id": done.snapshot_id, "kept": done.snapshot_kept} if done.snapshot_id else None
+            return finish(Outcome(item, done.result, ExitCode.OK, document=done.document, snapshot=snapshot))
         except VbsError as exc:
             return finish(Outcome(item, "failed", int(exc.exit_code), error=exc.as_dict()))
         finally:

@@ -21,12 +21,13 @@ class ExitCode(IntEnum):
     SERVICE = 5
     """Service failed or unreachable: 5xx, throttled, network, TLS, timeout, malformed answer."""
     BACKUP_FAILED = 6
-    """With --wait: the backup ended in `error` (the message gives the fail_reason)."""
+    """With --wait: the backup ended in `error` (the message gives the fail_reason), or its snapshot, a
+    restore or a delete failed."""
     WAIT_TIMEOUT = 7
-    """With --wait: --wait-timeout passed; the backup goes on in the service."""
+    """With --wait: --wait-timeout passed; the work goes on in the service."""
     INTERNAL = 70
     """An unexpected error inside vbs itself (a bug; --debug shows the traceback)."""
     OUTPUT = 74
     """The result could not be written to stdout (closed, or the disk is full); what the command did is done."""
     INTERRUPTED = 130
-    """Interrupted (Ctrl-C)."""
+    """Interrupted (Ctrl-C), or a confirmation answered no."""

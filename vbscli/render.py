@@ -99,6 +99,22 @@ def render_request(call: Call, fmt: str, env: Environment) -> None:
     _write(env.stdout, "\n".join(lines) + "\n")
 
 
+def render_request_lines(calls: list[tuple[dict[str, Any], Call]], fmt: str, env: Environment) -> None:
+    """A dry run of many requests: one JSON line each (with the `extra` fields, e.g. the item's line), or
+    text blocks under a comment line naming them."""
+    for extra, call in calls:
+        headers = redact.headers(call.headers)
+        if fmt == "json":
+            doc = {**extra, "method": call.method, "url": call.url, "headers": headers, "body": call.document()}
+            _write(env.stdout, json.dumps(doc, ensure_ascii=False) + "\n")
+            continue
+        lines = [f"# {', '.join(f'{k} {v}' for k, v in extra.items())}"] if extra else []
+        lines += [f"{call.method} {call.url}"] + [f"{name}: {value}" for name, value in headers.items()]
+        if call.body:
+            lines += ["", dumps(call.document())]
+        _write(env.stdout, "\n".join(lines) + "\n\n")
+
+
 def render_error(error: VbsError, fmt: str | None, env: Environment) -> None:
     """Errors go to stderr only: one line for people, one JSON object for programs."""
     if fmt == "json":

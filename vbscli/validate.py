@@ -53,3 +53,20 @@ def check_description(value: str, field: str = "--description") -> str:
     if "<" in value or ">" in value:
         raise _fail(field, "contains '<' or '>'", DESCRIPTION_RULE, value)
     return value
+
+
+DURATION_RULE = "a duration such as 26h, 90m, 2d, 1d12h or 3600 (seconds)"
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw]?)")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: str, field: str) -> float:
+    """'26h', '1d12h', '90m', '3600' -> seconds (more than 0)."""
+    text = (value or "").strip().lower().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text or (len(parts) > 1 and any(u == "" for _, u in parts)):
+        raise _fail(field, "not a duration", DURATION_RULE, value)
+    seconds = sum(float(n) * _UNIT[u] for n, u in parts)
+    if seconds <= 0:
+        raise _fail(field, "not more than 0", DURATION_RULE, value)
+    return seconds

@@ -65,7 +65,7 @@ def test_unknown_routes_are_404_item_not_found(emu, api, path):
         ("PUT", "/backups", "GET, POST"),
         ("PATCH", "/backups", "GET, POST"),
         ("POST", "/backups/detail", "GET"),
-        ("PUT", f"/backups/{UNKNOWN}", "GET"),
+        ("PUT", f"/backups/{UNKNOWN}", "GET, DELETE"),
     ],
 )
 def test_wrong_method_on_a_known_route_is_405(api, method, path, allowed):

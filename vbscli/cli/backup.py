@@ -1,7 +1,9 @@
 """`vbs backup ...`: the commands; the work is in vbscli.backups, the output in vbscli.render."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -23,7 +25,7 @@ class BackupStatus(str, Enum):
 app = typer.Typer(
     cls=VbsGroup,
     name="backup",
-    help="Create, show and list volume backups",
+    help="Create, list, show, restore, delete and prune volume backups",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -47,7 +49,8 @@ def backup_create(
             "--snapshot-id",
             metavar="UUID",
             show_default=False,
-            help="ID of the disk's snapshot to back up from (required unless --from).",
+            help="Back up this snapshot of the disk (default: take a fresh snapshot now, and delete it "
+            "once the backup is available under --wait).",
         ),
     ] = None,
     name: Annotated[
@@ -76,27 +79,41 @@ def backup_create(
             help="Back up a disk attached to a running server (data cached in memory is not included).",
         ),
     ] = False,
+    keep_snapshot: Annotated[
+        bool,
+        typer.Option(
+            "--keep-snapshot",
+            help="With --wait and no --snapshot-id: keep the fresh snapshot instead of deleting it.",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Validate and print the request without sending it."),
+        typer.Option("--dry-run", help="Validate and print the requests without sending anything."),
     ] = False,
     wait: Annotated[
         bool,
         typer.Option("--wait", help="Wait until the backup is available (exit 6 if it fails, 7 on timeout)."),
     ] = False,
     wait_timeout: Annotated[
-        float,
-        typer.Option("--wait-timeout", metavar="SECONDS", min=1, help="Give up waiting after this long."),
-    ] = 3600.0,
+        Optional[float],
+        typer.Option(
+            "--wait-timeout",
+            metavar="SECONDS",
+            min=1,
+            show_default=False,
+            help="With --wait: give up waiting after this long (default 3600).",
+        ),
+    ] = None,
     poll_interval: Annotated[
-        float,
+        Optional[float],
         typer.Option(
             "--poll-interval",
             metavar="SECONDS",
             min=1,
-            help="Longest pause between status checks (they start at 2 s and grow).",
+            show_default=False,
+            help="With --wait: longest pause between status checks (default 30; they start at 2 s and grow).",
         ),
-    ] = 30.0,
+    ] = None,
     from_file: Annotated[
         Optional[str],
         typer.Option(
@@ -104,7 +121,7 @@ def backup_create(
             metavar="FILE",
             show_default=False,
             help="Back up every item of FILE ('-' for stdin): a YAML list, JSON lines or CSV of "
-            "volume_id, snapshot_id, name, description, force.",
+            "volume_id, snapshot_id (optional), name, description, force.",
         ),
     ] = None,
     parallel: Annotated[
@@ -127,95 +144,103 @@ def backup_create(
         typer.Option("--skip-existing", help="With --from: skip items whose volume already has a backup of that name."),
     ] = False,
 ) -> None:
-    """Create a backup of a disk from one of its snapshots (or of many, with --from)"""
-    from vbscli import backups
+    """Back up a disk from a fresh snapshot, or from a snapshot of it (or many disks, with --from)"""
+    from vbscli import backups, cycle
+    from vbscli.cli import checks
     from vbscli.errors import InputError
-    from vbscli.render import Result, render, render_request
+    from vbscli.render import Result, render
 
     runtime.begin(ctx)
+    checks.needs(
+        "--wait",
+        wait,
+        ("--wait-timeout", wait_timeout),
+        ("--poll-interval", poll_interval),
+        ("--keep-snapshot", keep_snapshot),
+    )
+    checks.refused_with("--dry-run", dry_run, ("--wait", wait), why="a dry run sends nothing, so there is no wait")
+    policy = backups.WaitPolicy(timeout=wait_timeout or 3600.0, interval=poll_interval or 30.0) if wait else None
     if from_file is not None:
-        given = [
-            flag
-            for flag, value in (
-                ("--volume-id", volume_id),
-                ("--snapshot-id", snapshot_id),
-                ("--name", name),
-                ("--description", description),
-                ("--force", force),
-                ("--dry-run", dry_run),
-            )
-            if value
-        ]
-        if given:
-            raise InputError(
-                f"--from cannot be combined with {', '.join(given)}", "put those values in the file's items"
-            )
+        checks.refused_with(
+            "--from",
+            True,
+            ("--volume-id", volume_id),
+            ("--snapshot-id", snapshot_id),
+            ("--name", name),
+            ("--description", description),
+            ("--force", force),
+            why="put those values in the file's items",
+        )
+        checks.refused_with(
+            "--dry-run",
+            dry_run,
+            ("--parallel", parallel),
+            ("--skip-existing", skip_existing),
+            why="a dry run sends nothing: it neither runs requests in parallel nor reads existing backups",
+        )
         from vbscli.cli.fleet import create_many
 
-        policy = backups.WaitPolicy(timeout=wait_timeout, interval=poll_interval) if wait else None
-        raise typer.Exit(create_many(ctx, from_file, parallel or 8, policy, skip_invalid, skip_existing))
-    fleet_only = [
-        flag
-        for flag, value in (
-            ("--parallel", parallel),
-            ("--skip-invalid", skip_invalid),
-            ("--skip-existing", skip_existing),
+        if dry_run:
+            from vbscli.cli.dry_run import show_fleet_requests
+
+            raise typer.Exit(show_fleet_requests(ctx, from_file, skip_invalid))
+        raise typer.Exit(
+            create_many(ctx, from_file, parallel or 8, policy, skip_invalid, skip_existing, keep_snapshot=keep_snapshot)
         )
-        if value
-    ]
-    if fleet_only:
-        raise InputError(f"{', '.join(fleet_only)} only applies with --from FILE")
-    missing = [flag for flag, value in (("--volume-id", volume_id), ("--snapshot-id", snapshot_id)) if not value]
-    if missing:
-        raise InputError(f"missing {' and '.join(missing)}", "give the disk and snapshot IDs, or --from FILE")
-    assert volume_id is not None and snapshot_id is not None
-    if name is None:
-        name = backups.default_name()
-    spec = backups.BackupSpec(volume_id, snapshot_id, name, description, force).checked()
+    checks.needs(
+        "--from FILE",
+        False,
+        ("--parallel", parallel),
+        ("--skip-invalid", skip_invalid),
+        ("--skip-existing", skip_existing),
+    )
+    if not volume_id:
+        raise InputError("missing --volume-id", "give the disk to back up, or --from FILE")
+    checks.refused_with(
+        "--snapshot-id",
+        snapshot_id,
+        ("--keep-snapshot", keep_snapshot),
+        why="vbs deletes only the snapshots it makes",
+    )
+    spec = backups.BackupSpec(volume_id, snapshot_id, name or backups.default_name(), description, force).checked()
     _, client = runtime.connect(ctx)
-    env = runtime.state(ctx).env
+    st = runtime.state(ctx)
     fmt = runtime.output_format(ctx)
     if dry_run:
-        render_request(client.sign(backups.create_call(client, spec)), fmt, env)
+        from vbscli.cli.dry_run import render_requests, requests_for
+
+        render_requests(requests_for(client, spec), fmt, st.env)
         return
-    doc = backups.create(client, spec, notify=client.notify)
-    backup = doc["backup"]
-    if wait:
-        policy = backups.WaitPolicy(timeout=wait_timeout, interval=poll_interval)
-        detail = _wait(ctx, client, backup["id"], policy)
-        render(Result(detail, detail_rows(detail["backup"])), fmt, env)
+    with spinner(st.env, f"disk {spec.volume_id}") as show:
+        done = cycle.backup(client, spec, policy, keep_snapshot=keep_snapshot, notify=client.notify, on_status=show)
+    if done.result == "available":
+        render(Result(done.document, detail_rows(done.document["backup"])), fmt, st.env)
         return
+    backup = done.document["backup"]
     rows = [
         ("ID", backup["id"]),
         ("Name", "" if backup.get("name") is None else str(backup.get("name"))),
         ("Self link", backups.link(backup, "self") or ""),
         ("Bookmark link", backups.link(backup, "bookmark") or ""),
     ]
-    render(Result(doc, rows), fmt, env)
+    render(Result(done.document, rows), fmt, st.env)
 
 
-def _wait(ctx: typer.Context, client: object, backup_id: str, policy: object) -> dict:
-    """Poll with a spinner on stderr when a person is watching; Ctrl-C leaves the backup running."""
-    from vbscli import backups
-    from vbscli.errors import Interrupted
+@contextmanager
+def spinner(env: Any, subject: str) -> Iterator[Any]:
+    """A status line on stderr while waiting, when a person is watching; yields on_status(subject, status, s)."""
+    if not env.stderr_isatty:
+        yield None
+        return
+    from rich.console import Console
 
-    env = runtime.state(ctx).env
-    try:
-        if not env.stderr_isatty:
-            return backups.wait_available(client, backup_id, policy)  # type: ignore[arg-type]
-        from rich.console import Console
+    console = Console(file=env.stderr, no_color=env.no_color)
+    with console.status(f"{subject}: starting") as status:
 
-        console = Console(file=env.stderr, no_color=env.no_color)
-        with console.status(f"backup {backup_id}: creating") as spinner:
+        def show(what: str, state: str, elapsed: float) -> None:
+            status.update(f"{what}: {state} ({elapsed:.0f} s)")
 
-            def show(status: str, elapsed: float) -> None:
-                spinner.update(f"backup {backup_id}: {status} ({elapsed:.0f} s)")
-
-            return backups.wait_available(client, backup_id, policy, on_status=show)  # type: ignore[arg-type]
-    except Interrupted:
-        raise Interrupted(
-            f"backup {backup_id} goes on in the service; check it with: vbs backup show {backup_id}"
-        ) from None
+        yield show
 
 
 def detail_rows(backup: dict) -> list[tuple[str, str]]:
@@ -303,3 +328,15 @@ def backup_list(
         runtime.output_format(ctx),
         runtime.state(ctx).env,
     )
+
+
+def _register() -> None:
+    """The commands that change or remove data have their own modules; they belong to this group."""
+    from vbscli.cli import delete, prune, restore
+
+    app.command("restore", cls=VbsCommand)(restore.backup_restore)
+    app.command("delete", cls=VbsCommand)(delete.backup_delete)
+    app.command("prune", cls=VbsCommand)(prune.backup_prune)
+
+
+_register()

@@ -12,7 +12,13 @@ from vbscli.cli import runtime
 
 
 def create_many(
-    ctx: typer.Context, source: str, parallel: int, wait: Any, skip_invalid: bool, skip_existing: bool
+    ctx: typer.Context,
+    source: str,
+    parallel: int,
+    wait: Any,
+    skip_invalid: bool,
+    skip_existing: bool,
+    keep_snapshot: bool = False,
 ) -> int:
     """Check every item, then create them; returns the run's exit code."""
     from vbscli import batch
@@ -59,6 +65,7 @@ def create_many(
             skip_existing,
             on_outcome,
             on_start=(lambda item: _locked(lock, progress.begin_one)) if progress else None,
+            keep_snapshot=keep_snapshot,
         )
     finally:
         if progress:

@@ -28,7 +28,18 @@ KINDS = (
     "slow_body",
     "huge_body",
 )
-ROUTES = ("backups", "backups_detail", "backup", "auth_tokens", "*")
+ROUTES = (
+    "backups",
+    "backups_detail",
+    "backup",
+    "auth_tokens",
+    "snapshots",
+    "snapshots_detail",
+    "snapshot",
+    "backup_restore",
+    "volume",
+    "*",
+)
 SETTINGS = ("latency", "error_rate", "throttle_rate", "retry_after", "script", "random_seed")
 STEP_KEYS = ("fault", "match", "times", "status", "retry_after", "retry_after_header", "body", "seconds")
 

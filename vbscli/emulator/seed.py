@@ -14,8 +14,9 @@ from typing import Any
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 PROJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
-TOP_KEYS = ("project_id", "project_name", "tokens", "volumes", "snapshots", "users", "access_keys")
-VOLUME_KEYS = ("id", "status", "size", "fail_backups", "availability_zone")
+TOP_KEYS = ("project_id", "project_name", "tokens", "volumes", "snapshots", "users", "access_keys", "quotas")
+VOLUME_KEYS = ("id", "status", "size", "fail_backups", "availability_zone", "fail_snapshots", "fail_restores")
+QUOTA_KEYS = ("backups", "snapshots")
 SNAPSHOT_KEYS = ("id", "volume_id", "status")
 
 
@@ -30,6 +31,8 @@ class Volume:
     size: int = 10
     fail_backups: bool = False
     availability_zone: str = "eu-de-01"
+    fail_snapshots: bool = False
+    fail_restores: bool = False
 
 
 @dataclass
@@ -61,6 +64,8 @@ class Seed:
     snapshots: list[Snapshot] = field(default_factory=list)
     users: list[User] = field(default_factory=list)
     access_keys: list[AccessKey] = field(default_factory=list)
+    quotas: dict[str, int] = field(default_factory=dict)
+    """Per-project limits by kind ('backups', 'snapshots'); a missing kind is unlimited."""
 
 
 def demo_seed() -> Seed:
@@ -193,15 +198,19 @@ def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None
         size = entry.get("size", 10)
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise fail(f"{what}: 'size' must be a whole number of GB, at least 1, not {size!r}", entry)
-        fails = entry.get("fail_backups", False)
-        if not isinstance(fails, bool):
-            raise fail(f"{what}: 'fail_backups' must be true or false, not {fails!r}", entry)
+        flags = {}
+        for key in ("fail_backups", "fail_snapshots", "fail_restores"):
+            flags[key] = entry.get(key, False)
+            if not isinstance(flags[key], bool):
+                raise fail(f"{what}: '{key}' must be true or false, not {flags[key]!r}", entry)
         volumes[volume_id] = Volume(
             volume_id,
             text(entry, "status", what, "available"),
             size,
-            fails,
+            flags["fail_backups"],
             text(entry, "availability_zone", what, "eu-de-01"),
+            fail_snapshots=flags["fail_snapshots"],
+            fail_restores=flags["fail_restores"],
         )
 
     snapshots: dict[str, Snapshot] = {}
@@ -229,7 +238,23 @@ def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None
 
     if not (tokens or users or keys):
         raise fail("no credentials: give 'tokens' (or 'users' / 'access_keys') so a client can authenticate", doc)
-    return Seed(project, project_name, list(tokens), list(volumes.values()), list(snapshots.values()), users, keys)
+    quotas = doc.get("quotas") or {}
+    if not isinstance(quotas, dict):
+        raise fail("'quotas' must be a mapping such as {backups: 10, snapshots: 10}", doc)
+    _no_unknown(quotas, QUOTA_KEYS, "quotas", fail)
+    for kind, limit in quotas.items():
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise fail(f"quotas: '{kind}' must be a whole number, at least 0, not {limit!r}", quotas)
+    return Seed(
+        project,
+        project_name,
+        list(tokens),
+        list(volumes.values()),
+        list(snapshots.values()),
+        users,
+        keys,
+        {str(k): int(v) for k, v in quotas.items()},
+    )
 
 
 def _no_unknown(entry: dict[str, Any], known: tuple[str, ...], what: str, fail: Any) -> None:

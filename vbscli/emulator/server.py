@@ -22,13 +22,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
-from vbscli.emulator import auth
+from vbscli.emulator import auth, cycle
 from vbscli.emulator.faults import ANSWERING, SPOILING, FaultError, Faults, Step, error_body
 from vbscli.emulator.seed import Seed, demo_seed
-from vbscli.emulator.state import Store
 
 ROUTE = re.compile(r"^/v3/(?P<project>[^/]+)/backups(?:/(?P<rest>[^/]+))?/?$")
-ALLOWED = {"backups": ("GET", "POST"), "backups_detail": ("GET",), "backup": ("GET",), "auth_tokens": ("POST",)}
+ALLOWED = {
+    "backups": ("GET", "POST"),
+    "backups_detail": ("GET",),
+    "backup": ("GET", "DELETE"),
+    "auth_tokens": ("POST",),
+    **cycle.ALLOWED,
+}
 API_VERSION = re.compile(r"^volume 3\.\d{1,3}$")
 MAX_BODY = 1024 * 1024
 HUGE_CHUNK = b'{"backups": [' + b'{"id": "00000000-0000-4000-8000-000000000000", "name": "x"}, ' * 1024
@@ -70,7 +75,7 @@ class Emulator:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         wall = self.config.wall or (lambda: datetime.now(timezone.utc))
-        self.store = Store(self.config.seed, self.config.create_delay, self.config.clock, wall)
+        self.store = cycle.CycleStore(self.config.seed, self.config.create_delay, self.config.clock, wall)
         self.tokens = auth.Tokens(self.config.seed, wall)
         self.auth = auth.Authenticator([self.tokens, auth.AkSk(self.config.seed, wall)])
         self.faults = Faults()
@@ -180,6 +185,7 @@ class Emulator:
                 "faults_fired": dict(self.fired),
                 "backups_created": created,
                 "backups": held,
+                **self.store.more_stats(),
             }
 
     def reset_stats(self) -> None:
@@ -251,6 +257,9 @@ def route_of(path: str) -> str:
     """The route name faults match on: backups, backups_detail, backup, auth_tokens or unknown."""
     if path.rstrip("/") == "/v3/auth/tokens":
         return "auth_tokens"
+    found = cycle.route_match(path)
+    if found:
+        return found[0]
     match = ROUTE.match(path)
     if not match:
         return "unknown"
@@ -410,7 +419,8 @@ class _Handler(BaseHTTPRequestHandler):
         ok, reason = emu.auth.check(method, auth.target_of(self.path), dict(self.headers.items()), body)
         if not ok:
             return 401, error_body(401, reason), {}
-        match = ROUTE.match(parts.path)
+        found = cycle.route_match(parts.path)
+        match = found[1] if found else ROUTE.match(parts.path)
         assert match is not None
         if match.group("project") != emu.project_id:
             return (
@@ -425,6 +435,21 @@ class _Handler(BaseHTTPRequestHandler):
         if method not in allowed:
             return not_allowed
         headers = self._version_headers()
+        if route in cycle.ROUTES or (method, route) in cycle.HANDLED:
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            status, answer = cycle.dispatch(
+                emu.store,
+                method,
+                route,
+                match.group("rest"),
+                dict(parse_qsl(parts.query)),
+                body,
+                content_type,
+                cycle.microversion(self.headers.get("OpenStack-API-Version")),
+                base,
+                parts.path,
+            )
+            return status, answer, {**headers, **cycle.overlimit_headers(answer)}
         if route == "backups" and method == "POST":
             content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if content_type != "application/json":
@@ -446,7 +471,7 @@ class _Handler(BaseHTTPRequestHandler):
                     headers,
                 )
             status, answer = emu.store.create(doc, base)
-            return status, answer, headers
+            return status, answer, {**headers, **cycle.overlimit_headers(answer)}
         if route == "backup":
             status, answer = emu.store.show(match.group("rest"), base)
             return status, answer, headers
@@ -567,7 +592,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _send(self, status: int, doc: Any, headers: dict[str, str] | None = None) -> None:
-        self._send_raw(status, json.dumps(doc).encode(), "application/json", headers)
+        data = b"" if doc is None else json.dumps(doc).encode()  # None: an answer without a body (202 to a DELETE)
+        self._send_raw(status, data, "application/json", headers)
 
 
 def _json(body: bytes) -> Any:

@@ -41,8 +41,15 @@ class Backup:
     fail: bool
     is_incremental: bool
     delay: float = 0.0
+    parent_id: str | None = None
+    """The backup an incremental one builds on (vbscli.emulator.cycle keeps the chains)."""
+    busy: str | None = None
+    """'deleting' or 'restoring' while such an operation runs, until `busy_until`."""
+    busy_until: float = 0.0
 
     def status(self, now: float) -> str:
+        if self.busy == "deleting" or (self.busy and now < self.busy_until):
+            return self.busy
         if now < self.ready_at:
             return "creating"
         return "error" if self.fail else "available"

@@ -1,0 +1,47 @@
+"""The rule for commands that destroy data (delete, restore, prune).
+
+On a terminal they show what they will do and ask; without one they need --yes, and without it
+they stop before sending anything (exit 2). Their --dry-run sends nothing at all, not even a login.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vbscli.environment import Environment
+from vbscli.errors import InputError, VbsError
+from vbscli.exit_codes import ExitCode
+
+Yes = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do it without asking (needed when there is no terminal to ask on).")
+]
+
+
+class Declined(VbsError):
+    """The person at the terminal answered no: nothing was changed."""
+
+    exit_code = ExitCode.INTERRUPTED
+    kind = "Declined"
+
+
+def must_ask(env: Environment, yes: bool, command: str) -> bool:
+    """True when a person must confirm first; an InputError (exit 2, nothing sent) when no one can."""
+    if yes:
+        return False
+    if env.interactive:
+        return True
+    raise InputError(
+        f"{command} changes data and there is no terminal to confirm on; nothing was sent",
+        "pass --yes to go ahead, or --dry-run to see the requests",
+    )
+
+
+def ask(env: Environment, lines: list[str], question: str, declined: str) -> None:
+    """Show `lines` on stderr and ask `question`; raise Declined with `declined` on anything but yes."""
+    for line in lines:
+        env.stderr.write(line + "\n")
+    env.stderr.flush()
+    if not typer.confirm(question, default=False, err=True):
+        raise Declined(declined)

@@ -1,0 +1,126 @@
+"""`vbs backup delete ID [ID ...]`: the command; the work is in vbscli.deletion."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from vbscli.cli import runtime
+from vbscli.cli.confirm import Yes
+
+
+def backup_delete(
+    ctx: typer.Context,
+    backup_ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Backups to delete.", show_default=False)],
+    yes: Yes = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the requests without sending anything (not even a login).")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until each backup is gone (exit 6 if one stays, 7 on timeout).")
+    ] = False,
+    wait_timeout: Annotated[
+        Optional[float],
+        typer.Option(
+            "--wait-timeout",
+            metavar="SECONDS",
+            min=1,
+            show_default=False,
+            help="With --wait: give up waiting after this long (default 3600).",
+        ),
+    ] = None,
+    poll_interval: Annotated[
+        Optional[float],
+        typer.Option(
+            "--poll-interval",
+            metavar="SECONDS",
+            min=1,
+            show_default=False,
+            help="With --wait: longest pause between status checks (default 30).",
+        ),
+    ] = None,
+    parallel: Annotated[
+        Optional[int],
+        typer.Option(
+            "--parallel",
+            metavar="N",
+            min=1,
+            max=64,
+            show_default=False,
+            help="Deletions in flight at most (default 8).",
+        ),
+    ] = None,
+) -> None:
+    """Delete backups (asks first on a terminal; --yes otherwise)"""
+    from vbscli import backups, deletion, preview, validate
+    from vbscli.cli import checks, confirm
+    from vbscli.cli.backup import spinner
+    from vbscli.render import Result, render
+
+    st = runtime.begin(ctx)
+    ids = list(dict.fromkeys(backup_ids))
+    for backup_id in ids:
+        validate.check_uuid(backup_id, "backup ID")
+    checks.needs("--wait", wait, ("--wait-timeout", wait_timeout), ("--poll-interval", poll_interval))
+    checks.refused_with(
+        "--dry-run",
+        dry_run,
+        ("--wait", wait),
+        ("--yes", yes),
+        ("--parallel", parallel),
+        why="a dry run sends nothing: there is nothing to confirm, run or wait for",
+    )
+    asking = not dry_run and confirm.must_ask(st.env, yes, "vbs backup delete")
+    _, client = runtime.connect(ctx)
+    client.pool_size = max(client.pool_size, parallel or 8)
+    fmt = runtime.output_format(ctx)
+    if dry_run:
+        from vbscli.cli.dry_run import render_requests
+
+        render_requests([preview.prepare(client, "DELETE", f"/backups/{i}") for i in ids], fmt, st.env)
+        return
+    if asking:
+        lines = [f"vbs: about to delete {len(ids)} backup{'s' if len(ids) > 1 else ''}:"]
+        for backup_id in ids:
+            backup = backups.show(client, backup_id)["backup"]
+            lines.append(
+                f"  {backup_id}  {backup.get('name') or '(no name)'}  disk {backup.get('volume_id')}  "
+                f"{backup.get('status')}  made {backup.get('created_at')}"
+            )
+        confirm.ask(st.env, lines, "Delete them?" if len(ids) > 1 else "Delete it?", "not confirmed: nothing deleted")
+    policy = backups.WaitPolicy(timeout=wait_timeout or 3600.0, interval=poll_interval or 30.0) if wait else None
+    if len(ids) == 1:  # one backup: its failure is the command's, with the usual message and exit code
+        deletion.delete(client, ids[0], client.notify)
+        outcomes = [deletion.Outcome(ids[0], "deleting")]
+        if policy is not None:
+            subject = f"backup {ids[0]}"
+            with spinner(st.env, subject) as show:
+                on_status = (lambda status, elapsed: show(subject, status, elapsed)) if show else None
+                deletion.wait_gone(client, ids[0], policy, on_status=on_status)
+            outcomes = [deletion.Outcome(ids[0], "deleted")]
+    else:
+
+        def failed(outcome: deletion.Outcome) -> None:
+            if outcome.result == "failed" and outcome.error:
+                st.env.error_line(f"backup {outcome.id}: {error_text(outcome.error)}")
+
+        outcomes = deletion.delete_many(client, ids, parallel or 8, wait=policy, notify=client.notify, on_done=failed)
+    doc = {"deletions": [o.as_dict() for o in outcomes]}
+    rows = [(o.id, o.result, error_text(o.error) if o.error else "") for o in outcomes]
+    render(Result(doc, rows, columns=("Backup ID", "Result", "Error")), fmt, st.env)
+    bad = sum(1 for o in outcomes if o.result == "failed")
+    if bad:
+        st.env.stderr.write(f"vbs: {bad} of {len(outcomes)} failed\n")
+        st.env.stderr.flush()
+    raise typer.Exit(deletion.exit_code(outcomes))
+
+
+def error_text(error: dict) -> str:
+    """One line from a JSON error object, as vbs words a service error."""
+    text = str(error.get("message") or "")
+    if error.get("status"):
+        text = f"HTTP {error['status']}" + (f" {error['code']}" if error.get("code") else "") + f": {text}"
+    if error.get("request_id"):
+        text += f" (request id {error['request_id']})"
+    return text

@@ -1,0 +1,284 @@
+"""Deleting backups (and snapshots): one at a time with the lost-answer rule, or many concurrently.
+
+Many deletions run like a fleet run: at most `parallel` at once over one session, fewer while the
+service throttles (batch.Limiter), and a failure does not stop the others. A backup that others
+depend on is deleted only after those dependents are gone: the service refuses it before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from vbscli import backups, lost_answer, polling, validate
+from vbscli.backups import WaitPolicy
+from vbscli.client import Call, Client
+from vbscli.errors import BackupFailed, ServiceError, VbsError
+from vbscli.exit_codes import ExitCode
+
+GONE_POLICY = WaitPolicy(timeout=1800.0, interval=15.0, first=1.0)
+"""How long a dependent's deletion is awaited before the backup it builds on is deleted."""
+
+
+class DeleteFailed(BackupFailed):
+    """A waited-for deletion ended with the backup still there (exit 6)."""
+
+    kind = "DeleteFailed"
+
+
+def delete_call(client: Client, backup_id: str) -> Call:
+    validate.check_uuid(backup_id, "backup ID")
+    return client.prepare("DELETE", f"/backups/{backup_id}")
+
+
+def delete(client: Client, backup_id: str, notify: Callable[[str], None] | None = None) -> None:
+    """DELETE one backup (202: it goes `deleting`, then away).
+
+    A second DELETE of a backup already `deleting` gets 400 from upstream Cinder, so after a lost
+    answer the backup is looked up first: gone or `deleting` means the delete was processed.
+    """
+
+    def look() -> tuple[str, Any]:
+        try:
+            status = backups.show(client, backup_id)["backup"].get("status")
+        except ServiceError as exc:
+            if exc.status == 404:
+                return lost_answer.DONE, "gone"
+            raise
+        return (lost_answer.DONE, status) if status == "deleting" else (lost_answer.AGAIN, None)
+
+    lost_answer.send(
+        client,
+        delete_call(client, backup_id),
+        look,
+        what=f"delete of backup {backup_id}",
+        check=f"its status with: vbs backup show {backup_id}",
+        notify=notify,
+    )
+
+
+def wait_gone(
+    client: Client,
+    backup_id: str,
+    policy: WaitPolicy,
+    on_status: Callable[[str, float], None] | None = None,
+    **timing: Any,
+) -> None:
+    """Poll until the backup is gone (404); a backup that stops `deleting` and stays was not deleted."""
+
+    def look() -> tuple[bool, Any, str]:
+        try:
+            backup = backups.show(client, backup_id)["backup"]
+        except ServiceError as exc:
+            if exc.status == 404:
+                return True, None, "deleted"
+            raise
+        status = str(backup.get("status") or "unknown")
+        if status != "deleting":
+            reason = backup.get("fail_reason")
+            raise DeleteFailed(
+                f"backup {backup_id} was not deleted: it is {status}" + (f" ({reason})" if reason else ""),
+                f"see: vbs backup show {backup_id}",
+            )
+        return False, None, status
+
+    polling.until(
+        look,
+        policy,
+        what=f"backup {backup_id}",
+        check=f"vbs backup show {backup_id}",
+        on_status=on_status,
+        **timing,
+    )
+
+
+@dataclass
+class Outcome:
+    """What happened to one thing to delete: `deleting` (accepted), `deleted` (seen gone) or `failed`."""
+
+    id: str
+    result: str
+    exit_code: int = ExitCode.OK
+    error: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "result": self.result, "exit_code": self.exit_code, "error": self.error}
+
+
+def run_all(
+    client: Client,
+    ids: Iterable[str],
+    work: Callable[[str], str | None],
+    parallel: int,
+    *,
+    after: Mapping[str, Iterable[str]] | None = None,
+    settle: Callable[[str], None] | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Run `work(id)` for every id, at most `parallel` at a time, adapting to throttling; its return
+    value (default "deleted") is the outcome's result.
+
+    `after[x]` lists ids that must be done (and, through `settle(id)`, gone) before `x` starts; if one
+    of them fails, `x` is not tried. Outcomes come in the order of `ids`.
+    """
+    from vbscli.batch import Limiter
+    from vbscli.retry import is_throttle
+
+    order = list(dict.fromkeys(ids))
+    wanted = set(order)
+    waiting = {x: set(after.get(x, ()) if after else ()) & wanted for x in order}
+    blockers: dict[str, set[str]] = defaultdict(set)
+    for x, before in waiting.items():
+        for y in before:
+            blockers[y].add(x)
+    if not order:
+        return []
+    _check_acyclic(waiting)
+    limiter = Limiter(parallel)
+    client.on_retry = lambda exc: limiter.throttled() if is_throttle(exc) else None
+    outcomes: dict[str, Outcome] = {}
+    failed_before: dict[str, str] = {}
+    lock = threading.Lock()
+    finished = threading.Event()
+    errors: list[BaseException] = []
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="vbs-delete")
+    stopping = False
+
+    def finish(outcome: Outcome) -> None:
+        ready: list[str] = []
+        with lock:
+            outcomes[outcome.id] = outcome
+            for x in sorted(blockers.get(outcome.id, ())):
+                waiting[x].discard(outcome.id)
+                if outcome.result == "failed":
+                    failed_before.setdefault(x, outcome.id)
+                if not waiting[x]:
+                    ready.append(x)
+            if len(outcomes) == len(order):
+                finished.set()
+        if on_done:
+            on_done(outcome)
+        for x in ready:
+            begin(x)
+
+    def begin(x: str) -> None:
+        if x in failed_before:
+            finish(
+                Outcome(
+                    x,
+                    "failed",
+                    ExitCode.REJECTED,
+                    {
+                        "status": None,
+                        "code": "DependentNotDeleted",
+                        "message": f"not deleted: backup {failed_before[x]}, which depends on it, was not deleted",
+                        "request_id": None,
+                    },
+                )
+            )
+        elif not stopping:
+            pool.submit(one, x)
+
+    def one(x: str) -> None:
+        try:
+            attempt(x)
+        except BaseException as exc:  # noqa: BLE001 - e.g. a closed stderr in on_done: the main thread raises it
+            errors.append(exc)
+            finished.set()
+
+    def attempt(x: str) -> None:
+        try:
+            limiter.acquire()
+            ok = False
+            try:
+                result = work(x) or "deleted"
+                ok = True
+            finally:
+                limiter.release(ok)
+            if blockers.get(x) and settle is not None:
+                settle(x)
+                result = "deleted"
+            outcome = Outcome(x, result)
+        except VbsError as exc:
+            outcome = Outcome(x, "failed", int(exc.exit_code), exc.as_dict())
+        except Exception as exc:  # noqa: BLE001 - one broken item must not hang the run
+            outcome = Outcome(
+                x,
+                "failed",
+                ExitCode.INTERNAL,
+                {"status": None, "code": "Internal", "message": f"unexpected {type(exc).__name__}: {exc}"},
+            )
+        finish(outcome)
+
+    try:
+        for x in [x for x in order if not waiting[x]]:
+            begin(x)
+        while not finished.wait(0.2):
+            pass
+        if errors:
+            raise errors[0]
+    except BaseException:
+        stopping = True
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [outcomes[x] for x in order]
+
+
+def _check_acyclic(waiting: Mapping[str, set[str]]) -> None:
+    """Every id must become startable; one waiting in a circle never would, and the run would hang."""
+    count = {x: len(before) for x, before in waiting.items()}
+    unblocks: dict[str, list[str]] = defaultdict(list)
+    for x, before in waiting.items():
+        for y in before:
+            unblocks[y].append(x)
+    ready = [x for x, n in count.items() if n == 0]
+    while ready:
+        for x in unblocks.get(ready.pop(), ()):
+            count[x] -= 1
+            if count[x] == 0:
+                ready.append(x)
+    stuck = sorted(x for x, n in count.items() if n > 0)
+    if stuck:
+        raise ValueError(f"the order of deletions has a cycle through {stuck[0]}")
+
+
+def delete_many(
+    client: Client,
+    ids: Iterable[str],
+    parallel: int,
+    *,
+    wait: WaitPolicy | None = None,
+    after: Mapping[str, Iterable[str]] | None = None,
+    notify: Callable[[str], None] | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Delete backups concurrently; with `wait`, each counts as deleted once it is gone (404)."""
+
+    def work(backup_id: str) -> str:
+        delete(client, backup_id, notify)
+        if wait is None:
+            return "deleting"
+        wait_gone(client, backup_id, wait)
+        return "deleted"
+
+    def settle(backup_id: str) -> None:
+        if wait is None:
+            wait_gone(client, backup_id, GONE_POLICY)
+
+    return run_all(client, ids, work, parallel, after=after, settle=settle, on_done=on_done)
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    """0 if nothing failed; the shared code (3, 4 or 5) if everything failed the same way; else 1."""
+    failed = [o for o in outcomes if o.result == "failed"]
+    if not failed:
+        return ExitCode.OK
+    codes = {o.exit_code for o in failed}
+    if len(failed) == len(outcomes) and len(codes) == 1 and codes <= {3, 4, 5}:
+        return codes.pop()
+    return ExitCode.REJECTED
