@@ -115,8 +115,9 @@ def test_rightmost_columns_are_hidden_first_and_the_first_and_status_columns_nev
     columns = [Column(n) for n in ("ID", "Name", "Status", "Volume ID", "Size (GB)", "Created")]
     rows = [(ID1, "nightly", "available", ID2, "10", "2026-11-29T08:05:58.882149")]
     fit = Fit(columns, rows, 80)
-    assert shown(fit) == [("ID", 36), ("Name", 7), ("Status", 9)]
-    assert fit.hidden == ["Volume ID", "Size (GB)", "Created"] and fit.shortened == []
+    # Created, Size and Volume ID go, from the right; then Size fits again beside the short name
+    assert shown(fit) == [("ID", 36), ("Name", 7), ("Status", 9), ("Size (GB)", 9)]
+    assert fit.hidden == ["Volume ID", "Created"] and fit.shortened == []
     assert fit.total <= 80
 
 
@@ -142,3 +143,9 @@ def test_wide_shows_everything():
     columns = [Column("ID"), Column("Name")]
     fit = Fit(columns, [(ID1, "n" * 200)], None)
     assert shown(fit) == [("ID", 36), ("Name", 200)] and not fit.hidden and not fit.shortened
+
+
+def test_a_first_column_may_be_let_go_and_others_kept():
+    columns = [Column("Volume ID", keep=False), Column("ID", keep=True), Column("Name"), Column("Action", keep=True)]
+    fit = Fit(columns, [(ID2, ID1, "nightly", "delete")], 60)
+    assert shown(fit) == [("ID", 36), ("Name", 7), ("Action", 6)] and fit.hidden == ["Volume ID"]

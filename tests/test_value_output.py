@@ -163,3 +163,19 @@ def test_values_as_a_shell_script_wants_them():
         values(doc, ("id", "nope"))
     # an object that lacks a field another one has prints it empty
     assert values({"backups": [{"id": "a", "name": "n"}, {"id": "b"}]}, ("name", "id")) == "n\ta\n\tb\n"
+
+
+def test_a_command_drawing_several_tables_prints_its_values_once(emulator: Service):
+    for volume, snapshot in ((VOLUME, SNAPSHOT), (VOLUME[:-1] + "3", SNAPSHOT[:-1] + "3")):
+        assert (
+            run_vbs("backup", "create", "--volume-id", volume, "--snapshot-id", snapshot, env=emulator.env).exit_code
+            == 0
+        )
+    listing = run_vbs("backup", "list", env=emulator.env).json()["backups"]
+    run = run_vbs(
+        "backup", "prune", "--all", "--keep-last", "1", "--plan", "-f", "id", "-f", "action", env=emulator.env
+    )
+    assert run.exit_code == 0, run.stderr
+    assert sorted(run.stdout.splitlines()) == sorted(
+        f"{b['id']}\t{'delete' if b['status'] == 'error' else 'keep'}" for b in listing
+    )

@@ -19,11 +19,11 @@ from vbscli.errors import InputError, VbsError
 
 @dataclass(frozen=True)
 class Column:
-    """A table column. On a narrow terminal a column may be hidden unless `keep` is set; the first
-    column and a status column are always kept."""
+    """A table column. On a narrow terminal a column may be hidden unless it is kept: `keep=True`, or by
+    default the first column and a status column (`keep=False` lets even those go)."""
 
     name: str
-    keep: bool = False
+    keep: bool | None = None
 
     def __str__(self) -> str:
         return self.name
@@ -285,8 +285,10 @@ class Fit:
 
     IDs, numbers and statuses are never cut. While the table is too wide, the rightmost column that
     is not kept is hidden, except the last column of text still shown, which is shortened instead
-    (with an ellipsis, never below MIN_TEXT characters). If even that does not fit, nothing more is
-    cut and the terminal wraps the lines. `width=None` (--wide) shows everything in full.
+    (with an ellipsis, never below MIN_TEXT characters); a column hidden on the way that fits again
+    once others are gone comes back. If the shortened table is still too wide, the remaining columns
+    not kept go too; past that nothing is cut and the terminal wraps the lines. `width=None` (--wide)
+    shows everything in full.
     """
 
     def __init__(self, columns: list[Column], rows: list[tuple[str, ...]], width: int | None) -> None:
@@ -296,7 +298,7 @@ class Fit:
         count = len(columns)
         cells = [[row[i] if i < len(row) else "" for row in rows] for i in range(count)]
         status = [c.name in STATUS_COLUMNS for c in columns]
-        keep = [i == 0 or status[i] or columns[i].keep for i in range(count)]
+        keep = [(i == 0 or status[i]) if c.keep is None else c.keep for i, c in enumerate(columns)]
         natural = [max([cell_len(columns[i].name)] + [cell_len(v) for v in cells[i]]) for i in range(count)]
         cuttable = [False] * count
         floor = list(natural)
@@ -315,6 +317,11 @@ class Fit:
         # Hide the rightmost column not kept, but shorten the last column of text rather than hide it...
         while self.total > width and self._hide([i for i in self.visible if cuttable[i]], keep, True):
             pass
+        for index in [i for i in range(count) if i not in self.visible]:  # hidden too many? take back
+            self.visible = sorted([*self.visible, index])
+            if self.total > width:
+                self.visible.remove(index)
+        self.hidden = [columns[i].name for i in range(count) if i not in self.visible]
         while self.total > width:
             room = [i for i in self.visible if self.widths[i] > floor[i]]
             if not room:
@@ -331,8 +338,7 @@ class Fit:
         if not candidates:
             return False
         self.visible.remove(candidates[-1])
-        self.hidden.append(self.columns[candidates[-1]].name)
-        self.hidden.sort(key=[c.name for c in self.columns].index)
+        self.hidden = [c.name for i, c in enumerate(self.columns) if i not in self.visible]
         return True
 
     @property
