@@ -58,8 +58,10 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
         return ExitCode.INTERRUPTED
     except click_exceptions.ClickException as exc:
         # Usage errors are input errors: one line, or the same JSON object, naming the command that failed.
-        where = exc.ctx.command_path if isinstance(exc, click_exceptions.UsageError) and exc.ctx else PROG
-        error = InputError(f"{one_line(exc.format_message())} (see '{where} --help')")
+        message = one_line(exc.format_message())
+        if isinstance(exc, click_exceptions.UsageError):
+            message += f" (see '{exc.ctx.command_path if exc.ctx else PROG} --help')"
+        error = InputError(message)
         error.exit_code = exc.exit_code  # type: ignore[misc]
         render_error(error, output_format(st.output or _output_asked(args, env.vars), env), env)
         return exc.exit_code
