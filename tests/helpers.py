@@ -33,15 +33,24 @@ class Run:
         return json.loads(self.stderr.strip().splitlines()[-1])["error"]
 
 
-def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Run:
-    """In-process, through typer's CliRunner (stdout is not a terminal, as under cron)."""
+def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None, check: bool = True) -> Run:
+    """In-process, through vbscli.__main__.run (the one place that turns failures into exit codes and
+    messages) inside typer's CliRunner isolation (stdout is not a terminal, as under cron)."""
     from typer.testing import CliRunner
 
-    from vbscli.cli import app
+    from vbscli.__main__ import run as run_vbs_in_process
 
-    result = CliRunner().invoke(app, list(args), env=env, input=input)
-    run = Run(result.exit_code, result.stdout, result.stderr)
-    _check(run)
+    with CliRunner().isolation(input=input, env=env) as streams:
+        try:
+            code = run_vbs_in_process(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        stdout, stderr = streams[0].getvalue().decode(), streams[1].getvalue().decode()
+    run = Run(code, stdout, stderr)
+    if check:
+        _check(run)
     return run
 
 

@@ -11,7 +11,7 @@ import responses
 from tests.conftest import SNAPSHOT, VOLUME
 from tests.helpers import SECRETS
 from tests.test_client import CREATED
-from vbscli import backups
+from vbscli import backups, iam
 from vbscli.auth import AkSkAuth, build_auth
 from vbscli.backups import BackupSpec
 from vbscli.client import Client
@@ -62,7 +62,7 @@ def make_client(tmp_path, clock, auth=AUTH):
     a = build_auth(
         auth,
         PROJECT if auth.get("project_id") else None,
-        login=lambda url, body: holder["c"].login(url, body),
+        login=lambda url, body: iam.login(holder["c"]._transport(), url, body),
         cache=cache,
         clock=clock,
     )
@@ -186,7 +186,8 @@ def test_aksk_requests_are_signed_and_401_is_never_repeated():
 
 
 def test_aksk_signature_verifies_with_the_published_algorithm():
-    from vbscli import signing
+    """Checked by the emulator's verifier, written apart from vbs's signer (not by the signer itself)."""
+    from vbscli.emulator import auth as verifier
 
     clock = Clock()
     auth = AkSkAuth("AK", "sk-SECRET-key", security_token="st-SECRET", project=PROJECT, clock=clock)
@@ -195,6 +196,57 @@ def test_aksk_signature_verifies_with_the_published_algorithm():
     auth.sign("POST", URL, headers, b"{}")
     names = headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
     assert "x-security-token" in names
-    request = signing.canonical_request("POST", URL, headers, names, b"{}")
-    expected = signing.signature("sk-SECRET-key", signing.string_to_sign(headers["X-Sdk-Date"], request))
+    lowered = {k.lower(): v for k, v in headers.items()}
+    request = verifier.canonical_request("POST", f"/v3/{PROJECT}/backups", lowered, names, b"{}")
+    expected = verifier.expected_signature("sk-SECRET-key", headers["X-Sdk-Date"], request)
     assert headers["Authorization"].endswith(f"Signature={expected}")
+
+
+def test_a_failed_cache_write_leaves_no_temporary_file(tmp_path):
+    cache = TokenCache(tmp_path / "cache")
+    key = TokenCache.key(AUTH)
+    (tmp_path / "cache" / f"{key}.json").mkdir(parents=True)  # the final rename cannot succeed
+    cache.save(key, iam.Grant("issued-token-1", datetime(2026, 11, 29, tzinfo=timezone.utc)))
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"{key}.json"]
+
+
+@responses.activate
+def test_threads_refused_a_replaced_token_repeat_with_the_new_one_and_one_login(tmp_path):
+    """One login per token generation: the second thread refused the old token does not log in again."""
+    clock = Clock()
+    issue("issued-token-1", clock.now + timedelta(hours=24))
+    responses.post(URL, json=CREATED, status=202)
+    backups.create(make_client(tmp_path, clock), BackupSpec(VOLUME, SNAPSHOT))  # fills the cache
+    responses.reset()
+    issue("issued-token-2", clock.now + timedelta(hours=24))
+    client = make_client(tmp_path, clock)
+    old = {"X-Auth-Token": "issued-token-1"}
+    client.auth.sign("GET", URL, {}, b"")  # the cached token is in use
+    assert client.auth.refresh(old) is True  # the first thread refused: one login
+    assert client.auth.refresh(old) is True  # a second thread refused the same old token: no login
+    assert iam_calls() == 1
+    assert client.auth.refresh({"X-Auth-Token": "issued-token-2"}) is False  # the new one refused: give up
+    assert iam_calls() == 1
+
+
+@responses.activate
+def test_a_login_whose_answer_is_lost_is_retried_and_the_create_is_not_looked_up(tmp_path):
+    """The create had not left when the login failed: it is surely not sent, whatever the login's fate."""
+    import random
+
+    import requests
+
+    from vbscli.retry import RetryPolicy
+
+    clock = Clock()
+    responses.post(f"{IAM}/auth/tokens", body=requests.exceptions.ReadTimeout())
+    issue("issued-token-1", clock.now + timedelta(hours=24))
+    responses.post(URL, json=CREATED, status=202)
+    client = make_client(tmp_path, clock)
+    client.retry = RetryPolicy(max_attempts=3, sleep=lambda s: None, rng=random.Random(1))
+    lines: list[str] = []
+    client.notify = lines.append
+    assert backups.create(client, BackupSpec(VOLUME, SNAPSHOT, name="n1"), notify=lines.append) == CREATED
+    assert iam_calls() == 2
+    assert [c.request.method for c in responses.calls if c.request.url.startswith(ENDPOINT)] == ["POST"]
+    assert len(lines) == 1 and lines[0].startswith("retrying create in ") and "did not answer" in lines[0]

@@ -71,3 +71,23 @@ def test_exit_code_of_a_run():
     assert batch.exit_code([outcome("failed", 4), outcome("failed", 4)]) == 4
     assert batch.exit_code([outcome("failed", 5), outcome("failed", 4)]) == 1
     assert batch.exit_code([outcome("failed", 1), outcome("failed", 1)]) == 1
+
+
+def test_eight_requests_throttled_together_halve_the_limit_once():
+    """AIMD as TCP does it: one decrease per round trip, however many of its requests were throttled."""
+    limiter = Limiter(8)
+    tickets = [limiter.ticket() for _ in range(8)]  # eight requests sent in the same round trip
+    halved = [limiter.throttled(ticket) for ticket in tickets]
+    assert halved.count(True) == 1 and limiter.limit == 4
+    # their repeats go out after the decrease: throttled again, that is the next round trip
+    assert limiter.throttled(limiter.ticket()) is True and limiter.limit == 2
+
+
+def test_the_limit_grows_by_one_per_round_trip_of_successes():
+    limiter = Limiter(8)
+    limiter.throttled()
+    assert limiter.limit == 4
+    for _ in range(4):  # one round trip: `limit` successes
+        limiter.acquire()
+        limiter.release(True)
+    assert 4.9 < limiter.limit < 5.1

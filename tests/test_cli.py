@@ -298,12 +298,8 @@ def test_unexpected_errors_have_no_traceback_unless_debug(service, monkeypatch):
         run.stderr.strip()
         == "vbs: error: unexpected RuntimeError: kaboom (a bug in vbs; run with --debug for the traceback)"
     )
-    from typer.testing import CliRunner
-
-    from vbscli.cli import app
-
-    result = CliRunner().invoke(app, ["--debug", *CREATE])
-    assert result.exit_code == 70 and "Traceback" in result.stderr and "kaboom" in result.stderr
+    debug = invoke("--debug", *CREATE, check=False)
+    assert debug.exit_code == 70 and "Traceback" in debug.stderr and "kaboom" in debug.stderr
 
 
 def test_stdout_is_empty_on_every_failure(service):

@@ -96,7 +96,13 @@ def test_service_rejections_exit_1_with_code_and_request_id(emulator: Service):
         "backup", "create", "--volume-id", IN_USE, "--snapshot-id", IN_USE_SNAP, "-o", "table", env=emulator.env
     )
     assert run.exit_code == 1 and run.stdout == ""
-    assert re.fullmatch(r"vbs: error: HTTP 400 VolumeBackup\.0016: .+ \(request id req-[0-9a-f-]{36}\)\n", run.stderr)
+    assert re.fullmatch(
+        r"vbs: error: HTTP 400 VolumeBackup\.0016: .+ \(request id req-[0-9a-f-]{36}\); "
+        r"the disk is attached to a server: add --force to back it up anyway "
+        r"\(data cached in memory is not included\)\n",
+        run.stderr,
+    )
+    assert "force=true" not in run.stderr  # vbs speaks in its options, not the API's fields
     forced = run_vbs(
         "backup", "create", "--volume-id", IN_USE, "--snapshot-id", IN_USE_SNAP, "--force", env=emulator.env
     )
@@ -245,7 +251,7 @@ snapshots:
         }
         run = run_vbs(*CREATE, "--name", "seeded", env=env)
         assert run.exit_code == 0, run.stderr
-        assert run.stderr.startswith("vbs: warning: retrying in 0.0 s (attempt 2 of 2): HTTP 503")
+        assert run.stderr.startswith("vbs: warning: retrying create in 0.0 s (attempt 2 of 2): HTTP 503")
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)

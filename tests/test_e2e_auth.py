@@ -112,3 +112,12 @@ def test_debug_trace_of_a_login_and_a_signature_shows_no_secret(emulator: Servic
     assert signed.exit_code == 0
     assert "Authorization: SDK-HMAC-SHA256 Access=DEMOACCESSKEY0000000, SignedHeaders=" in signed.stderr
     assert "Signature=<redacted>" in signed.stderr
+
+
+def test_aksk_queries_with_spaces_plus_tilde_slash_and_non_ascii_are_accepted(emulator: Service, profiles: Profiles):
+    """The emulator verifies by its own reading of the algorithm, taking `+` literally (RFC 3986)."""
+    write_profiles(profiles, emulator.emu)
+    for name in ("night ly", "a+b", "x~y", "a/b", "nüt", "100% & more=yes"):
+        run = run_vbs("-p", "ak", "backup", "list", "--name", name, "-o", "json")
+        assert run.exit_code == 0, (name, run.stderr)
+        assert run.json() == {"backups": []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -80,7 +81,7 @@ def test_invalid_input_never_connects(silent_server):
         silent_server.accept()
 
 
-def test_ctrl_c_exits_130_with_one_line(silent_server):
+def test_ctrl_c_during_a_create_says_the_backup_may_exist_and_how_to_check(silent_server):
     port = silent_server.getsockname()[1]
     import os
 
@@ -99,4 +100,8 @@ def test_ctrl_c_exits_130_with_one_line(silent_server):
         conn.close()
     assert proc.returncode == 130
     assert out == ""
-    assert err == "vbs: error: interrupted\n"
+    assert re.fullmatch(
+        r"vbs: error: interrupted; the create request may have reached the service, so backup '(vbs-[0-9a-f-]+)' "
+        rf"may exist; check: vbs backup list --volume-id {VOLUME} --name \1\n",
+        err,
+    ), err

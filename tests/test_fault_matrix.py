@@ -23,18 +23,24 @@ def step(fault: str, times: int = 1, match: str = "POST backups", **extra):
 
 MATRIX = [
     # (id, script, exit code, backups created, text in stderr)
-    ("503-twice-then-ok", [step("status", 2, status=503, retry_after=0)], 0, 1, "retrying in 0.0 s (attempt 3 of 4)"),
+    (
+        "503-twice-then-ok",
+        [step("status", 2, status=503, retry_after=0)],
+        0,
+        1,
+        "retrying create in 0.0 s (attempt 3 of 4)",
+    ),
     ("throttled-with-retry-after", [step("throttle", retry_after=0)], 0, 1, "HTTP 429 APIGW.0308"),
-    ("overlimit-with-retry-after", [step("overlimit", retry_after=0)], 0, 1, "HTTP 413 overLimit"),
+    ("overlimit-with-retry-after", [step("overlimit", retry_after=1)], 0, 1, "HTTP 413 overLimit"),
     ("overlimit-quota", [step("overlimit")], 1, 0, "a backup quota or rate limit was reached"),
     ("dropped-before-processing", [step("drop_before")], 0, 1, "does not exist: sending the request again"),
     ("dropped-after-processing", [step("drop_after")], 0, 1, "was created: reporting it"),
     ("html-502", [step("html", status=502)], 0, 1, "does not exist: sending the request again"),
     ("gateway-timeout-504", [step("status", status=504)], 0, 1, "does not exist: sending the request again"),
     ("truncated-202", [step("truncated")], 0, 1, "was created: reporting it"),
-    ("503-always", [step("status", 10, status=503, retry_after=0)], 5, 0, "(gave up after 4 attempts)"),
+    ("503-always", [step("status", 10, status=503, retry_after=0)], 5, 0, "; gave up after 4 attempts"),
     ("500-once", [step("status", status=500)], 0, 1, "does not exist: sending the request again"),
-    ("500-always", [step("status", 10, status=500)], 5, 0, "; the backup was not created"),
+    ("500-always", [step("status", 10, status=500)], 5, 0, "; backup '500-always' was not created"),
     (
         "202-without-id",
         [step("status", status=202, body={"backup": {"name": "nightly"}})],

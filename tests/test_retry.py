@@ -96,7 +96,7 @@ def test_throttled_twice_then_created_with_one_line_per_retry():
     assert backups.create(client, spec()) == CREATED
     assert len(responses.calls) == 3
     assert sleeper.waits[0] == 3.0 and 1.0 <= sleeper.waits[1] <= 2.0
-    assert len(lines) == 2 and lines[0].startswith("retrying in 3.0 s (attempt 2 of 4): HTTP 429 APIGW.0308")
+    assert len(lines) == 2 and lines[0].startswith("retrying create in 3.0 s (attempt 2 of 4): HTTP 429 APIGW.0308")
 
 
 @responses.activate
@@ -106,7 +106,7 @@ def test_gives_up_after_max_attempts():
     with pytest.raises(ServiceError) as info:
         backups.create(client, spec())
     assert len(responses.calls) == 3 and len(lines) == 2
-    assert info.value.message.endswith("(gave up after 3 attempts)")
+    assert info.value.one_line() == "HTTP 503 VolumeBackup.0900: down; gave up after 3 attempts"
     assert info.value.exit_code == 5
 
 
@@ -117,7 +117,7 @@ def test_deadline_stops_retrying():
     with pytest.raises(ServiceError) as info:
         backups.create(client, spec())
     assert len(responses.calls) == 2  # 6 s, then another 6 s would pass the 10 s deadline
-    assert "deadline would pass" in info.value.message
+    assert "; gave up: the 10 s deadline would pass" in info.value.one_line()
 
 
 @responses.activate

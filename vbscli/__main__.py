@@ -42,8 +42,6 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
         return ExitCode.INTERRUPTED
     except OutputError as exc:
         _silence_stdout()
-        if exc.broken_pipe:  # a reader like `head` went away: nothing more to say
-            return 141
         render_error(exc, output_format(st.output or _output_asked(args, env.vars), env), env)
         return exc.exit_code
     except click_exceptions.NoArgsIsHelpError as exc:
@@ -68,20 +66,23 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
     except VbsError as exc:
         if isinstance(exc, ServiceError) and exc.hint is None:
             exc.hint = _service_hint(exc, st)
+        _redacted(exc)
         # Errors follow the output format, so a pipeline parsing JSON gets JSON on stderr too.
         render_error(exc, output_format(st.output or _output_asked(args, env.vars), env), env)
         return exc.exit_code
     except BrokenPipeError:
         # A reader like `head` went away: nothing more to say, and no traceback.
         _silence_stdout()
-        return 141
+        return ExitCode.OUTPUT_CLOSED
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        from vbscli import redact
+
         if st.debug:
             import traceback
 
-            traceback.print_exc(file=env.stderr)
+            env.stderr.write(redact.text("".join(traceback.format_exception(exc))))
         name = type(exc).__name__
-        env.error_line(f"unexpected {name}: {exc} (a bug in vbs; run with --debug for the traceback)")
+        env.error_line(redact.text(f"unexpected {name}: {exc} (a bug in vbs; run with --debug for the traceback)"))
         return ExitCode.INTERNAL
     finally:
         st.close()
@@ -112,7 +113,7 @@ def _output_asked(args: list[str], variables: object) -> str | None:
 
 class _Stdout:
     """sys.stdout, with a failed write raised as OutputError: a closed stdout or a full disk is an
-    output error with its own exit code, and no library mistakes it for an OSError of its own."""
+    output error with its own exit code (see _output_error)."""
 
     def __init__(self, stream: object) -> None:
         self._stream = stream
@@ -161,15 +162,31 @@ class _ClosedStdout:
 
 
 def _output_error(exc: OSError) -> Exception:
+    """A failed write to stdout: a reader that went away stays a BrokenPipeError (vbs stops quietly,
+    exit 141; without an errno, so Click does not turn it into its own exit); anything else is an
+    OutputError (exit 74)."""
     import errno
 
     from vbscli.errors import OutputError
 
     if exc.errno == errno.EPIPE:
-        return OutputError("the reader of stdout went away", broken_pipe=True)
+        return BrokenPipeError("the reader of stdout went away")
     return OutputError(
         f"cannot write to stdout: {exc.strerror or exc}", "the command itself ran; only its output was lost"
     )
+
+
+def _redacted(exc: object) -> None:
+    """Every text of an error passes the masker before it is shown (it may quote a library's message)."""
+    from vbscli import redact
+
+    for name in ("message", "hint", "context"):
+        value = getattr(exc, name, None)
+        if isinstance(value, str):
+            setattr(exc, name, redact.text(value))
+    notes = getattr(exc, "notes", ())
+    if notes:
+        exc.notes = tuple(redact.text(n) for n in notes)  # type: ignore[attr-defined]
 
 
 GATEWAY_CODES = {
@@ -184,6 +201,15 @@ AUTH_CHECKS = {
     "password": "check the user name, password and domain, and that the user may use the project",
     "aksk": "check the access key and secret key, and this machine's clock (requests more than 15 "
     "minutes off are refused); five failures in a row lock the key for 5 minutes",
+}
+
+
+SERVICE_CODES = {
+    # The service's codes, in vbs's words (its options, not the API's fields).
+    "VolumeBackup.0016": "the disk is attached to a server: add --force to back it up anyway "
+    "(data cached in memory is not included)",
+    "VolumeBackup.0013": "a backup of this disk is still running; wait for it (vbs backup list --status creating)",
+    "VolumeBackup.0012": "the disk must be 'available' or 'in-use' (with --force)",
 }
 
 
@@ -202,9 +228,16 @@ def _service_hint(exc: object, st: object) -> str | None:
     if status == 429 or code == "APIGW.0308":
         return "the service is throttling requests; wait a few seconds and try again"
     if status == 413:
-        return "a backup quota or rate limit was reached" + (
-            "; try again later" if getattr(exc, "retry_after", None) is not None else ""
+        if getattr(exc, "exit_code", None) == ExitCode.SERVICE:
+            return "a rate limit was reached; try again later"
+        return (
+            "a backup quota or rate limit was reached: delete backups you no longer need (vbs backup list "
+            "shows them) or ask for a larger quota; retrying will not help"
         )
+    if code in SERVICE_CODES:
+        return SERVICE_CODES[code]
+    if status == 400 and "force" in str(getattr(exc, "message", "")).lower():
+        return SERVICE_CODES["VolumeBackup.0016"]
     if status >= 500:
         return "the service failed; try again later and quote the request id if it persists"
     if status == 404 and code in ("itemNotFound", "APIGW.0101", ""):
@@ -236,6 +269,8 @@ def complete_profiles() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
+    import gc
+
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["__complete-profiles"]:
         sys.exit(complete_profiles())
@@ -243,7 +278,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         signal.signal(signal.SIGINT, _on_sigint)
     if sys.stdout is None:
         _stdout_closed()
-    sys.exit(run(argv))
+    # Start-up allocates tens of thousands of long-lived objects (modules, classes, functions) and no
+    # garbage: the cyclic collector would only walk them again and again. It is switched back on once
+    # the program is loaded (vbscli.cli.runtime.loaded), for runs that last (--wait, --from).
+    gc.disable()
+    code = run(argv)
+    gc.freeze()  # the process ends here: the collection at exit need not walk every object once more
+    sys.exit(code)
 
 
 def _stdout_closed() -> None:

@@ -6,21 +6,12 @@ attempt can succeed. Nothing here prints; secrets never leave these objects exce
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from vbscli import signing
+from vbscli import redact, signing
+from vbscli.clock import Clock, utcnow
 from vbscli.errors import ConfigError
-
-# Header names whose values are secrets: never printed, not even under --debug.
-SECRET_HEADERS = frozenset({"x-auth-token", "authorization", "x-security-token", "x-subject-token"})
-
-Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Auth(Protocol):
@@ -31,8 +22,9 @@ class Auth(Protocol):
     def sign(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
         """Add or change headers in place, after all other headers are set."""
 
-    def refresh(self) -> bool:
-        """After a 401: True if new credentials were obtained and one more attempt makes sense."""
+    def refresh(self, rejected: Mapping[str, str] | None = None) -> bool:
+        """After a 401 for a request sent with the headers `rejected`: True if one more attempt, signed
+        afresh, makes sense (new credentials were obtained, possibly by another thread)."""
 
     def project_id(self) -> str | None:
         """The project the credentials are scoped to, when they tell it (a password login does)."""
@@ -45,11 +37,12 @@ class TokenAuth:
 
     def __init__(self, token: str) -> None:
         self._token = token
+        redact.remember(token)
 
     def sign(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
         headers["X-Auth-Token"] = self._token
 
-    def refresh(self) -> bool:
+    def refresh(self, rejected: Mapping[str, str] | None = None) -> bool:
         return False
 
     def project_id(self) -> str | None:
@@ -74,6 +67,7 @@ class AkSkAuth:
     ) -> None:
         self.access_key = access_key
         self._secret_key = secret_key
+        redact.remember(secret_key, security_token)
         self._security_token = security_token
         self._project = project
         self._clock = clock
@@ -87,7 +81,7 @@ class AkSkAuth:
             headers["X-Security-Token"] = self._security_token
         signing.sign_request(method, url, headers, body, self.access_key, self._secret_key, self._clock())
 
-    def refresh(self) -> bool:
+    def refresh(self, rejected: Mapping[str, str] | None = None) -> bool:
         return False
 
     def project_id(self) -> str | None:
@@ -104,11 +98,13 @@ def build_auth(
     login: Any = None,
     cache: Any = None,
     clock: Clock = utcnow,
+    fresh_login: bool = False,
 ) -> Auth:
     """The Auth for a resolved `auth:` block (see vbscli.config).
 
-    `login` performs the IAM password call (the client's transport) and `cache` keeps tokens between
-    runs; both are needed for the password type only.
+    `login` performs the IAM password call (over the client's transport) and `cache` keeps tokens
+    between runs; both are needed for the password type only. `fresh_login` ignores a cached token
+    (to prove that the password works), replacing it only when the login succeeds.
     """
     kind = auth.get("type", "token")
     if kind == "token":
@@ -118,5 +114,5 @@ def build_auth(
     if kind == "password":
         from vbscli.iam import PasswordAuth
 
-        return PasswordAuth(auth, login=login, cache=cache, clock=clock)
+        return PasswordAuth(auth, login=login, cache=cache, clock=clock, fresh=fresh_login)
     raise ConfigError(f"unknown auth type {kind!r}")

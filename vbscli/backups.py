@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,10 +12,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from vbscli import validate
 from vbscli.client import Call, Client, Response
-from vbscli.errors import BackupFailed, BadResponseError, NetworkError, VbsError, WaitTimeout
+from vbscli.errors import BackupFailed, BadResponseError, Interrupted, NetworkError, VbsError, WaitTimeout
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BackupSpec:
     """What the user asked to back up; `checked()` applies the service's rules client-side."""
 
@@ -54,16 +54,17 @@ def create_call(client: Client, spec: BackupSpec) -> Call:
     return client.prepare("POST", "/backups", spec.checked().body())
 
 
-CLOCK_SKEW = timedelta(minutes=10)
-"""How far the service's clock may be behind ours, when it sends no Date header to measure it by."""
-DATE_RESOLUTION = timedelta(seconds=2)
-"""Date headers count whole seconds."""
+ALLOWANCE = timedelta(minutes=10)
+"""How much earlier than the first attempt a backup of the same volume, snapshot and name may have
+been made and still be taken for the one a lost answer was about. It covers the clocks of vbs, the
+gateway (the Date header) and the back end (`created_at`) disagreeing: a backup of the same volume,
+snapshot and name made a little earlier holds the same data, while a duplicate costs quota."""
 
 
 def default_name(now: datetime | None = None, token: str | None = None) -> str:
     """The name given to a backup created without --name, so it can be found again after a lost answer."""
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    return f"vbs-{moment:%Y%m%d-%H%M%S}-{token or secrets.token_hex(3)}"
+    return f"vbs-{moment:%Y%m%d-%H%M%S}-{token or os.urandom(3).hex()}"
 
 
 def create(
@@ -75,42 +76,63 @@ def create(
     """Create a backup; returns the service's document `{"backup": {"id", "name", "links"}}` unchanged.
 
     Never creates two: when the answer is lost after the request may have reached the service, the
-    backup is looked up (same volume, snapshot and name, created since the first attempt) and
-    reported if found; the request is sent again only when it is certainly not there.
+    backup is looked up (same volume, snapshot and name, made since the first attempt, within
+    ALLOWANCE) and reported if found; the request is sent again only when it is certainly not there.
+    Interrupted while the request may be on its way, it says how to check whether the backup exists.
     """
     call = create_call(client, spec)
+    check = f"vbs backup list --volume-id {spec.volume_id} --name {spec.name}"
+    try:
+        return _create(client, spec, call, check, notify, now)
+    except (Interrupted, KeyboardInterrupt):
+        raise Interrupted(
+            f"the create request may have reached the service, so backup '{spec.name}' may exist; check: {check}"
+        ) from None
+
+
+def _create(
+    client: Client,
+    spec: BackupSpec,
+    call: Call,
+    check: str,
+    notify: Callable[[str], None] | None,
+    now: Callable[[], datetime],
+) -> dict[str, Any]:
     since = (now(), time.monotonic())
     resends = (client.retry.max_attempts if client.retry else 1) - 1
     while True:
         try:
-            response = client.send(call)
+            response = client.send(call, what="create")
         except VbsError as exc:
-            if not exc.ambiguous or not spec.name:
+            if not exc.ambiguous:
+                raise
+            if not spec.name:
+                exc.hint = f"the request may have been processed: check the volume's backups before retrying ({check})"
                 raise
             try:
                 found = find_created(client, spec, since)
             except VbsError as lookup:
                 raise NetworkError(
-                    f"the answer to the create request was lost ({exc.summary()}) and looking for "
-                    f"backup '{spec.name}' failed too ({lookup.summary()})",
-                    f"before creating it again, check: vbs backup list --volume-id {spec.volume_id} --name {spec.name}",
+                    f"the answer to the create request was lost ({_told(exc)}) and looking for "
+                    f"backup '{spec.name}' failed too ({_told(lookup, exc)})",
+                    f"before creating it again, check: {check}",
                     sent=True,
                 ) from None
             if found is not None:
                 if notify:
                     notify(
-                        f"the answer was lost ({exc.summary()}), but backup {found['backup']['id']} "
-                        "was created: reporting it"
+                        f"the answer to the create request was lost ({exc.brief()}), but backup "
+                        f"{found['backup']['id']} was created: reporting it"
                     )
                 return found
             if resends <= 0:
-                exc.message += "; the backup was not created"
+                exc.add_note(f"backup '{spec.name}' was not created")
                 raise
             resends -= 1
             if notify:
                 notify(
-                    f"the answer was lost ({exc.summary()}) and backup '{spec.name}' does not exist: "
-                    "sending the request again"
+                    f"the answer to the create request was lost ({exc.brief()}) and backup '{spec.name}' "
+                    "does not exist: sending the request again"
                 )
             continue
         try:
@@ -124,26 +146,34 @@ def create(
                 except VbsError:
                     pass
             if found is None:
+                exc.hint = f"the backup may or may not exist; before creating it again, check: {check}"
                 raise
             if notify:
                 notify(f"{exc.message}, but backup {found['backup']['id']} was created: reporting it")
             return found
 
 
+def _told(error: VbsError, before: VbsError | None = None) -> str:
+    """An error quoted inside another message: the service's text once, what vbs did about it after."""
+    text = error.brief() if before is not None and error.message == before.message else error.summary()
+    return "; ".join([text, *error.notes])
+
+
 def find_created(client: Client, spec: BackupSpec, since: tuple[datetime, float]) -> dict[str, Any] | None:
     """The backup this spec created since the first attempt, in the create answer's shape, or None.
 
     `since` is (our wall time, our monotonic time) at the first attempt. The first attempt is placed
-    on the service's clock through the Date header of the look-up's answer, so that a backup of the
-    same name made minutes earlier is not mistaken for this one; without a Date header, our clock
-    is used with CLOCK_SKEW of tolerance.
+    on the service's clock through the Date header of the look-up's answer when there is one (so that
+    our own clock does not matter), else on ours; either way a backup made up to ALLOWANCE before it
+    counts, so that a back end whose clock differs from the gateway's is not taken for "not there".
     """
-    doc = list_backups(client, volume_id=spec.volume_id, name=spec.name)
+    doc = list_backups(client, volume_id=spec.volume_id, name=spec.name, what="lookup")
     server_now = client.server_now()
     if server_now is not None:
-        earliest = server_now - timedelta(seconds=time.monotonic() - since[1]) - DATE_RESOLUTION
+        first_attempt = server_now - timedelta(seconds=time.monotonic() - since[1])
     else:
-        earliest = since[0] - CLOCK_SKEW
+        first_attempt = since[0]
+    earliest = first_attempt - ALLOWANCE
     for backup in doc["backups"]:
         if backup.get("name") != spec.name or backup.get("volume_id", spec.volume_id) != spec.volume_id:
             continue
@@ -198,7 +228,7 @@ def link(backup: dict[str, Any], rel: str) -> str | None:
 
 def probe(client: Client) -> float:
     """One cheap authenticated call (list at most one backup); returns its duration in seconds."""
-    response = client.request("GET", "/backups", params={"limit": 1})
+    response = client.request("GET", "/backups", params={"limit": 1}, what="test")
     doc = response.json()
     if not isinstance(doc, dict) or not isinstance(doc.get("backups"), list):
         raise BadResponseError(
@@ -212,10 +242,10 @@ STATUSES = ("creating", "available", "error", "restoring", "deleting", "error_re
 LIST_PAGE = 200
 
 
-def show(client: Client, backup_id: str) -> dict[str, Any]:
+def show(client: Client, backup_id: str, *, what: str = "show") -> dict[str, Any]:
     """GET one backup's full detail; the service's document `{"backup": {...}}` unchanged."""
     validate.check_uuid(backup_id, "backup ID")
-    response = client.request("GET", f"/backups/{backup_id}")
+    response = client.request("GET", f"/backups/{backup_id}", what=what)
     doc = response.json()
     backup = doc.get("backup") if isinstance(doc, dict) else None
     if not isinstance(backup, dict) or not isinstance(backup.get("id"), str):
@@ -232,8 +262,12 @@ def list_backups(
     status: str | None = None,
     name: str | None = None,
     limit: int | None = None,
+    *,
+    what: str = "list",
 ) -> dict[str, Any]:
-    """All matching backups in detail, following `next` links page by page (at most `limit`)."""
+    """All matching backups in detail, following `next` links page by page (at most `limit`).
+
+    `what` names the request in retry lines (a create's look-up says "lookup")."""
     if volume_id is not None:
         validate.check_uuid(volume_id, "--volume-id")
     params: dict[str, Any] = {"volume_id": volume_id, "status": status, "name": name}
@@ -242,7 +276,9 @@ def list_backups(
     seen: set[str] = set()
     while True:
         page = LIST_PAGE if limit is None else min(LIST_PAGE, limit - len(found))
-        response = client.request("GET", "/backups/detail", params={**params, "limit": page, "marker": marker})
+        response = client.request(
+            "GET", "/backups/detail", params={**params, "limit": page, "marker": marker}, what=what
+        )
         doc = response.json()
         items = doc.get("backups") if isinstance(doc, dict) else None
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -267,7 +303,7 @@ def _next_marker(doc: dict[str, Any]) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(eq=False)
 class WaitPolicy:
     """How to poll: start at `first` seconds, grow by `factor` up to `interval`, give up after `timeout`."""
 
@@ -287,15 +323,32 @@ def wait_available(
 ) -> dict[str, Any]:
     """Poll until the backup is `available` (its detail is returned), `error` or out of time.
 
-    A failed poll (network, 5xx) is not the backup failing: polling goes on until the timeout.
+    A failed poll (network, 5xx) is not the backup failing: polling goes on until the timeout. Every
+    failure names the backup (`backup_id`): it exists, whatever happens to the waiting.
     """
+    try:
+        return _wait_available(client, backup_id, policy, on_status, sleep, clock)
+    except (BackupFailed, WaitTimeout):
+        raise
+    except VbsError as exc:
+        raise exc.about_backup(backup_id, f"backup {backup_id} was created, but waiting for it failed") from None
+
+
+def _wait_available(
+    client: Client,
+    backup_id: str,
+    policy: WaitPolicy,
+    on_status: Callable[[str, float], None] | None,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> dict[str, Any]:
     started = clock()
     delay = policy.first
     status = "unknown"
     last_problem: str | None = None
     while True:
         try:
-            doc = show(client, backup_id)
+            doc = show(client, backup_id, what="poll")
             status = str(doc["backup"].get("status") or "unknown")
             last_problem = None
         except VbsError as exc:
@@ -309,13 +362,15 @@ def wait_available(
             return doc
         if status == "error":
             reason = doc["backup"].get("fail_reason") or "no reason given"
-            raise BackupFailed(f"backup {backup_id} failed: {reason}", f"see: vbs backup show {backup_id}")
+            raise BackupFailed(
+                f"backup {backup_id} failed: {reason}", f"see: vbs backup show {backup_id}"
+            ).about_backup(backup_id)
         remaining = policy.timeout - elapsed
         if remaining <= 0:
             state = f"still {status}" if last_problem is None else f"in an unknown state ({last_problem})"
             raise WaitTimeout(
                 f"backup {backup_id} is {state} after {elapsed:.0f} s of waiting",
                 f"the backup goes on in the service; check it with: vbs backup show {backup_id}",
-            )
+            ).about_backup(backup_id)
         sleep(min(delay, remaining))
         delay = min(delay * policy.factor, policy.interval)

@@ -1,8 +1,11 @@
 """Backing up a fleet in one run: read the items, check them all, then create them concurrently.
 
 Nothing here prints: results are handed to callbacks as they finish. Concurrency adapts to the
-service: a throttled request halves the number in flight, and each success lets one more in
-(additive increase, multiplicative decrease), within 1..parallel.
+service as TCP's congestion window does (AIMD): throttling halves the number in flight, at most once
+per round trip, and every `limit` successes let one more in, within 1..parallel.
+
+A run can be stopped (a closed output, Ctrl-C): items not yet started are not sent, waits end at
+once, and the `Ledger` tells which items were created (with their IDs) and which were on their way.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ import csv
 import io
 import json
 import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from vbscli import backups
 from vbscli.backups import BackupSpec, WaitPolicy
 from vbscli.client import Client
-from vbscli.errors import InputError, VbsError
+from vbscli.errors import InputError, Interrupted, VbsError
 from vbscli.exit_codes import ExitCode
 from vbscli.retry import is_throttle
 
@@ -39,7 +42,7 @@ class Item:
 @dataclass
 class Outcome:
     item: Item
-    result: str  # created | available | skipped | invalid | failed
+    result: str  # created | available | skipped | invalid | failed | not_sent
     exit_code: int
     document: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
@@ -179,19 +182,30 @@ def _item(line: int, raw: Any, source: str) -> Item:
 
 
 class Limiter:
-    """How many requests may be in flight: halves when throttled, grows by one per success."""
+    """How many requests may be in flight: AIMD, as TCP does it.
+
+    Throttled, the limit halves - at most once per round trip: a throttle reported by a request that
+    was sent before the last decrease (its `ticket` is older) is the same congestion, already answered,
+    so eight requests throttled together halve the limit once, not eight times. Each success adds
+    1/limit, so the limit grows by one after `limit` successes (about one per round trip).
+    """
 
     def __init__(self, maximum: int) -> None:
         self.maximum = maximum
         self.limit = float(maximum)
         self.active = 0
+        self.decreases = 0
         self.cond = threading.Condition()
 
-    def acquire(self) -> None:
+    def acquire(self, stop: threading.Event | None = None) -> bool:
+        """Wait for a slot; False if `stop` is set first."""
         with self.cond:
             while self.active >= int(self.limit):
-                self.cond.wait()
+                if stop is not None and stop.is_set():
+                    return False
+                self.cond.wait(0.2)
             self.active += 1
+            return True
 
     def release(self, success: bool) -> None:
         with self.cond:
@@ -200,13 +214,51 @@ class Limiter:
                 self.limit = min(float(self.maximum), self.limit + 1.0 / max(self.limit, 1.0))
             self.cond.notify_all()
 
-    def throttled(self) -> None:
+    def ticket(self) -> int:
+        """Taken when a request is sent: which decrease it has already seen."""
         with self.cond:
+            return self.decreases
+
+    def throttled(self, ticket: int | None = None) -> bool:
+        """A request sent with `ticket` was throttled: halve, unless a decrease has happened since it
+        was sent. Returns True if the limit was halved."""
+        with self.cond:
+            if ticket is not None and ticket != self.decreases:
+                return False
             self.limit = max(1.0, self.limit / 2)
+            self.decreases += 1
+            return True
 
     @property
     def in_flight(self) -> int:
         return self.active
+
+
+@dataclass
+class Ledger:
+    """Where each item stands while the run goes on: on its way, created (with its ID), finished."""
+
+    sending: dict[int, Item] = field(default_factory=dict)
+    created: dict[int, tuple[Item, str]] = field(default_factory=dict)
+    finished: dict[int, Outcome] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def copy(self) -> Ledger:
+        with self.lock:
+            return Ledger(dict(self.sending), dict(self.created), dict(self.finished))
+
+
+class FleetInterrupted(Interrupted):
+    """Ctrl-C during a run: `ledger` tells what was created and what may or may not have been."""
+
+    def __init__(self, ledger: Ledger, items: list[Item]) -> None:
+        super().__init__(None)
+        self.ledger = ledger
+        self.items = items
+
+
+class _Stopped(Exception):
+    """A wait ended because the run was stopped."""
 
 
 def existing_names(client: Client) -> set[tuple[str, str]]:
@@ -224,48 +276,128 @@ def run(
     on_outcome: Callable[[Outcome], None] | None = None,
     on_start: Callable[[Item], None] | None = None,
     keep_snapshot: bool = False,
+    stop: threading.Event | None = None,
 ) -> list[Outcome]:
     """Create every valid item, at most `parallel` at a time; invalid ones are reported, not sent.
 
-    An item without snapshot_id is backed up from a fresh snapshot (vbscli.cycle)."""
-    from vbscli import cycle
+    An item without snapshot_id is backed up from a fresh snapshot (vbscli.cycle).
+    Setting `stop` ends the run early: items not yet started come back as `not_sent`, and waits end
+    (the backup stays `created`). Ctrl-C raises FleetInterrupted at once, without waiting for the
+    requests in flight (the workers are daemon threads).
+    """
+    from vbscli import cycle, redact
+    from vbscli.exit_codes import ExitCode
 
+    stop = stop or threading.Event()
     limiter = Limiter(parallel)
-    client.on_retry = lambda exc: limiter.throttled() if is_throttle(exc) else None  # AIMD's decrease
-    existing = existing_names(client) if skip_existing else set()
-    outcomes: list[Outcome] = []
-    lock = threading.Lock()
+    local = threading.local()
 
-    def finish(outcome: Outcome) -> Outcome:
-        with lock:
-            outcomes.append(outcome)
+    def on_retry(exc: VbsError) -> None:
+        if is_throttle(exc):
+            limiter.throttled(getattr(local, "ticket", None))
+            local.ticket = limiter.ticket()  # the repeat is a new round trip
+
+    client.on_retry = on_retry
+    existing = existing_names(client) if skip_existing else set()
+    ledger = Ledger()
+    queue = deque(items)
+    errors: list[BaseException] = []
+
+    def finish(outcome: Outcome) -> None:
+        with ledger.lock:
+            ledger.finished[outcome.item.line] = outcome
+            ledger.sending.pop(outcome.item.line, None)
         if on_outcome:
             on_outcome(outcome)
-        return outcome
 
-    def one(item: Item) -> Outcome:
+    def nap(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise _Stopped()
+
+    def one(item: Item) -> None:
         if item.spec is None:
-            return finish(
-                Outcome(item, "invalid", ExitCode.USAGE, error={"code": "InvalidInput", "message": item.problem})
-            )
+            finish(Outcome(item, "invalid", ExitCode.USAGE, error={"code": "InvalidInput", "message": item.problem}))
+            return
         if (item.spec.volume_id, item.spec.name) in existing:
-            return finish(Outcome(item, "skipped", ExitCode.OK))
-        limiter.acquire()
+            finish(Outcome(item, "skipped", ExitCode.OK))
+            return
+        if not limiter.acquire(stop):
+            return
         ok = False
-        if on_start:
-            on_start(item)
         try:
-            done = cycle.backup(client, item.spec, wait, keep_snapshot=keep_snapshot, notify=client.notify)
+            if stop.is_set():
+                return
+            local.ticket = limiter.ticket()
+            if on_start:
+                on_start(item)
+            with ledger.lock:
+                ledger.sending[item.line] = item
+            created: list[str] = []
+
+            def on_created(backup_id: str) -> None:
+                created.append(backup_id)
+                with ledger.lock:
+                    ledger.created[item.line] = (item, backup_id)
+
+            try:
+                done = cycle.backup(
+                    client,
+                    item.spec,
+                    wait,
+                    keep_snapshot=keep_snapshot,
+                    notify=client.notify,
+                    on_created=on_created,
+                    sleep=nap,
+                )
+            except _Stopped:
+                if created:  # the backup exists; only the wait for it ended
+                    ok = True
+                    finish(Outcome(item, "created", ExitCode.OK, document={"backup": {"id": created[0]}}))
+                return
             ok = True
             snapshot = {"id": done.snapshot_id, "kept": done.snapshot_kept} if done.snapshot_id else None
-            return finish(Outcome(item, done.result, ExitCode.OK, document=done.document, snapshot=snapshot))
+            finish(Outcome(item, done.result, ExitCode.OK, document=done.document, snapshot=snapshot))
         except VbsError as exc:
-            return finish(Outcome(item, "failed", int(exc.exit_code), error=exc.as_dict()))
+            finish(Outcome(item, "failed", int(exc.exit_code), error=exc.as_dict()))
+        except _Stopped:
+            pass
+        except Exception as exc:  # noqa: BLE001 - a bug met by one item must not end the run unreported
+            message = redact.text(f"unexpected {type(exc).__name__}: {exc} (a bug in vbs)")
+            error = {"status": None, "code": "InternalError", "message": message, "request_id": None}
+            finish(Outcome(item, "failed", ExitCode.INTERNAL, error=error))
         finally:
             limiter.release(ok)
 
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="vbs-batch") as pool:
-        list(pool.map(one, items))
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                item = queue.popleft()
+            except IndexError:
+                return
+            try:
+                one(item)
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
+                errors.append(exc)
+                stop.set()
+                return
+
+    threads = [
+        threading.Thread(target=worker, name=f"vbs-batch-{n}", daemon=True) for n in range(min(parallel, len(items)))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.1)
+    except (Interrupted, KeyboardInterrupt):
+        stop.set()
+        raise FleetInterrupted(ledger.copy(), items) from None
+    if errors:
+        raise errors[0]
+    done = ledger.copy()
+    outcomes = list(done.finished.values())
+    outcomes += [Outcome(item, "not_sent", ExitCode.OK) for item in items if item.line not in done.finished]
     return sorted(outcomes, key=lambda o: o.item.line)
 
 

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from vbscli import redact
 from vbscli.errors import ConfigError
 
 OUTPUT_FORMATS = ("table", "json", "value")
-SECRET_KEYS = frozenset({"token", "password", "secret_key", "security_token"})
-"""Profile keys whose values are secrets (for the file-permission warning and masking)."""
 PROFILE_KEYS = frozenset(
     {
         "endpoint",
@@ -179,15 +178,7 @@ class ProfileFile:
     mode: int | None = None
 
     def holds_secrets(self) -> bool:
-        return any(_has_secret(p) for p in self.profiles.values())
-
-
-def _has_secret(node: Any) -> bool:
-    if isinstance(node, dict):
-        return any((k in SECRET_KEYS and v not in (None, "")) or _has_secret(v) for k, v in node.items())
-    if isinstance(node, list):
-        return any(_has_secret(v) for v in node)
-    return False
+        return redact.holds_secret(self.profiles)
 
 
 def load_profile_file(path: Path) -> ProfileFile:

@@ -14,6 +14,14 @@ class VbsError(Exception):
     kind: str = "Error"
     ambiguous: bool = False
     """Set by the client when the failed request may have been processed by the service."""
+    before_sending: bool = False
+    """Set by the client when the failure came before the request left (signing, a login)."""
+    backup_id: str | None = None
+    """The backup this failure is about, once the service accepted its create (JSON: `backup_id`)."""
+    context: str | None = None
+    """What vbs was doing, said before the message (e.g. "backup X was created, but waiting for it failed")."""
+    notes: tuple[str, ...] = ()
+    """What vbs did about it (e.g. "gave up after 4 attempts"), said after the message."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -22,13 +30,40 @@ class VbsError(Exception):
 
     def as_dict(self) -> dict:
         """The JSON error object for `-o json` (same keys for every kind of failure)."""
-        return {"status": None, "code": self.kind, "message": self.one_line(), "request_id": None}
+        return self._with_backup({"status": None, "code": self.kind, "message": self.one_line(), "request_id": None})
+
+    def _with_backup(self, doc: dict) -> dict:
+        if self.backup_id is not None:
+            doc["backup_id"] = self.backup_id
+        return doc
+
+    def add_note(self, note: str) -> None:
+        self.notes = (*self.notes, note)
+
+    def about_backup(self, backup_id: str, context: str | None = None) -> VbsError:
+        """Name the backup this failure concerns (and what was being done with it); returns self."""
+        self.backup_id = backup_id
+        if context and not self.context:
+            self.context = context
+        return self
+
+    def _framed(self, text: str) -> str:
+        if self.context:
+            text = f"{self.context}: {text}"
+        for note in self.notes:
+            text += f"; {note}"
+        return text
 
     def one_line(self) -> str:
-        return f"{self.message}; {self.hint}" if self.hint else self.message
+        text = self._framed(self.message)
+        return f"{text}; {self.hint}" if self.hint else text
 
     def summary(self) -> str:
         """What happened, without the advice (for messages that quote this error)."""
+        return self.message
+
+    def brief(self) -> str:
+        """What happened in a few words, for a line about a retry (the full text comes with the final error)."""
         return self.message
 
 
@@ -94,7 +129,7 @@ class Interrupted(BaseException):
         self.note = note
 
 
-@dataclass
+@dataclass(eq=False)
 class ServiceError(VbsError):
     """The service answered with an error status; carries what a user quotes to support."""
 
@@ -116,23 +151,27 @@ class ServiceError(VbsError):
         return exit_code_for_status(self.status, self.retry_after)
 
     def as_dict(self) -> dict:
-        return {
-            "status": self.status,
-            "code": self.code,
-            "message": self.message,
-            "request_id": self.request_id,
-        }
+        return self._with_backup(
+            {
+                "status": self.status,
+                "code": self.code,
+                "message": self.message,
+                "request_id": self.request_id,
+            }
+        )
 
     def summary(self) -> str:
         return f"HTTP {self.status}" + (f" {self.code}" if self.code else "") + f": {self.message}"
 
+    def brief(self) -> str:
+        text = f"HTTP {self.status}" + (f" {self.code}" if self.code else "")
+        return text + (f" (request id {self.request_id})" if self.request_id else "")
+
     def one_line(self) -> str:
-        parts = [f"HTTP {self.status}"]
-        if self.code:
-            parts.append(str(self.code))
-        text = " ".join(parts) + f": {self.message}"
+        text = self.summary()
         if self.request_id:
             text += f" (request id {self.request_id})"
+        text = self._framed(text)
         if self.hint:
             text += f"; {self.hint}"
         return text
@@ -141,27 +180,26 @@ class ServiceError(VbsError):
 def exit_code_for_status(status: int, retry_after: float | None = None) -> ExitCode:
     """Map an HTTP error status to the documented exit code.
 
-    413 with Retry-After is the service saying "later" (rate limit), so it counts as a service-side
-    failure; a 413 without it is a quota the user must resolve.
+    A 413 with a Retry-After of at least a second is the service saying "later" (a rate limit), so it
+    counts as a service-side failure; any other 413 (Cinder's full quota comes with `Retry-After: 0`)
+    is a quota the user must resolve.
     """
     if status in (401, 403):
         return ExitCode.AUTH
     if status in (408, 429) or status >= 500:
         return ExitCode.SERVICE
-    if status == 413 and retry_after is not None:
+    if status == 413 and is_rate_limit(retry_after):
         return ExitCode.SERVICE
     return ExitCode.REJECTED
 
 
-class OutputError(VbsError):
-    """The result could not be written to stdout (closed, or the disk is full).
+def is_rate_limit(retry_after: float | None) -> bool:
+    """A 413 is a rate limit (come back later) only when it says when: Retry-After of 1 s or more."""
+    return retry_after is not None and retry_after >= 1
 
-    `broken_pipe` is set when the reader went away (`vbs ... | head`): that is not worth a message.
-    """
+
+class OutputError(VbsError):
+    """The result could not be written to stdout (closed, or the disk is full)."""
 
     exit_code = ExitCode.OUTPUT
     kind = "OutputError"
-
-    def __init__(self, message: str, hint: str | None = None, *, broken_pipe: bool = False) -> None:
-        super().__init__(message, hint)
-        self.broken_pipe = broken_pipe

@@ -30,4 +30,8 @@ class ExitCode(IntEnum):
     OUTPUT = 74
     """The result could not be written to stdout (closed, or the disk is full); what the command did is done."""
     INTERRUPTED = 130
-    """Interrupted (Ctrl-C), or a confirmation answered no."""
+    """Interrupted (Ctrl-C), or a confirmation answered no; the message says what may have been created
+    and how to check."""
+    OUTPUT_CLOSED = 141
+    """The reader of stdout went away (a broken pipe, e.g. `| head`). With --from, vbs stops sending,
+    and the summary on stderr says which items were done and which were not sent."""

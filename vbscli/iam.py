@@ -11,23 +11,26 @@ import json
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from vbscli.auth import Clock, utcnow
-from vbscli.errors import BadResponseError
+from vbscli import redact
+from vbscli.clock import Clock, utcnow
+from vbscli.errors import BadResponseError, NetworkError, ServiceError
 
 RENEW_BEFORE = timedelta(minutes=10)
 """A cached token is replaced this long before it expires, so it never dies in the middle of a run."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Grant:
     token: str
     expires_at: datetime
     project_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    """More of the login's answer worth keeping with the token (kept in the cache file too)."""
 
 
 def login_body(auth: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,6 +51,24 @@ def login_body(auth: Mapping[str, Any]) -> dict[str, Any]:
             "scope": {"project": project},
         }
     }
+
+
+def login(transport: Any, url: str, body: dict[str, Any]) -> Grant:
+    """The IAM call over `transport` (a vbscli.transport.Transport: same session, timeouts and TLS)."""
+    from vbscli.transport import Call, default_headers
+
+    call = Call(
+        "POST",
+        url,
+        {**default_headers(), "Content-Type": "application/json"},
+        json.dumps(body, separators=(",", ":")).encode("utf-8"),
+    )
+    try:
+        response = transport.exchange(call).checked()
+    except (ServiceError, NetworkError) as exc:
+        exc.message = f"IAM login at {url} failed: {exc.message}"
+        raise
+    return grant_from(response.headers, response.json(), url)
 
 
 def parse_expiry(value: Any) -> datetime:
@@ -74,6 +95,7 @@ def grant_from(headers: Mapping[str, str], document: Any, url: str) -> Grant:
             f"IAM at {url} answered without a usable token ({exc})",
             "check that 'auth_url' is the IAM v3 endpoint, e.g. https://iam.eu-de.otc.t-systems.com/v3",
         ) from None
+    redact.remember(token)
     project = body.get("project") if isinstance(body.get("project"), dict) else {}
     project_id = project.get("id") if isinstance(project.get("id"), str) else None
     return Grant(token, expires, project_id)
@@ -103,24 +125,34 @@ class TokenCache:
             if path.stat().st_mode & 0o077:
                 return None  # someone else could have read or planted it
             doc = json.loads(path.read_text())
-            return Grant(doc["token"], parse_expiry(doc["expires_at"]), doc.get("project_id"))
+            extra = doc.get("extra") if isinstance(doc.get("extra"), dict) else {}
+            grant = Grant(doc["token"], parse_expiry(doc["expires_at"]), doc.get("project_id"), extra)
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        redact.remember(grant.token)
+        return grant
 
     def save(self, key: str, grant: Grant) -> None:
-        """Write atomically with mode 0600; a cache that cannot be written is not an error."""
+        """Write atomically with mode 0600; a cache that cannot be written is not an error, and leaves
+        no temporary file behind."""
+        tmp = self.directory / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+        doc = {
+            "token": grant.token,
+            "expires_at": grant.expires_at.isoformat(),
+            "project_id": grant.project_id,
+            "extra": grant.extra,
+        }
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = self.directory / f".{key}.{os.getpid()}.tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
-                json.dump(
-                    {"token": grant.token, "expires_at": grant.expires_at.isoformat(), "project_id": grant.project_id},
-                    handle,
-                )
+                json.dump(doc, handle)
             os.replace(tmp, self.directory / f"{key}.json")
-        except OSError:
-            pass
+        except (OSError, TypeError, ValueError):
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
 
     def drop(self, key: str) -> None:
         try:
@@ -130,7 +162,12 @@ class TokenCache:
 
 
 class PasswordAuth:
-    """Logs in with user name and password, then sends the project-scoped token like TokenAuth."""
+    """Logs in with user name and password, then sends the project-scoped token like TokenAuth.
+
+    Tokens come in generations: the cached one, then at most one new login when the service refuses
+    it. Threads that were refused a token that has since been replaced repeat with the new one; a
+    token logged in for in this run and refused at once is not logged in for again.
+    """
 
     kind = "password"
 
@@ -141,17 +178,22 @@ class PasswordAuth:
         login: Callable[[str, dict], Grant] | None,
         cache: TokenCache | None,
         clock: Clock = utcnow,
+        fresh: bool = False,
+        body: Callable[[Mapping[str, Any]], dict[str, Any]] = login_body,
     ) -> None:
         self._auth = dict(auth)
         self._login = login
         self._cache = cache
         self._clock = clock
+        self._fresh = fresh
+        self._body = body
         self._key = TokenCache.key(self._auth)
         self._grant: Grant | None = None
+        self._cache_read = False
+        self._obtained: set[str] = set()
         self._lock = threading.RLock()
-        self._from_cache = False
-        self._refreshed = False
         self.logins = 0
+        redact.remember(self._auth.get("password"))
 
     @property
     def auth_url(self) -> str:
@@ -159,41 +201,48 @@ class PasswordAuth:
 
     def _current(self) -> Grant:
         with self._lock:  # a batch signs from many threads: log in once, not once per thread
-            return self._current_locked()
+            now = self._clock()
+            if self._grant is None and not self._cache_read:
+                self._cache_read = True
+                if self._cache is not None and not self._fresh:
+                    self._grant = self._cache.load(self._key)
+            if self._grant is None or self._grant.expires_at - RENEW_BEFORE <= now:
+                self._log_in()
+            assert self._grant is not None
+            return self._grant
 
-    def _current_locked(self) -> Grant:
-        now = self._clock()
-        if self._grant is None and self._cache is not None and not self._refreshed:
-            self._grant = self._cache.load(self._key)
-            self._from_cache = self._grant is not None
-        if self._grant is None or self._grant.expires_at - RENEW_BEFORE <= now:
-            self._from_cache = False
-            if self._login is None:
-                raise RuntimeError("PasswordAuth needs a login transport")
-            self._grant = self._login(f"{self.auth_url}/auth/tokens", login_body(self._auth))
-            self.logins += 1
-            if self._cache is not None:
-                self._cache.save(self._key, self._grant)
-        return self._grant
+    def _log_in(self) -> None:
+        """One login (the lock is held): the new token replaces the old one for every thread."""
+        if self._login is None:
+            raise RuntimeError("PasswordAuth needs a login transport")
+        grant = self._login(f"{self.auth_url}/auth/tokens", self._body(self._auth))
+        self.logins += 1
+        self._grant = grant
+        self._obtained.add(grant.token)
+        if self._cache is not None:
+            self._cache.save(self._key, grant)
 
     def sign(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
         headers["X-Auth-Token"] = self._current().token
 
-    def refresh(self) -> bool:
-        """A cached token can die early (password or role change): drop it and log in again, once.
-
-        A token obtained in this run that is refused at once will not do better the second time."""
+    def refresh(self, rejected: Mapping[str, str] | None = None) -> bool:
+        """After a 401 for the token in `rejected`: repeat with a newer token if another thread got one;
+        otherwise, for a cached token (which can die early: a password or role change), drop it and
+        log in again, once. A token obtained in this run that is refused will not do better."""
+        used = next((v for k, v in (rejected or {}).items() if k.lower() == "x-auth-token"), None)
         with self._lock:
-            return self._refresh_locked()
-
-    def _refresh_locked(self) -> bool:
-        if self._refreshed or not self._from_cache:
-            return False
-        self._refreshed = True
-        self._grant = None
-        if self._cache is not None:
-            self._cache.drop(self._key)
-        return True
+            current = self._grant
+            if current is not None and used is not None and current.token != used:
+                return True
+            if current is None:
+                return False
+            if current.token in self._obtained:
+                return False
+            self._grant = None
+            if self._cache is not None:
+                self._cache.drop(self._key)
+            self._log_in()
+            return True
 
     def project_id(self) -> str | None:
         return self._current().project_id

@@ -45,7 +45,7 @@ def send(
     resends = (client.retry.max_attempts if client.retry else 1) - 1
     while True:
         try:
-            return Sent(response=client.send(call))
+            return Sent(response=client.send(call, what=what))
         except VbsError as exc:
             if not exc.ambiguous:
                 raise

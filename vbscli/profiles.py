@@ -10,11 +10,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from vbscli.config import SECRET_KEYS, ProfileFile, load_profile_file
+from vbscli import redact
+from vbscli.config import ProfileFile, load_profile_file
 from vbscli.errors import ConfigError, InputError
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-MASK = "<redacted>"
 
 
 def check_name(name: str) -> str:
@@ -57,11 +57,7 @@ def write(pfile: ProfileFile) -> None:
 
 def masked(node: Any) -> Any:
     """A copy fit to print: every secret value replaced (names of variables holding secrets stay)."""
-    if isinstance(node, dict):
-        return {k: (MASK if k in SECRET_KEYS and v not in (None, "") else masked(v)) for k, v in node.items()}
-    if isinstance(node, list):
-        return [masked(v) for v in node]
-    return node
+    return redact.mapping(node)
 
 
 def require(pfile: ProfileFile, name: str) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """When to try again, and how long to wait first.
 
-A retry is safe when the request surely was not processed (no connection was made) or when the
-service says "later" (429, the gateway's throttling code, 503, a 413 with Retry-After). When the
-request may have been processed (read timeout, connection lost after sending, 500, 502, 504) the answer
-is "ambiguous": an idempotent request (GET) may simply be repeated, but a create must first look
-for what it may have created (see vbscli.backups.create).
+A retry is safe when the request surely was not processed (no connection was made; see
+vbscli.transport) or when the service says "later" (429, the gateway's throttling code, 503, a 413
+whose Retry-After is at least a second). When the request may have been processed (read timeout,
+connection lost after sending, an answer cut off, 500, 502, 504) the answer is "ambiguous": an
+idempotent request (GET) may simply be repeated, but a create must first look for what it may have
+created (see vbscli.backups.create). A full quota (413 with `Retry-After: 0` or none) is final.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vbscli.errors import NetworkError, ServiceError, VbsError
+from vbscli.errors import NetworkError, ServiceError, VbsError, is_rate_limit
 
 RETRY, AMBIGUOUS, FINAL = "retry", "ambiguous", "final"
 THROTTLE_CODES = frozenset({"APIGW.0308"})
 
 
 def is_throttle(exc: VbsError) -> bool:
-    """The service asking to slow down: 429, the gateway's throttling code, or a 413 with Retry-After."""
+    """The service asking to slow down: 429, the gateway's throttling code, or a 413 with Retry-After >= 1 s."""
     return isinstance(exc, ServiceError) and (
-        exc.status == 429 or (exc.code or "") in THROTTLE_CODES or (exc.status == 413 and exc.retry_after is not None)
+        exc.status == 429
+        or (exc.code or "") in THROTTLE_CODES
+        or (exc.status == 413 and is_rate_limit(exc.retry_after))
     )
 
 
@@ -44,7 +47,7 @@ def classify(exc: VbsError) -> str:
     return FINAL
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RetryPolicy:
     """At most `max_attempts` tries within `deadline` seconds, backing off exponentially with jitter."""
 

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -28,7 +28,14 @@ def canonical_uri(path: str) -> str:
 
 
 def canonical_query(query: str) -> str:
-    pairs = [(_encode(k), _encode(v)) for k, v in parse_qsl(query, keep_blank_values=True)]
+    """The query's pairs, percent-decoded (RFC 3986: `+` is a plus sign, not a space) and encoded
+    again, sorted. vbs sends its queries encoded the same way (vbscli.client.encode_query), so what
+    is signed is what is sent."""
+    pairs = []
+    for part in query.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            pairs.append((_encode(unquote(key)), _encode(unquote(value))))
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 

@@ -1,12 +1,17 @@
-"""The command tree. Commands stay thin: they parse, call vbscli's operations, and hand results to the renderer."""
+"""The command tree. Commands stay thin: they parse, call vbscli's operations, and hand results to the renderer.
 
+`backup` is built on every run; `profile`, `emulator` and `completion` only when they are run or
+listed (help, completion scripts, the README's reference), so a nightly create does not pay for them.
+"""
+
+from collections.abc import Callable, Iterator, MutableMapping
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from vbscli import __version__
-from vbscli.cli import backup, emulator, profile
+from vbscli.cli import backup
 from vbscli.cli.globals import VbsCommand, VbsRootGroup
 
 
@@ -16,8 +21,73 @@ class Shell(str, Enum):
     fish = "fish"
 
 
+class _LazyCommands(MutableMapping):
+    """The root's subcommands by name, in order; those given as loaders are built on first access."""
+
+    def __init__(self, built: dict[str, Any], loaders: dict[str, Callable[[], Any]], order: list[str]) -> None:
+        self._built = dict(built)
+        self._loaders = dict(loaders)
+        self._order = [name for name in order if name in built or name in loaders]
+        self._order += [name for name in [*built, *loaders] if name not in self._order]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in self._loaders:
+                raise KeyError(name)
+            self._built[name] = self._loaders[name]()
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+        if name not in self._order:
+            self._order.append(name)
+
+    def __delitem__(self, name: str) -> None:
+        self._built.pop(name, None)
+        self._loaders.pop(name, None)
+        self._order.remove(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._order))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+def _profile_command() -> Any:
+    from vbscli.cli import profile
+
+    return typer.main.get_command(profile.app)
+
+
+def _emulator_command() -> Any:
+    from vbscli.cli import emulator
+
+    return typer.main.get_command(emulator.app)
+
+
+def _completion_command() -> Any:
+    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    single.command("completion", cls=VbsCommand)(completion_script)
+    return typer.main.get_command(single)
+
+
+ORDER = ["backup", "profile", "completion", "emulator"]
+"""The order `vbs --help` lists the commands in: as a newcomer needs them, the emulator last."""
+
+
+class _Root(VbsRootGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _LazyCommands(  # type: ignore[assignment]
+            self.commands,
+            {"profile": _profile_command, "emulator": _emulator_command, "completion": _completion_command},
+            ORDER,
+        )
+
+
 app = typer.Typer(
-    cls=VbsRootGroup,
+    cls=_Root,
     name="vbs",
     help="Back up cloud disks with the Volume Backup Service (VBS)",
     no_args_is_help=True,
@@ -26,8 +96,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(backup.app, name="backup")
-app.add_typer(profile.app, name="profile")
-app.add_typer(emulator.app, name="emulator")
 
 
 def _version(value: bool) -> None:
@@ -51,8 +119,7 @@ def command() -> typer.main.TyperGroup:  # type: ignore[name-defined]
     return typer.main.get_command(app)
 
 
-@app.command("completion", cls=VbsCommand)
-def completion(
+def completion_script(
     shell: Annotated[
         Shell, typer.Argument(help="Shell to print the completion script for: bash, zsh or fish.", show_default=False)
     ],

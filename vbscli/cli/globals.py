@@ -390,30 +390,5 @@ class VbsGroup(_GlobalOptions, TyperGroup):
 
 
 class VbsRootGroup(VbsGroup):
-    """The top command: run standalone (console script, CliRunner), it goes through vbscli.__main__.run,
-    the one place that turns failures into messages and exit codes."""
-
-    FIRST = ("backup", "profile")
-    LAST = ("completion", "emulator")
-    """Help lists commands in the order a newcomer needs them; others go in between."""
-
-    def list_commands(self, ctx: typer.Context) -> list[str]:
-        names = super().list_commands(ctx)
-        middle = [n for n in names if n not in self.FIRST and n not in self.LAST]
-        return [n for n in self.FIRST if n in names] + middle + [n for n in self.LAST if n in names]
-
-    def main(
-        self,
-        args: Any = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        **extra: Any,
-    ) -> Any:
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        import sys
-
-        from vbscli.__main__ import run
-
-        sys.exit(run(args))
+    """The top command. It is run by vbscli.__main__.run, the one place that turns failures into
+    messages and exit codes (this package never imports that module: no import cycle)."""

@@ -287,7 +287,8 @@ def profile_test(
     from vbscli.render import Result, render
 
     st = runtime.begin(ctx)
-    settings, client = runtime.connect(ctx, profile=name)
+    # Proving a password means using it: log in afresh (the cached token is replaced only on success).
+    settings, client = runtime.connect(ctx, profile=name, fresh_login=True)
     elapsed = backups.probe(client)
     doc = {
         "profile": settings.profile,

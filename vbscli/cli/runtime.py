@@ -11,7 +11,7 @@ from vbscli.cli import globals as global_options
 from vbscli.environment import Environment
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class State:
     """Shared by the command being run and the error handler in `vbscli.__main__`."""
 
@@ -50,11 +50,16 @@ def begin(ctx: typer.Context) -> State:
     return st
 
 
-def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
-    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p)."""
+def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool = False) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
+
+    `fresh_login` makes a password login ignore the cached token (profile test). (A dry run builds its
+    requests with vbscli.preview: no login, nothing sent.)
+    """
     from vbscli import config
     from vbscli.auth import build_auth
     from vbscli.client import Client
+    from vbscli.transport import Transport
 
     st = begin(ctx)
     opts = global_options.given(ctx)
@@ -83,15 +88,24 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
     if st.debug:
         trace = _tracer(st.env)
         trace(f"settings from {settings.source}; auth type {settings.auth_type}")
-    from vbscli.iam import TokenCache
     from vbscli.retry import RetryPolicy
 
-    auth = build_auth(
-        settings.auth,
-        settings.project_id,
-        login=lambda url, body: client.login(url, body),
-        cache=TokenCache(TokenCache.default_directory(st.env.vars)),
+    transport = Transport(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        verify=settings.verify,
+        trace=trace,
     )
+    login = cache = None
+    if settings.auth_type not in ("token", "aksk"):  # only a login needs these (and their imports)
+        from vbscli import iam
+
+        cache = iam.TokenCache(iam.TokenCache.default_directory(st.env.vars))
+
+        def login(url: str, body: dict) -> Any:
+            return iam.login(transport, url, body)
+
+    auth = build_auth(settings.auth, settings.project_id, login=login, cache=cache, fresh_login=fresh_login)
     client = Client(
         endpoint=settings.endpoint,
         project_id=settings.project_id,
@@ -102,9 +116,23 @@ def connect(ctx: typer.Context, profile: str | None = None) -> tuple[Any, Any]:
         trace=trace,
         retry=RetryPolicy(max_attempts=settings.max_attempts, deadline=settings.deadline),
         notify=st.env.warn,
+        transport=transport,
     )
     st.clients.append(client)
+    loaded()
     return settings, client
+
+
+def loaded() -> None:
+    """The program is loaded (vbscli.__main__ runs the start-up with the cyclic garbage collector off):
+    load the HTTP stack, set aside what start-up made (gc.freeze: it is never garbage) and collect
+    cycles again from here on, for runs that last hours."""
+    import gc
+
+    import requests  # noqa: F401 - every command that connects sends a request next
+
+    gc.freeze()
+    gc.enable()
 
 
 def output_format(ctx: typer.Context) -> str:

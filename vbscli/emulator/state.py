@@ -89,7 +89,7 @@ class Store:
         disk still running. VBS documents no code for the rest, so the emulator picks neighbours:
         0001 no 'backup' object, 0006 description over 255 characters or with < or >, 0014
         snapshot_id missing or not a UUID, 0015 snapshot of another disk, 0016 in-use disk
-        without force=true. An unknown snapshot is a 404 whose code is the HTTP status, as upstream.
+        without the force flag. An unknown snapshot is a 404 whose code is the HTTP status, as upstream.
         """
         spec = doc.get("backup") if isinstance(doc, dict) else None
         if not isinstance(spec, dict):
@@ -127,7 +127,7 @@ class Store:
             if volume.status not in BACKABLE:
                 return bad("VolumeBackup.0012", f"The disk status is {volume.status}; it must be available or in-use.")
             if volume.status == "in-use" and force is not True:
-                return bad("VolumeBackup.0016", "The disk is in-use: pass force=true to back up an attached disk.")
+                return bad("VolumeBackup.0016", "Backup operation of an in-use volume must use the force flag.")
             now = self.clock()
             earlier = [b for b in self.backups.values() if b.volume_id == volume.id]
             if any(b.status(now) == "creating" for b in earlier):
