@@ -77,12 +77,29 @@ def main() -> int:
         config.write_text(
             f"default: bench\nprofiles:\n  bench:\n    endpoint: {emu.url}\n"
             f"    project_id: {emu.project_id}\n    auth: {{type: token, token: {emu.token}}}\n"
+            f"  cached:\n    endpoint: {emu.url}\n    project_id: {emu.project_id}\n"
+            f"    auth: {{type: password, auth_url: {emu.url}/v3, username: demo, password: demo-password,"
+            " domain: demo-domain}\n"
         )
         config.chmod(0o600)
+        clouds = Path(tmp) / "clouds.yaml"  # a login whose endpoint comes from the (cached) service catalog
+        clouds.write_text(
+            f"clouds:\n  bench:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: {emu.url}/v3\n"
+            f"      application_credential_id: {seed.application_credentials[0].id}\n"
+            f"      application_credential_secret: {seed.application_credentials[0].secret}\n"
+            "    region_name: RegionOne\n"
+        )
         floor_script = Path(tmp) / "floor.py"
         floor_script.write_text(FLOOR)
         env = {k: v for k, v in os.environ.items() if not k.startswith("VBS_")}
-        env.update({"VBS_CONFIG": str(config), "NO_PROXY": "127.0.0.1"})
+        env.update(
+            {
+                "VBS_CONFIG": str(config),
+                "NO_PROXY": "127.0.0.1",
+                "XDG_CACHE_HOME": str(Path(tmp) / "cache"),  # logins cached by the warm-up run
+                "OS_CLIENT_CONFIG_FILE": str(clouds),
+            }
+        )
         create = [vbs, "backup", "create", "--volume-id", volume.id, "--snapshot-id", snapshot.id]
         url = f"{emu.url}/v3/{emu.project_id}/backups"
         cases = {
@@ -92,6 +109,8 @@ def main() -> int:
             "create --dry-run": [*create, "--dry-run", "-o", "json"],
             "create, JSON": [*create, "-o", "json", "--name", "bench"],
             "create, table": [*create, "-o", "table", "--name", "bench"],
+            "create, cached login": [*create, "-p", "cached", "-o", "json", "--name", "bench"],
+            "create, catalog cached": [*create, "--os-cloud", "bench", "-o", "json", "--name", "bench"],
         }
         for argv in cases.values():  # warm the file cache
             measure(argv, env)

@@ -31,26 +31,26 @@ _vbs_subcommands() {
 _vbs_options() {
     _vbs_r=""
     case "$1" in
-        "vbs") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --version --wide -V -f -h -o -p" ;;
-        "vbs backup") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs backup create") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --field --force --from --help --insecure --keep-snapshot --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout --wide -f -h -o -p" ;;
-        "vbs backup delete") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --wide --yes -f -h -o -p -y" ;;
-        "vbs backup list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id --wide -f -h -o -p" ;;
-        "vbs backup prune") _vbs_r="--all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --output --parallel --plan --profile --project-id --read-timeout --volume-id --wide --yes -f -h -o -p -y" ;;
-        "vbs backup restore") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --new-volume-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --wide --yes -f -h -o -p -y" ;;
-        "vbs backup show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs completion") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs emulator") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs emulator start") _vbs_r="--ca-bundle --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q" ;;
-        "vbs emulator status") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs emulator stop") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs profile") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs profile add") _vbs_r="--access-key --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --field --help --insecure --max-attempts --output --password --password-env --profile --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --token --token-env --username --wide -f -h -o -p" ;;
-        "vbs profile list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs profile remove") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs profile set-default") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs profile show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs profile test") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --version --wide -V -f -h -o -p" ;;
+        "vbs backup") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs backup create") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --field --force --from --help --insecure --keep-snapshot --max-attempts --name --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout --wide -f -h -o -p" ;;
+        "vbs backup delete") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --wide --yes -f -h -o -p -y" ;;
+        "vbs backup list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --limit --max-attempts --name --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --status --volume-id --wide -f -h -o -p" ;;
+        "vbs backup prune") _vbs_r="--all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --os-cloud --os-interface --os-region-name --output --parallel --plan --profile --project-id --read-timeout --volume-id --wide --yes -f -h -o -p -y" ;;
+        "vbs backup restore") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --new-volume-name --os-cloud --os-interface --os-region-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --wide --yes -f -h -o -p -y" ;;
+        "vbs backup show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs completion") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs emulator") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs emulator start") _vbs_r="--ca-bundle --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q" ;;
+        "vbs emulator status") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs emulator stop") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs profile") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs profile add") _vbs_r="--access-key --application-credential-id --application-credential-name --application-credential-secret --application-credential-secret-env --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --password --password-env --profile --project-domain --project-domain-id --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --security-token --security-token-env --token --token-env --user-domain-id --user-id --username --wide -f -h -o -p" ;;
+        "vbs profile list") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs profile remove") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs profile set-default") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs profile show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
+        "vbs profile test") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
     esac
 }
 
@@ -64,6 +64,9 @@ _vbs_option_values() {
         "vbs|--endpoint") _vbs_r=""; return 0 ;;
         "vbs|--field") _vbs_r=""; return 0 ;;
         "vbs|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs|--output") _vbs_r="table json value"; return 0 ;;
         "vbs|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs|--project-id") _vbs_r=""; return 0 ;;
@@ -77,6 +80,9 @@ _vbs_option_values() {
         "vbs backup|--endpoint") _vbs_r=""; return 0 ;;
         "vbs backup|--field") _vbs_r=""; return 0 ;;
         "vbs backup|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs backup|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup|--output") _vbs_r="table json value"; return 0 ;;
         "vbs backup|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs backup|--project-id") _vbs_r=""; return 0 ;;
@@ -93,6 +99,9 @@ _vbs_option_values() {
         "vbs backup create|--from") _vbs_r="@files"; return 0 ;;
         "vbs backup create|--max-attempts") _vbs_r=""; return 0 ;;
         "vbs backup create|--name") _vbs_r=""; return 0 ;;
+        "vbs backup create|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup create|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup create|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup create|--output") _vbs_r="table json value"; return 0 ;;
         "vbs backup create|--parallel") _vbs_r=""; return 0 ;;
         "vbs backup create|--poll-interval") _vbs_r=""; return 0 ;;
@@ -111,6 +120,9 @@ _vbs_option_values() {
         "vbs backup delete|--endpoint") _vbs_r=""; return 0 ;;
         "vbs backup delete|--field") _vbs_r=""; return 0 ;;
         "vbs backup delete|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs backup delete|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup delete|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup delete|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup delete|--output") _vbs_r="table json value"; return 0 ;;
         "vbs backup delete|--parallel") _vbs_r=""; return 0 ;;
         "vbs backup delete|--poll-interval") _vbs_r=""; return 0 ;;
@@ -129,6 +141,9 @@ _vbs_option_values() {
         "vbs backup list|--limit") _vbs_r=""; return 0 ;;
         "vbs backup list|--max-attempts") _vbs_r=""; return 0 ;;
         "vbs backup list|--name") _vbs_r=""; return 0 ;;
+        "vbs backup list|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup list|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup list|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup list|--output") _vbs_r="table json value"; return 0 ;;
         "vbs backup list|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs backup list|--project-id") _vbs_r=""; return 0 ;;
@@ -152,6 +167,9 @@ _vbs_option_values() {
         "vbs backup prune|--keep-within") _vbs_r=""; return 0 ;;
         "vbs backup prune|--max-attempts") _vbs_r=""; return 0 ;;
         "vbs backup prune|--name-prefix") _vbs_r=""; return 0 ;;
+        "vbs backup prune|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup prune|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup prune|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup prune|--output") _vbs_r="table json value"; return 0 ;;
         "vbs backup prune|--parallel") _vbs_r=""; return 0 ;;
         "vbs backup prune|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
@@ -168,6 +186,9 @@ _vbs_option_values() {
         "vbs backup restore|--field") _vbs_r=""; return 0 ;;
         "vbs backup restore|--max-attempts") _vbs_r=""; return 0 ;;
         "vbs backup restore|--new-volume-name") _vbs_r=""; return 0 ;;
+        "vbs backup restore|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup restore|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup restore|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup restore|--output") _vbs_r="table json value"; return 0 ;;
         "vbs backup restore|--poll-interval") _vbs_r=""; return 0 ;;
         "vbs backup restore|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
@@ -184,6 +205,9 @@ _vbs_option_values() {
         "vbs backup show|--endpoint") _vbs_r=""; return 0 ;;
         "vbs backup show|--field") _vbs_r=""; return 0 ;;
         "vbs backup show|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs backup show|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs backup show|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs backup show|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs backup show|--output") _vbs_r="table json value"; return 0 ;;
         "vbs backup show|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs backup show|--project-id") _vbs_r=""; return 0 ;;
@@ -197,6 +221,9 @@ _vbs_option_values() {
         "vbs completion|--endpoint") _vbs_r=""; return 0 ;;
         "vbs completion|--field") _vbs_r=""; return 0 ;;
         "vbs completion|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs completion|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs completion|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs completion|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs completion|--output") _vbs_r="table json value"; return 0 ;;
         "vbs completion|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs completion|--project-id") _vbs_r=""; return 0 ;;
@@ -210,6 +237,9 @@ _vbs_option_values() {
         "vbs emulator|--endpoint") _vbs_r=""; return 0 ;;
         "vbs emulator|--field") _vbs_r=""; return 0 ;;
         "vbs emulator|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs emulator|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs emulator|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs emulator|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs emulator|--output") _vbs_r="table json value"; return 0 ;;
         "vbs emulator|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs emulator|--project-id") _vbs_r=""; return 0 ;;
@@ -229,6 +259,9 @@ _vbs_option_values() {
         "vbs emulator start|--latency") _vbs_r=""; return 0 ;;
         "vbs emulator start|--log-file") _vbs_r="@files"; return 0 ;;
         "vbs emulator start|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs emulator start|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs emulator start|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs emulator start|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs emulator start|--output") _vbs_r="table json value"; return 0 ;;
         "vbs emulator start|--pid-file") _vbs_r="@files"; return 0 ;;
         "vbs emulator start|--port") _vbs_r=""; return 0 ;;
@@ -247,6 +280,9 @@ _vbs_option_values() {
         "vbs emulator status|--endpoint") _vbs_r=""; return 0 ;;
         "vbs emulator status|--field") _vbs_r=""; return 0 ;;
         "vbs emulator status|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs emulator status|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs emulator status|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs emulator status|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs emulator status|--output") _vbs_r="table json value"; return 0 ;;
         "vbs emulator status|--pid-file") _vbs_r="@files"; return 0 ;;
         "vbs emulator status|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
@@ -261,6 +297,9 @@ _vbs_option_values() {
         "vbs emulator stop|--endpoint") _vbs_r=""; return 0 ;;
         "vbs emulator stop|--field") _vbs_r=""; return 0 ;;
         "vbs emulator stop|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs emulator stop|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs emulator stop|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs emulator stop|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs emulator stop|--output") _vbs_r="table json value"; return 0 ;;
         "vbs emulator stop|--pid-file") _vbs_r="@files"; return 0 ;;
         "vbs emulator stop|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
@@ -275,6 +314,9 @@ _vbs_option_values() {
         "vbs profile|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile|--field") _vbs_r=""; return 0 ;;
         "vbs profile|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile|--output") _vbs_r="table json value"; return 0 ;;
         "vbs profile|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile|--project-id") _vbs_r=""; return 0 ;;
@@ -283,7 +325,11 @@ _vbs_option_values() {
         "vbs profile|-o") _vbs_r="table json value"; return 0 ;;
         "vbs profile|-p") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile add|--access-key") _vbs_r=""; return 0 ;;
-        "vbs profile add|--auth-type") _vbs_r="token password aksk"; return 0 ;;
+        "vbs profile add|--application-credential-id") _vbs_r=""; return 0 ;;
+        "vbs profile add|--application-credential-name") _vbs_r=""; return 0 ;;
+        "vbs profile add|--application-credential-secret") _vbs_r=""; return 0 ;;
+        "vbs profile add|--application-credential-secret-env") _vbs_r=""; return 0 ;;
+        "vbs profile add|--auth-type") _vbs_r="token password application_credential aksk"; return 0 ;;
         "vbs profile add|--auth-url") _vbs_r=""; return 0 ;;
         "vbs profile add|--ca-bundle") _vbs_r="@files"; return 0 ;;
         "vbs profile add|--connect-timeout") _vbs_r=""; return 0 ;;
@@ -292,17 +338,26 @@ _vbs_option_values() {
         "vbs profile add|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile add|--field") _vbs_r=""; return 0 ;;
         "vbs profile add|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile add|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile add|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile add|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile add|--output") _vbs_r="table json value"; return 0 ;;
         "vbs profile add|--password") _vbs_r=""; return 0 ;;
         "vbs profile add|--password-env") _vbs_r=""; return 0 ;;
         "vbs profile add|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
+        "vbs profile add|--project-domain") _vbs_r=""; return 0 ;;
+        "vbs profile add|--project-domain-id") _vbs_r=""; return 0 ;;
         "vbs profile add|--project-id") _vbs_r=""; return 0 ;;
         "vbs profile add|--project-name") _vbs_r=""; return 0 ;;
         "vbs profile add|--read-timeout") _vbs_r=""; return 0 ;;
         "vbs profile add|--secret-key") _vbs_r=""; return 0 ;;
         "vbs profile add|--secret-key-env") _vbs_r=""; return 0 ;;
+        "vbs profile add|--security-token") _vbs_r=""; return 0 ;;
+        "vbs profile add|--security-token-env") _vbs_r=""; return 0 ;;
         "vbs profile add|--token") _vbs_r=""; return 0 ;;
         "vbs profile add|--token-env") _vbs_r=""; return 0 ;;
+        "vbs profile add|--user-domain-id") _vbs_r=""; return 0 ;;
+        "vbs profile add|--user-id") _vbs_r=""; return 0 ;;
         "vbs profile add|--username") _vbs_r=""; return 0 ;;
         "vbs profile add|-f") _vbs_r=""; return 0 ;;
         "vbs profile add|-o") _vbs_r="table json value"; return 0 ;;
@@ -313,6 +368,9 @@ _vbs_option_values() {
         "vbs profile list|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile list|--field") _vbs_r=""; return 0 ;;
         "vbs profile list|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile list|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile list|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile list|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile list|--output") _vbs_r="table json value"; return 0 ;;
         "vbs profile list|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile list|--project-id") _vbs_r=""; return 0 ;;
@@ -326,6 +384,9 @@ _vbs_option_values() {
         "vbs profile remove|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile remove|--field") _vbs_r=""; return 0 ;;
         "vbs profile remove|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile remove|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile remove|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile remove|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile remove|--output") _vbs_r="table json value"; return 0 ;;
         "vbs profile remove|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile remove|--project-id") _vbs_r=""; return 0 ;;
@@ -339,6 +400,9 @@ _vbs_option_values() {
         "vbs profile set-default|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile set-default|--field") _vbs_r=""; return 0 ;;
         "vbs profile set-default|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile set-default|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile set-default|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile set-default|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile set-default|--output") _vbs_r="table json value"; return 0 ;;
         "vbs profile set-default|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile set-default|--project-id") _vbs_r=""; return 0 ;;
@@ -352,6 +416,9 @@ _vbs_option_values() {
         "vbs profile show|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile show|--field") _vbs_r=""; return 0 ;;
         "vbs profile show|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile show|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile show|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile show|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile show|--output") _vbs_r="table json value"; return 0 ;;
         "vbs profile show|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile show|--project-id") _vbs_r=""; return 0 ;;
@@ -365,6 +432,9 @@ _vbs_option_values() {
         "vbs profile test|--endpoint") _vbs_r=""; return 0 ;;
         "vbs profile test|--field") _vbs_r=""; return 0 ;;
         "vbs profile test|--max-attempts") _vbs_r=""; return 0 ;;
+        "vbs profile test|--os-cloud") _vbs_r=""; return 0 ;;
+        "vbs profile test|--os-interface") _vbs_r="public internal admin"; return 0 ;;
+        "vbs profile test|--os-region-name") _vbs_r=""; return 0 ;;
         "vbs profile test|--output") _vbs_r="table json value"; return 0 ;;
         "vbs profile test|--profile") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs profile test|--project-id") _vbs_r=""; return 0 ;;

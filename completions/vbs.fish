@@ -18,45 +18,45 @@ end
 function __vbs_options
     switch $argv[1]
         case 'vbs'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --version --wide -V -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --version --wide -V -f -h -o -p
         case 'vbs backup'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs backup create'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --field --force --from --help --insecure --keep-snapshot --max-attempts --name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --field --force --from --help --insecure --keep-snapshot --max-attempts --name --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout --wide -f -h -o -p
         case 'vbs backup delete'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --wide --yes -f -h -o -p -y
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --wide --yes -f -h -o -p -y
         case 'vbs backup list'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --limit --max-attempts --name --output --profile --project-id --read-timeout --status --volume-id --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --limit --max-attempts --name --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --status --volume-id --wide -f -h -o -p
         case 'vbs backup prune'
-            printf '%s\n' --all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --output --parallel --plan --profile --project-id --read-timeout --volume-id --wide --yes -f -h -o -p -y
+            printf '%s\n' --all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --os-cloud --os-interface --os-region-name --output --parallel --plan --profile --project-id --read-timeout --volume-id --wide --yes -f -h -o -p -y
         case 'vbs backup restore'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --new-volume-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --wide --yes -f -h -o -p -y
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --new-volume-name --os-cloud --os-interface --os-region-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --wide --yes -f -h -o -p -y
         case 'vbs backup show'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs completion'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs emulator'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs emulator start'
-            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q
+            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q
         case 'vbs emulator status'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs emulator stop'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile add'
-            printf '%s\n' --access-key --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --field --help --insecure --max-attempts --output --password --password-env --profile --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --token --token-env --username --wide -f -h -o -p
+            printf '%s\n' --access-key --application-credential-id --application-credential-name --application-credential-secret --application-credential-secret-env --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --password --password-env --profile --project-domain --project-domain-id --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --security-token --security-token-env --token --token-env --user-domain-id --user-id --username --wide -f -h -o -p
         case 'vbs profile list'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile remove'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile set-default'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile show'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile test'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
     end
 end
 
@@ -79,6 +79,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs|--max-attempts'
+            true
+            return 0
+        case 'vbs|--os-cloud'
+            true
+            return 0
+        case 'vbs|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs|--os-region-name'
             true
             return 0
         case 'vbs|--output'
@@ -118,6 +127,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup|--max-attempts'
+            true
+            return 0
+        case 'vbs backup|--os-cloud'
+            true
+            return 0
+        case 'vbs backup|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup|--os-region-name'
             true
             return 0
         case 'vbs backup|--output'
@@ -166,6 +184,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup create|--name'
+            true
+            return 0
+        case 'vbs backup create|--os-cloud'
+            true
+            return 0
+        case 'vbs backup create|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup create|--os-region-name'
             true
             return 0
         case 'vbs backup create|--output'
@@ -222,6 +249,15 @@ function __vbs_option_values
         case 'vbs backup delete|--max-attempts'
             true
             return 0
+        case 'vbs backup delete|--os-cloud'
+            true
+            return 0
+        case 'vbs backup delete|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup delete|--os-region-name'
+            true
+            return 0
         case 'vbs backup delete|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -274,6 +310,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup list|--name'
+            true
+            return 0
+        case 'vbs backup list|--os-cloud'
+            true
+            return 0
+        case 'vbs backup list|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup list|--os-region-name'
             true
             return 0
         case 'vbs backup list|--output'
@@ -345,6 +390,15 @@ function __vbs_option_values
         case 'vbs backup prune|--name-prefix'
             true
             return 0
+        case 'vbs backup prune|--os-cloud'
+            true
+            return 0
+        case 'vbs backup prune|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup prune|--os-region-name'
+            true
+            return 0
         case 'vbs backup prune|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -391,6 +445,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup restore|--new-volume-name'
+            true
+            return 0
+        case 'vbs backup restore|--os-cloud'
+            true
+            return 0
+        case 'vbs backup restore|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup restore|--os-region-name'
             true
             return 0
         case 'vbs backup restore|--output'
@@ -441,6 +504,15 @@ function __vbs_option_values
         case 'vbs backup show|--max-attempts'
             true
             return 0
+        case 'vbs backup show|--os-cloud'
+            true
+            return 0
+        case 'vbs backup show|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs backup show|--os-region-name'
+            true
+            return 0
         case 'vbs backup show|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -480,6 +552,15 @@ function __vbs_option_values
         case 'vbs completion|--max-attempts'
             true
             return 0
+        case 'vbs completion|--os-cloud'
+            true
+            return 0
+        case 'vbs completion|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs completion|--os-region-name'
+            true
+            return 0
         case 'vbs completion|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -517,6 +598,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs emulator|--max-attempts'
+            true
+            return 0
+        case 'vbs emulator|--os-cloud'
+            true
+            return 0
+        case 'vbs emulator|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs emulator|--os-region-name'
             true
             return 0
         case 'vbs emulator|--output'
@@ -576,6 +666,15 @@ function __vbs_option_values
         case 'vbs emulator start|--max-attempts'
             true
             return 0
+        case 'vbs emulator start|--os-cloud'
+            true
+            return 0
+        case 'vbs emulator start|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs emulator start|--os-region-name'
+            true
+            return 0
         case 'vbs emulator start|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -630,6 +729,15 @@ function __vbs_option_values
         case 'vbs emulator status|--max-attempts'
             true
             return 0
+        case 'vbs emulator status|--os-cloud'
+            true
+            return 0
+        case 'vbs emulator status|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs emulator status|--os-region-name'
+            true
+            return 0
         case 'vbs emulator status|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -670,6 +778,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs emulator stop|--max-attempts'
+            true
+            return 0
+        case 'vbs emulator stop|--os-cloud'
+            true
+            return 0
+        case 'vbs emulator stop|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs emulator stop|--os-region-name'
             true
             return 0
         case 'vbs emulator stop|--output'
@@ -714,6 +831,15 @@ function __vbs_option_values
         case 'vbs profile|--max-attempts'
             true
             return 0
+        case 'vbs profile|--os-cloud'
+            true
+            return 0
+        case 'vbs profile|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile|--os-region-name'
+            true
+            return 0
         case 'vbs profile|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -738,8 +864,20 @@ function __vbs_option_values
         case 'vbs profile add|--access-key'
             true
             return 0
+        case 'vbs profile add|--application-credential-id'
+            true
+            return 0
+        case 'vbs profile add|--application-credential-name'
+            true
+            return 0
+        case 'vbs profile add|--application-credential-secret'
+            true
+            return 0
+        case 'vbs profile add|--application-credential-secret-env'
+            true
+            return 0
         case 'vbs profile add|--auth-type'
-            printf '%s\n' 'token' 'password' 'aksk'
+            printf '%s\n' 'token' 'password' 'application_credential' 'aksk'
             return 0
         case 'vbs profile add|--auth-url'
             true
@@ -765,6 +903,15 @@ function __vbs_option_values
         case 'vbs profile add|--max-attempts'
             true
             return 0
+        case 'vbs profile add|--os-cloud'
+            true
+            return 0
+        case 'vbs profile add|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile add|--os-region-name'
+            true
+            return 0
         case 'vbs profile add|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -776,6 +923,12 @@ function __vbs_option_values
             return 0
         case 'vbs profile add|--profile'
             printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs profile add|--project-domain'
+            true
+            return 0
+        case 'vbs profile add|--project-domain-id'
+            true
             return 0
         case 'vbs profile add|--project-id'
             true
@@ -792,10 +945,22 @@ function __vbs_option_values
         case 'vbs profile add|--secret-key-env'
             true
             return 0
+        case 'vbs profile add|--security-token'
+            true
+            return 0
+        case 'vbs profile add|--security-token-env'
+            true
+            return 0
         case 'vbs profile add|--token'
             true
             return 0
         case 'vbs profile add|--token-env'
+            true
+            return 0
+        case 'vbs profile add|--user-domain-id'
+            true
+            return 0
+        case 'vbs profile add|--user-id'
             true
             return 0
         case 'vbs profile add|--username'
@@ -826,6 +991,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile list|--max-attempts'
+            true
+            return 0
+        case 'vbs profile list|--os-cloud'
+            true
+            return 0
+        case 'vbs profile list|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile list|--os-region-name'
             true
             return 0
         case 'vbs profile list|--output'
@@ -867,6 +1041,15 @@ function __vbs_option_values
         case 'vbs profile remove|--max-attempts'
             true
             return 0
+        case 'vbs profile remove|--os-cloud'
+            true
+            return 0
+        case 'vbs profile remove|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile remove|--os-region-name'
+            true
+            return 0
         case 'vbs profile remove|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -904,6 +1087,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile set-default|--max-attempts'
+            true
+            return 0
+        case 'vbs profile set-default|--os-cloud'
+            true
+            return 0
+        case 'vbs profile set-default|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile set-default|--os-region-name'
             true
             return 0
         case 'vbs profile set-default|--output'
@@ -945,6 +1137,15 @@ function __vbs_option_values
         case 'vbs profile show|--max-attempts'
             true
             return 0
+        case 'vbs profile show|--os-cloud'
+            true
+            return 0
+        case 'vbs profile show|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile show|--os-region-name'
+            true
+            return 0
         case 'vbs profile show|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -982,6 +1183,15 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile test|--max-attempts'
+            true
+            return 0
+        case 'vbs profile test|--os-cloud'
+            true
+            return 0
+        case 'vbs profile test|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs profile test|--os-region-name'
             true
             return 0
         case 'vbs profile test|--output'

@@ -162,7 +162,8 @@ def test_project_name_scope_takes_the_project_id_from_the_token(tmp_path):
     issue("issued-token-1", clock.now + timedelta(hours=24))
     responses.post(URL, json=CREATED, status=202)
     backups.create(make_client(tmp_path, clock, auth), BackupSpec(VOLUME, SNAPSHOT))
-    assert json.loads(responses.calls[0].request.body)["auth"]["scope"] == {"project": {"name": "eu-de_x"}}
+    scope = json.loads(responses.calls[0].request.body)["auth"]["scope"]
+    assert scope == {"project": {"name": "eu-de_x", "domain": {"name": "acme"}}}  # Keystone wants the domain
 
 
 @responses.activate

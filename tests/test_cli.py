@@ -262,7 +262,7 @@ def test_ca_bundle_is_used_for_verification(service, tmp_path):
     service.post(URL, json=CREATED, status=202, match=[matchers.request_kwargs_matcher({"verify": str(bundle)})])
     assert invoke(*CREATE, "--ca-bundle", str(bundle)).exit_code == 0
     run = invoke(*CREATE, "--ca-bundle", str(tmp_path / "missing.pem"))
-    assert run.exit_code == 3 and "CA bundle that does not exist" in run.stderr
+    assert run.exit_code == 2 and "--ca-bundle names a CA bundle that does not exist" in run.stderr
 
 
 def test_env_only_configuration(service):

@@ -96,7 +96,7 @@ def test_yaml_tags_are_not_executed(profiles):
         ("read_timeout: -1", "must be more than 0"),
         ("output: xml", "must be one of: table, json"),
         ("endpoint: evs.example.com", "must be an http:// or https:// URL"),
-        ("endpoint: https://evs.example.com/v3", "without /v3"),
+        ("endpoint: https://evs.example.com/v3/p1/backups", "must be the service root, optionally followed by /v3"),
         ("verify: /no/such/ca.pem", "CA bundle that does not exist"),
         ("project_id: [a, b]", "must be a project ID"),
     ],
@@ -172,12 +172,13 @@ def test_unknown_keys_warn(prod_profile):
     assert any("unknown setting 'verfiy'" in w for w in resolve().warnings)
 
 
-def test_insecure_and_plain_http_warn(profiles):
-    profiles.write(
-        f"profiles:\n  p: {{endpoint: 'http://evs.example', project_id: p, auth: {{token: {TOKEN}}}, verify: false}}\n"
-    )
+def test_insecure_warns_only_where_tls_is_used_and_plain_http_warns(profiles):
+    line = "profiles:\n  p: {{endpoint: '{0}', project_id: p, auth: {{token: {1}}}, verify: false}}\n"
+    profiles.write(line.format("https://evs.example", TOKEN))
+    assert [w for w in resolve().warnings if "verification is off for https://evs.example" in w]
+    profiles.write(line.format("http://evs.example", TOKEN))
     warnings = resolve().warnings
-    assert any("verification is off" in w for w in warnings)
+    assert not any("verification" in w for w in warnings)  # no certificates over plain HTTP
     assert any("plain HTTP" in w for w in warnings)
 
 
@@ -244,7 +245,7 @@ def test_password_and_aksk_profiles(profiles):
         "auth_url": "https://iam.example/v3",
         "username": "u",
         "password": "pw-secret",
-        "domain": "d",
+        "user_domain_name": "d",
         "project_id": "p1",
     }
     assert resolve(profile="ak").auth == {"type": "aksk", "access_key": "AK", "secret_key": "SK"}
@@ -274,7 +275,7 @@ def test_openrc_variables_are_enough_with_an_endpoint():
         "auth_url": "https://iam.example/v3",
         "username": "u",
         "password": "p",
-        "domain": "d",
+        "user_domain_name": "d",
         "project_name": "eu-de_x",
     }
     assert s.project_id is None  # told by the token
@@ -292,7 +293,7 @@ def test_openrc_without_domain_says_so():
         "OS_PASSWORD": "p",
         "OS_PROJECT_ID": "p",
     }
-    with pytest.raises(ConfigError, match="OS_USER_DOMAIN_NAME is not"):
+    with pytest.raises(ConfigError, match="OS_USER_DOMAIN_NAME or OS_USER_DOMAIN_ID is not set"):
         resolve(env)
 
 

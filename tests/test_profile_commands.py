@@ -24,7 +24,7 @@ def test_list_shows_names_endpoints_auth_types_and_the_default(prod_profile):
 def test_show_masks_secrets(prod_profile):
     run = run_vbs("profile", "show", "prod")
     assert run.exit_code == 0
-    assert run.json()["auth"] == {"type": "token", "token": "<redacted>"}
+    assert run.json()["profile"]["auth"] == {"type": "token", "token": "<redacted>"}
     assert TOKEN not in run.stdout
     table = run_vbs("profile", "show", "lab", "-o", "table")
     assert "auth.token" in table.stdout and "<redacted>" in table.stdout and OTHER_TOKEN not in table.stdout
@@ -55,7 +55,7 @@ def test_add_writes_mode_0600_and_keeps_other_profiles(prod_profile):
         "30",
     )
     assert run.exit_code == 0, run.stderr
-    assert run.json()["auth"]["secret_key"] == "<redacted>"
+    assert run.json()["profile"]["auth"]["secret_key"] == "<redacted>"
     after = yaml.safe_load(prod_profile.path.read_text())
     assert file_mode(prod_profile.path) == 0o600
     assert after["profiles"]["prod"] == before["profiles"]["prod"]

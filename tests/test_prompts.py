@@ -1,4 +1,5 @@
-"""`vbs profile add` on a terminal: it asks for what is missing, and a secret is typed without echo."""
+"""`vbs profile add` on a terminal: it asks for what is missing, where before how, asks again after an
+invalid answer, and a secret is typed without echo."""
 
 from __future__ import annotations
 
@@ -43,22 +44,32 @@ def _wait_for_echo_off(fd: int, timeout: float = 20) -> None:
         time.sleep(0.01)
 
 
-def test_add_prompts_and_hides_the_secret(profiles: Profiles):
+def _answer(fd: int, screen: str, prompt: str, answer: str) -> str:
+    """Wait for the prompt, then type the answer (what it printed since the last answer is returned)."""
+    shown = _read_until(fd, prompt)
+    os.write(fd, answer.encode() + b"\n")
+    return screen + shown
+
+
+def test_add_prompts_where_before_how_and_hides_the_secret(profiles: Profiles):
     pid, fd = pty.fork()
     if pid == 0:
-        os.execv(vbs_binary(), ["vbs", "profile", "add", "typed", "-o", "json"])
-    screen = _read_until(fd, "Auth type")
-    os.write(fd, b"token\n")
+        os.execv(vbs_binary(), ["vbs", "profile", "add", "typed"])
+    screen = _answer(fd, "", "Endpoint", "evs.example")  # not a URL: said why, and asked again
+    screen = _answer(fd, screen, "Endpoint", "https://evs.example")
+    screen = _answer(fd, screen, "Project ID", "p1")
+    screen = _answer(fd, screen, "Auth type", "kerberos")
+    screen = _answer(fd, screen, "Auth type", "token")
     screen += _read_until(fd, "IAM token")
     _wait_for_echo_off(fd)  # as a person would: type once the prompt waits, with echo off
     os.write(fd, SECRET.encode() + b"\n")
-    screen += _read_until(fd, "Endpoint")
-    os.write(fd, b"https://evs.example\n")
-    screen += _read_until(fd, "Project id")
-    os.write(fd, b"p1\n")
     screen += _read_until(fd, None)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert "Error: it must be an http:// or https:// URL" in screen
+    assert "Error: it must be one of: token, password, application_credential, aksk" in screen
+    order = [screen.index(p) for p in ("Endpoint", "Project ID", "Auth type", "IAM token")]
+    assert order == sorted(order), screen
     assert SECRET not in screen  # hidden input: never echoed, and masked in the result
     doc = yaml.safe_load(profiles.path.read_text())
     assert doc["profiles"]["typed"] == {
@@ -67,3 +78,35 @@ def test_add_prompts_and_hides_the_secret(profiles: Profiles):
         "auth": {"type": "token", "token": SECRET},
     }
     assert file_mode(profiles.path) == 0o600
+
+
+def test_add_a_login_profile_that_takes_the_endpoint_from_the_catalog(profiles: Profiles):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(vbs_binary(), ["vbs", "profile", "add", "keystone"])
+    screen = _answer(fd, "", "Endpoint", "")  # empty: the service catalog will tell
+    screen = _answer(fd, screen, "Project ID", "")
+    screen = _answer(fd, screen, "Auth type", "")  # the offered default: a password login
+    screen = _answer(fd, screen, "Project name", "eu-de_demo")
+    screen = _answer(fd, screen, "IAM URL", "iam.example")  # refused, asked again
+    screen = _answer(fd, screen, "IAM URL", "https://iam.example/v3")
+    screen = _answer(fd, screen, "User name", "demo")
+    screen = _answer(fd, screen, "Domain", "demo-domain")
+    screen += _read_until(fd, "Password")
+    _wait_for_echo_off(fd)
+    os.write(fd, SECRET.encode() + b"\n")
+    screen += _read_until(fd, None)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert "Auth type (token, password, application_credential, aksk) [password]" in screen
+    assert "must be an https:// URL" in screen and SECRET not in screen
+    assert yaml.safe_load(profiles.path.read_text())["profiles"]["keystone"] == {
+        "auth": {
+            "type": "password",
+            "auth_url": "https://iam.example/v3",
+            "username": "demo",
+            "domain": "demo-domain",
+            "password": SECRET,
+            "project_name": "eu-de_demo",
+        }
+    }

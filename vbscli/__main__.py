@@ -199,6 +199,8 @@ GATEWAY_CODES = {
 AUTH_CHECKS = {
     "token": "the token may be expired or revoked: get a new one",
     "password": "check the user name, password and domain, and that the user may use the project",
+    "application_credential": "check the application credential's ID (or name and user) and secret, and that it "
+    "has not expired or been deleted",
     "aksk": "check the access key and secret key, and this machine's clock (requests more than 15 "
     "minutes off are refused); five failures in a row lock the key for 5 minutes",
 }
@@ -218,8 +220,15 @@ def _service_hint(exc: object, st: object) -> str | None:
     status = getattr(exc, "status", 0)
     code = str(getattr(exc, "code", "") or "")
     profile = getattr(st, "profile", None)
+    cloud = getattr(st, "cloud", None)
     auth_type = getattr(st, "auth_type", None) or "token"
-    who = f"profile '{profile}' (auth type {auth_type})" if profile else f"the credentials (auth type {auth_type})"
+    who = (
+        f"profile '{profile}' (auth type {auth_type})"
+        if profile
+        else f"cloud '{cloud}' (auth type {auth_type})"
+        if cloud
+        else f"the credentials (auth type {auth_type})"
+    )
     meaning = f"{GATEWAY_CODES[code]}; " if code in GATEWAY_CODES else ""
     if status == 401:
         return f"{meaning}{who}: {AUTH_CHECKS.get(auth_type, 'check the credentials')}"

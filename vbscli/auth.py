@@ -98,20 +98,23 @@ def build_auth(
     login: Any = None,
     cache: Any = None,
     clock: Clock = utcnow,
+    catalog: bool = False,
     fresh_login: bool = False,
 ) -> Auth:
     """The Auth for a resolved `auth:` block (see vbscli.config).
 
-    `login` performs the IAM password call (over the client's transport) and `cache` keeps tokens
-    between runs; both are needed for the password type only. `fresh_login` ignores a cached token
-    (to prove that the password works), replacing it only when the login succeeds.
+    `login` performs the IAM call (over the client's transport) and `cache` keeps tokens between
+    runs; both are needed for the types that log in. With `catalog` (no endpoint configured), a
+    token that has an auth_url is traded at IAM for a scoped one whose service catalog gives the
+    endpoint. `fresh_login` ignores a cached token (to prove that the credentials work), replacing
+    it only when the login succeeds.
     """
     kind = auth.get("type", "token")
-    if kind == "token":
+    if kind == "token" and not (catalog and auth.get("auth_url")):
         return TokenAuth(str(auth["token"]))
     if kind == "aksk":
         return AkSkAuth(auth["access_key"], auth["secret_key"], auth.get("security_token"), project_id, clock)
-    if kind == "password":
+    if kind in ("password", "application_credential", "token"):
         from vbscli.iam import PasswordAuth
 
         return PasswordAuth(auth, login=login, cache=cache, clock=clock, fresh=fresh_login)

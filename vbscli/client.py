@@ -40,7 +40,8 @@ def encode_query(params: Mapping[str, Any]) -> str:
 class Client:
     """A connection to one VBS endpoint for one project, with one set of credentials."""
 
-    endpoint: str
+    endpoint: str | None
+    """The service root; None when it comes from the login's service catalog (`endpoint_from`)."""
     project_id: str | None
     auth: Auth
     connect_timeout: float = 10.0
@@ -57,17 +58,29 @@ class Client:
     """Connections kept open to the endpoint: at least as many as requests in flight."""
     transport: Transport | None = None
     """The exchange; made from the settings above on first use unless given."""
+    endpoint_from: Callable[[Any], str] | None = None
+    """Finds the service root, given the credentials, when no endpoint is configured (in the service
+    catalog of the login)."""
     _server_clock: Any = field(default=None, repr=False)
 
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
         """`{endpoint}/v3/{project_id}{path}` with an optional query string (RFC 3986 encoded)."""
+        root = self.root()
         project = self.project_id or self.auth.project_id()
-        url = f"{self.endpoint}/v3/{project}{path}"
+        url = f"{root}/v3/{project}{path}"
         if params:
             query = encode_query(params)
             if query:
                 url += "?" + query
         return url
+
+    def root(self) -> str:
+        """The service root: the configured endpoint, or the one the service catalog names."""
+        if self.endpoint:
+            return self.endpoint
+        if self.endpoint_from is None:
+            raise ValueError("Client needs an endpoint or endpoint_from")
+        return self.endpoint_from(self.auth)
 
     def prepare(self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Call:
         headers = default_headers()

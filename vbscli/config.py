@@ -1,156 +1,71 @@
-"""Profiles and settings: where each value comes from, decided in one place.
+"""The settings of a run: every source read by its own module, layered here once, origins kept.
 
 Precedence, highest first (the README repeats this table):
 
-    command-line flag  >  environment variable  >  profile in the file  >  built-in default
+    command-line flag  >  an explicit --profile / --os-cloud  >  environment variables
+                       >  the default profile (VBS_PROFILE, OS_CLOUD, the file's default, openrc)  >  built-in default
 
-`SETTINGS` below is that table in code. This module imports neither typer nor rich, and yaml only
-when a profile file is actually read.
+The endpoint, the project and the credentials travel together: credentials are only ever sent to
+the endpoint configured beside them. So a profile or cloud chosen explicitly takes none of them from
+VBS_* variables (those are named in one warning), and an ambient VBS_ENDPOINT never carries a
+profile's credentials. Only a command-line flag, typed for this run, may change the endpoint or
+the project of a chosen source. This module imports neither typer nor rich, and yaml only when a
+file is actually read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from vbscli import redact
-from vbscli.errors import ConfigError
-
-OUTPUT_FORMATS = ("table", "json", "value")
-PROFILE_KEYS = frozenset(
-    {
-        "endpoint",
-        "project_id",
-        "auth",
-        "verify",
-        "connect_timeout",
-        "read_timeout",
-        "output",
-        "max_attempts",
-        "deadline",
-    }
+from vbscli import environ, profile_file
+from vbscli.errors import ConfigError, InputError
+from vbscli.profile_file import SECRET_KEYS, ProfileFile, choose
+from vbscli.values import (
+    AUTH_TYPES,
+    CONNECTION,
+    LOGIN_TYPES,
+    OUTPUT_FORMATS,
+    SETTINGS,
+    Layer,
+    ca_bundle,
+    missing_auth,
+    parse_into,
+    project_id,
+    service_root,
 )
 
+__all__ = [
+    "AUTH_TYPES",
+    "OUTPUT_FORMATS",
+    "SECRET_KEYS",
+    "SETTINGS",
+    "ProfileFile",
+    "Settings",
+    "check_profile",
+    "default_config_path",
+    "load_profile_file",
+    "resolve",
+]
 
-def default_config_path(env: Mapping[str, str]) -> Path:
-    """$VBS_CONFIG, else $XDG_CONFIG_HOME/vbs/config.yaml, else ~/.config/vbs/config.yaml."""
-    from vbscli.paths import config_file
-
-    return Path(config_file(env))
-
-
-# -- value parsers: each takes the raw value and returns the typed one or raises ValueError ----------
-
-
-def _endpoint(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a URL such as https://evs.eu-de.otc.t-systems.com")
-    url = value.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL such as https://evs.eu-de.otc.t-systems.com")
-    try:
-        _ = parts.port  # reading it validates it
-    except ValueError:
-        raise ValueError("has an invalid port") from None
-    if parts.query or parts.fragment:
-        raise ValueError("must not carry a query or fragment")
-    if parts.path.rstrip("/").endswith("/v3"):
-        raise ValueError("must be the service root without /v3 (vbs adds /v3/{project_id})")
-    return url
-
-
-def _project_id(value: Any) -> str:
-    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not text or not all(c.isalnum() or c in "-_" for c in text):
-        raise ValueError("must be a project ID such as 648bba9ba87e4b3f8484d0fc60e2e6cc")
-    return text
-
-
-def _seconds(maximum: float) -> Callable[[Any], float]:
-    """A parser of a number of seconds, more than 0 and at most `maximum`."""
-
-    def parse(value: Any) -> float:
-        if isinstance(value, bool):
-            raise ValueError("must be a number of seconds")
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            raise ValueError("must be a number of seconds") from None
-        if not (0 < seconds <= maximum):
-            raise ValueError(f"must be more than 0 and at most {maximum:g} seconds")
-        return seconds
-
-    return parse
-
-
-def _attempts(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("must be a whole number from 1 to 10")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValueError("must be a whole number from 1 to 10") from None
-    if not 1 <= number <= 10:
-        raise ValueError("must be a whole number from 1 to 10")
-    return number
-
-
-def _output(value: Any) -> str:
-    if not isinstance(value, str) or value.strip().lower() not in OUTPUT_FORMATS:
-        raise ValueError(f"must be one of: {', '.join(OUTPUT_FORMATS)}")
-    return value.strip().lower()
-
-
-def _verify(value: Any) -> bool | str:
-    """`true`, `false`, or the path of a CA bundle file."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("false", "no", "0"):
-        return False
-    if isinstance(value, str) and value.strip():
-        path = Path(value.strip()).expanduser()
-        if not path.is_file():
-            raise ValueError(f"names a CA bundle that does not exist: {path}")
-        return str(path)
-    raise ValueError("must be true, false or the path of a CA bundle file")
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One row of the precedence table."""
-
-    name: str
-    env: str | None
-    key: str | None
-    default: Any
-    parse: Callable[[Any], Any]
-    flag: str | None = None
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("endpoint", "VBS_ENDPOINT", "endpoint", None, _endpoint, "--endpoint"),
-    Setting("project_id", "VBS_PROJECT_ID", "project_id", None, _project_id, "--project-id"),
-    Setting("connect_timeout", "VBS_CONNECT_TIMEOUT", "connect_timeout", 10.0, _seconds(3600), "--connect-timeout"),
-    Setting("read_timeout", "VBS_READ_TIMEOUT", "read_timeout", 60.0, _seconds(3600), "--read-timeout"),
-    Setting("output", "VBS_OUTPUT", "output", None, _output, "--output"),
-    Setting("max_attempts", "VBS_MAX_ATTEMPTS", "max_attempts", 4, _attempts, "--max-attempts"),
-    Setting("deadline", "VBS_DEADLINE", "deadline", 300.0, _seconds(86400), "--deadline"),
-    Setting("verify", "VBS_CA_BUNDLE", "verify", True, _verify, "--ca-bundle / --insecure"),
-)
-SETTING = {s.name: s for s in SETTINGS}
+default_config_path = profile_file.default_path
+load_profile_file = profile_file.load
+choose_profile = choose
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass
 class Settings:
-    """Everything a command needs to talk to the service, resolved and typed."""
+    """Everything a command needs to talk to the service, resolved and typed.
 
-    endpoint: str
+    `endpoint` is None when it is to come from the service catalog of the login; `origins` says
+    where each setting (and each `auth.<field>`) came from.
+    """
+
+    endpoint: str | None
     project_id: str | None
     auth: dict[str, Any]
     connect_timeout: float = 10.0
@@ -159,114 +74,336 @@ class Settings:
     output: str | None = None
     max_attempts: int = 4
     deadline: float = 300.0
+    region: str | None = None
+    interface: str = "public"
     profile: str | None = None
+    cloud: str | None = None
     source: str = "environment"
     warnings: list[str] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)
 
     @property
     def auth_type(self) -> str:
         return str(self.auth.get("type", "token"))
 
 
-@dataclass
-class ProfileFile:
-    """A loaded profile file: its path, the default profile's name and the raw profiles."""
-
-    path: Path
-    default: str | None
-    profiles: dict[str, dict[str, Any]]
-    mode: int | None = None
-
-    def holds_secrets(self) -> bool:
-        return redact.holds_secret(self.profiles)
+def _set(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    return value.strip() if value is not None and value.strip() else None
 
 
-def load_profile_file(path: Path) -> ProfileFile:
-    """Read and check the file's outer shape; raises ConfigError with file (and line) on any problem."""
-    try:
-        raw = path.read_bytes()
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise ConfigError(f"profile file {path} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(f"profile file {path} is a directory") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read profile file {path}: {exc.strerror or exc}") from None
+def flag_layer(flags: Mapping[str, Any]) -> Layer:
+    """The command line: a bad value there is a usage error (exit 2), like any other bad option."""
+    layer = Layer("command line", "command line")
+    for setting in SETTINGS:
+        raw = flags.get(setting.name)
+        if raw is None:
+            continue
+        if setting.name == "verify" and raw is False:
+            layer.values["verify"], layer.origins["verify"] = False, "command line --insecure"
+        elif setting.name == "verify":
+            try:
+                layer.values["verify"] = ca_bundle(raw)
+            except ValueError as exc:
+                raise InputError(f"--ca-bundle {exc}, got {str(raw)!r}") from None
+            layer.origins["verify"] = "command line --ca-bundle"
+        else:
+            parse_into(layer, setting.name, raw, str(setting.flag), f"command line {setting.flag}", InputError)
+    return layer
 
-    import yaml  # only here: most of the import cost of reading a profile
 
-    try:
-        doc = yaml.safe_load(raw)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = exc.problem or exc.context or "syntax error"
-        raise ConfigError(f"{where}: invalid YAML: {problem}", "fix the file's syntax") from None
-    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
-        raise ConfigError(f"{path}: invalid YAML: {_first_line(exc)}", "fix the file's syntax") from None
+def resolve(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    profile_flag: str | None = None,
+    cloud_flag: str | None = None,
+    *,
+    strict: bool = True,
+    pfile: ProfileFile | None = None,
+    cwd: str | None = None,
+) -> Settings:
+    """Apply the precedence table (see the module's docstring).
 
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, dict):
-        raise ConfigError(
-            f"{path}: expected a mapping with 'profiles:' at the top, found {_type_name(doc)}",
-            "see the README for an example file",
+    `flags` holds the command-line values by setting name (None when not given). With
+    `strict=False` (for `vbs profile show`) missing credentials and settings are left empty
+    instead of failing.
+    """
+    if profile_flag and cloud_flag:
+        raise InputError(
+            "--profile and --os-cloud both say where the settings come from",
+            "give one of them (a profile can point at a cloud with 'cloud: NAME')",
         )
-    profiles = doc.get("profiles", {})
-    if profiles is None:
-        profiles = {}
-    if not isinstance(profiles, dict):
-        raise ConfigError(f"{path}: 'profiles' must be a mapping of name to settings, found {_type_name(profiles)}")
-    checked: dict[str, dict[str, Any]] = {}
-    for name, body in profiles.items():
-        if not isinstance(body, dict):
-            raise ConfigError(f"{path}: profile '{name}' must be a mapping of settings, found {_type_name(body)}")
-        checked[str(name)] = body
-    default = doc.get("default")
-    if default is not None and not isinstance(default, (str, int)):
-        raise ConfigError(f"{path}: 'default' must be a profile name, found {_type_name(default)}")
-    return ProfileFile(path, None if default is None else str(default), checked, mode)
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), f"a {type(value).__name__}"
+    top = flag_layer(flags)
+    envl = environ.vbs_layer(env)
+    warnings: list[str] = list(envl.warnings)
+    if pfile is None:
+        pfile = _profile_file(env, bool(profile_flag), warnings)
+    explicit, chosen_by = _explicit(pfile, env, profile_flag, cloud_flag, cwd)
+    openrc = environ.openrc_layer(env) if environ.has_openrc(env) else None
+    base = None if explicit is not None else _base(pfile, env, envl, openrc, warnings, cwd)
+    conn, chains = _connection(top, envl, explicit, base, env, chosen_by, warnings)
+    for layer in (explicit, base):
+        if layer is not None:
+            warnings += layer.warnings
+    behaviour = [top, explicit, envl] if explicit is not None else [top, envl, base]
+    values, origins = _layered(chains, behaviour)
+    if conn is None:
+        path = pfile.path if pfile is not None else profile_file.default_path(env)
+        raise ConfigError(
+            f"no profile file at {path}, no cloud chosen, and no VBS_ENDPOINT or credentials in the environment",
+            "create a profile file (see the README), choose a cloud of clouds.yaml with --os-cloud or OS_CLOUD, "
+            "or export VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN (or source an openrc file)",
+        )
+    auth = _credentials(conn, strict, origins)
+    endpoint, project = _endpoint_and_project(values, auth, origins, conn.where)
+    kind = auth.get("type")
+    logs_in = kind in LOGIN_TYPES or (kind == "token" and bool(auth.get("auth_url")))
+    if kind != "application_credential" and logs_in and project is not None:
+        auth["project_id"] = project  # the login's scope
+    if strict:
+        _check_complete(conn.where, kind, auth, endpoint, project, catalog=endpoint is None and logs_in)
+    if endpoint is None and logs_in:
+        origins["endpoint"] = "service catalog (at login)"
+    warnings += _transport_warnings(endpoint, auth.get("auth_url"), values["verify"])
+    return Settings(
+        endpoint=endpoint,
+        project_id=project,
+        auth=auth,
+        connect_timeout=values["connect_timeout"],
+        read_timeout=values["read_timeout"],
+        verify=values["verify"],
+        output=values["output"],
+        max_attempts=values["max_attempts"],
+        deadline=values["deadline"],
+        region=values["region"],
+        interface=values["interface"],
+        profile=conn.name if conn.kind == "profile file" else None,
+        cloud=conn.cloud,
+        source=conn.where,
+        warnings=warnings,
+        origins=origins,
     )
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def _profile_file(env: Mapping[str, str], asked: bool, warnings: list[str]) -> ProfileFile | None:
+    """The profile file, if it exists or is asked for (by VBS_CONFIG, --profile or VBS_PROFILE)."""
+    path = profile_file.default_path(env)
+    if not (path.exists() or _set(env, "VBS_CONFIG") or asked or _set(env, "VBS_PROFILE")):
+        return None
+    if not path.exists():
+        origin = "VBS_CONFIG" if _set(env, "VBS_CONFIG") else "the default location"
+        raise ConfigError(
+            f"profile file {path} ({origin}) does not exist",
+            "create it (see the README) or point VBS_CONFIG at your profile file",
+        )
+    pfile = profile_file.load(path)
+    if pfile.mode is not None and pfile.mode & 0o077 and pfile.holds_secrets():
+        warnings.append(f"{path} holds secrets and is readable by group or others; run: chmod 600 {path}")
+    return pfile
 
 
-AUTH_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # type: (required fields, optional fields); any field may instead be given as `<field>_env: VAR`
-    "token": (("token",), ()),
-    "password": (("auth_url", "username", "password", "domain"), ("project_id", "project_name")),
-    "aksk": (("access_key", "secret_key"), ("security_token",)),
-}
-AUTH_TYPES = tuple(AUTH_FIELDS)
+def _explicit(
+    pfile: ProfileFile | None, env: Mapping[str, str], profile_flag: str | None, cloud_flag: str | None, cwd: str | None
+) -> tuple[Layer | None, str]:
+    """The source chosen on the command line, and how it was chosen (for the warning)."""
+    if profile_flag:
+        assert pfile is not None
+        return profile_file.layer(
+            pfile, choose(pfile, profile_flag, "--profile"), env, cwd
+        ), f"--profile {profile_flag}"
+    if cloud_flag:
+        from vbscli import clouds
+
+        return clouds.cloud_layer(cloud_flag, env, "--os-cloud", cwd), f"--os-cloud {cloud_flag}"
+    return None, ""
 
 
-def _field(auth: Mapping[str, Any], key: str, env: Mapping[str, str], where: str) -> str | None:
-    """A value given inline (`password: ...`) or by naming an environment variable (`password_env: NAME`)."""
-    value = auth.get(key)
-    env_name = auth.get(f"{key}_env")
-    if value not in (None, ""):
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise ConfigError(f"{where}: 'auth.{key}' must be a string")
-        return str(value)
-    if env_name:
-        if not isinstance(env_name, str):
-            raise ConfigError(f"{where}: 'auth.{key}_env' must name an environment variable")
-        found = env.get(env_name)
-        if not found:
-            raise ConfigError(
-                f"{where}: 'auth.{key}_env' names {env_name}, which is not set",
-                f"export {env_name} or put the value in the profile",
+def _connection(
+    top: Layer,
+    envl: Layer,
+    explicit: Layer | None,
+    base: Layer | None,
+    env: Mapping[str, str],
+    chosen_by: str,
+    warnings: list[str],
+) -> tuple[Layer | None, dict[str, list[Layer | None]]]:
+    """Who supplies the credentials, and where the endpoint and project may come from with them."""
+    if explicit is not None:
+        ignored = [name for name in environ.CONNECTION_VARIABLES if _set(env, name)]
+        ignored += [
+            envl.origins[s.name].removeprefix("environment ")
+            for s in SETTINGS
+            if s.name not in CONNECTION and s.name in envl.values and s.name in explicit.values
+        ]
+        if ignored:
+            warnings.append(
+                f"{', '.join(ignored)} ignored: {chosen_by} was chosen explicitly, and its settings "
+                "win over environment variables"
             )
-        return found
+        return explicit, {"endpoint": [top, explicit], "project_id": [top, explicit]}
+    ambient: dict[str, list[Layer | None]] = {"endpoint": [top, envl, base], "project_id": [top, envl, base]}
+    if envl.has_credentials():
+        return envl, ambient
+    if "endpoint" in envl.values and base is not None and base.kind != "openrc" and base.has_credentials():
+        raise ConfigError(
+            f"VBS_ENDPOINT is set without VBS_TOKEN, and vbs does not send the credentials of {base.where} "
+            "to an endpoint they were not configured for",
+            "export VBS_TOKEN too, or unset VBS_ENDPOINT, or give --endpoint to change the endpoint for one run",
+        )
+    return base, ambient
+
+
+def _layered(
+    chains: dict[str, list[Layer | None]], behaviour: list[Layer | None]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each setting from the first layer of its chain that has it, else its default."""
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for setting in SETTINGS:
+        for layer in chains.get(setting.name, behaviour):
+            if layer is not None and setting.name in layer.values:
+                values[setting.name] = layer.values[setting.name]
+                origins[setting.name] = layer.origins[setting.name]
+                break
+        else:
+            values[setting.name] = setting.default
+            if setting.default is not None:
+                origins[setting.name] = "default"
+    return values, origins
+
+
+def _credentials(conn: Layer, strict: bool, origins: dict[str, str]) -> dict[str, Any]:
+    """The connection's auth block, read and checked (its fields' origins go into `origins`)."""
+    where = conn.where
+    if conn.read_auth is None:
+        if strict:
+            raise ConfigError(
+                f"{where}: no credentials: missing 'auth'",
+                "add 'auth: {type: token, token: ...}' (or type password, application_credential or aksk) "
+                "to the profile, or set VBS_TOKEN",
+            )
+        return {}
+    auth, auth_origins = conn.read_auth(strict)
+    origins.update(auth_origins)
+    missing = missing_auth(auth)
+    if missing and strict:
+        first = missing[0].split(" or ")
+        raise ConfigError(
+            f"{where}: auth type {auth.get('type')} needs " + " or ".join(f"'auth.{f}'" for f in first),
+            f"set 'auth.{first[0]}' or 'auth.{first[0]}_env' in the profile"
+            if conn.kind == "profile file"
+            else f"add auth.{first[0]} to the cloud in clouds.yaml or secure.yaml",
+        )
+    if auth.get("auth_url"):
+        auth["auth_url"] = _iam_url(auth["auth_url"], f"{where}: 'auth.auth_url'")
+    return auth
+
+
+def _endpoint_and_project(
+    values: dict[str, Any], auth: dict[str, Any], origins: dict[str, str], where: str
+) -> tuple[str | None, str | None]:
+    """The service root and the project: an auth block's project_id is the project when none is set,
+    and a project in the endpoint's URL must agree with the configured one (or becomes it)."""
+    project = values["project_id"]
+    scoped = auth.pop("project_id", None)
+    if scoped and project is None:
+        try:
+            project = project_id(scoped)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: 'auth.project_id' {exc}") from None
+        origins["project_id"] = origins.pop("auth.project_id", where)
+    origins.pop("auth.project_id", None)
+    endpoint = values["endpoint"]
+    if endpoint is None:
+        return None, project
+    root, in_url = service_root(endpoint)
+    if in_url is not None and project is not None and in_url != project:
+        raise ConfigError(
+            f"the endpoint {endpoint} ({origins['endpoint']}) is for project {in_url}, "
+            f"but the project ID is {project} ({origins.get('project_id', where)})",
+            "make them agree, or give the endpoint without /v3/<project_id>",
+        )
+    if in_url is not None and project is None:
+        project = in_url
+        origins["project_id"] = f"{origins['endpoint']} (the project in its URL)"
+    return root, project
+
+
+def _base(
+    pfile: ProfileFile | None,
+    env: Mapping[str, str],
+    envl: Layer,
+    openrc: Layer | None,
+    warnings: list[str],
+    cwd: str | None,
+) -> Layer | None:
+    """The default source when nothing is chosen on the command line: VBS_PROFILE, OS_CLOUD, the
+    file's default (or only) profile, an openrc file's variables, or the only cloud of clouds.yaml."""
+    if _set(env, "VBS_PROFILE"):
+        assert pfile is not None
+        if _set(env, "OS_CLOUD"):
+            warnings.append(f"OS_CLOUD ignored: VBS_PROFILE chooses profile '{_set(env, 'VBS_PROFILE')}'")
+        return profile_file.layer(pfile, choose(pfile, _set(env, "VBS_PROFILE"), "VBS_PROFILE"), env, cwd)
+    if _set(env, "OS_CLOUD"):
+        from vbscli import clouds  # only when clouds.yaml is read
+
+        return clouds.cloud_layer(str(_set(env, "OS_CLOUD")), env, "OS_CLOUD", cwd)
+    environment_is_enough = envl.has_credentials() or openrc is not None
+    if pfile is not None:
+        try:
+            name = choose(pfile, None, "")
+        except ConfigError:
+            if environment_is_enough:
+                return openrc
+            raise
+        return profile_file.layer(pfile, name, env, cwd)
+    if environment_is_enough:
+        return openrc
+    from vbscli import clouds
+
+    found = clouds.load(env, cwd)
+    if found is not None and len(found.clouds) == 1:
+        return clouds.layer_of(next(iter(found.clouds)), found)  # as the openstack client does
+    if found is not None and found.clouds:
+        raise ConfigError(
+            f"no profile file and no cloud chosen, and {found.where()} has several clouds: "
+            f"{', '.join(sorted(found.clouds))}",
+            "choose one with --os-cloud NAME or OS_CLOUD",
+        )
     return None
+
+
+def _check_complete(
+    where: str, kind: Any, auth: Mapping[str, Any], endpoint: str | None, project: str | None, *, catalog: bool
+) -> None:
+    if endpoint is None and not catalog:
+        if kind == "aksk":
+            raise ConfigError(
+                f"{where}: missing 'endpoint': AK/SK signing has no login, so no service catalog to find it in",
+                "add 'endpoint:' to the profile (block_storage_endpoint_override to a cloud), or give --endpoint",
+            )
+        raise ConfigError(
+            f"{where}: missing 'endpoint'",
+            "add it to the profile or set VBS_ENDPOINT (with auth.auth_url, a token login finds it in the catalog)",
+        )
+    told_by_login = kind == "application_credential" or (kind in ("password", "token") and auth.get("project_name"))
+    if project is None and not told_by_login:
+        raise ConfigError(f"{where}: missing 'project_id'", "add it to the profile or set VBS_PROJECT_ID")
+
+
+def _transport_warnings(endpoint: str | None, auth_url: str | None, verify: bool | str) -> list[str]:
+    """Verification off where TLS is used at all; credentials over plain HTTP beyond this machine."""
+    urls = [u for u in (endpoint, auth_url) if u]
+    warnings = []
+    if verify is False:
+        https = [u for u in urls if urlsplit(u).scheme == "https"]
+        if https or endpoint is None:
+            warnings.append(f"TLS certificate verification is off for {https[0] if https else 'the endpoint'}")
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+            warnings.append(f"{url} is plain HTTP: credentials travel unencrypted")
+    return warnings
 
 
 def _iam_url(url: str, origin: str) -> str:
@@ -278,224 +415,19 @@ def _iam_url(url: str, origin: str) -> str:
     return root if root.endswith("/v3") else root + "/v3"
 
 
-def _resolve_auth(auth: Any, env: Mapping[str, str], where: str) -> dict[str, Any]:
-    """The auth block with every field read (inline or from its variable); secrets stay in this dict."""
-    if auth is None:
-        raise ConfigError(
-            f"{where}: no credentials: missing 'auth'",
-            "add 'auth: {type: token, token: ...}' (or type password or aksk) to the profile, or set VBS_TOKEN",
-        )
-    if not isinstance(auth, dict):
-        raise ConfigError(f"{where}: 'auth' must be a mapping such as {{type: token, token: ...}}")
-    kind = auth.get("type", "token")
-    if kind not in AUTH_FIELDS:
-        raise ConfigError(f"{where}: unknown auth type {kind!r}", f"use one of: {', '.join(AUTH_TYPES)}")
-    required, optional = AUTH_FIELDS[kind]
-    resolved: dict[str, Any] = {"type": kind}
-    for key in required + optional:
-        value = _field(auth, key, env, where)
-        if value is None and key in required:
-            raise ConfigError(
-                f"{where}: auth type {kind} needs 'auth.{key}'",
-                f"set 'auth.{key}' or 'auth.{key}_env' in the profile",
-            )
-        if value is not None:
-            resolved[key] = value
-    known = set(required + optional) | {f"{k}_env" for k in required + optional} | {"type"}
-    unknown = sorted(str(k) for k in auth if k not in known)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown auth setting '{unknown[0]}' for auth type {kind}",
-            f"auth type {kind} takes: {', '.join(required + optional)}",
-        )
-    if kind == "password":
-        resolved["auth_url"] = _iam_url(resolved["auth_url"], f"{where}: 'auth.auth_url'")
-    return resolved
+def check_profile(profile: Mapping[str, Any], env: Mapping[str, str], name: str, path: Path) -> Settings:
+    """The settings this profile would give, as `-p NAME` would resolve them (for `vbs profile add`):
+    ConfigError if it could not be used as written. Variables it names are taken as set."""
+    quiet = {k: v for k, v in env.items() if not k.startswith(("VBS_", "OS_")) or k.startswith("OS_CLIENT_")}
+    quiet.update({var: "set" for var in _env_names(profile)})
+    pfile = ProfileFile(path, None, {name: dict(profile)})
+    return resolve({}, quiet, name, pfile=pfile)
 
 
-def _openrc_auth(env: Mapping[str, str]) -> dict[str, Any] | None:
-    """Credentials from an OpenStack openrc file's variables, used when no profile is in use."""
-    if env.get("OS_AUTH_TOKEN"):
-        return {"type": "token", "token": env["OS_AUTH_TOKEN"]}
-    if not (env.get("OS_AUTH_URL") and env.get("OS_USERNAME") and env.get("OS_PASSWORD")):
-        return None
-    domain = env.get("OS_USER_DOMAIN_NAME") or env.get("OS_DOMAIN_NAME")
-    if not domain:
-        raise ConfigError(
-            "OS_AUTH_URL, OS_USERNAME and OS_PASSWORD are set but OS_USER_DOMAIN_NAME is not",
-            "export OS_USER_DOMAIN_NAME (your account's domain name)",
-        )
-    auth: dict[str, Any] = {
-        "type": "password",
-        "auth_url": _iam_url(env["OS_AUTH_URL"], "OS_AUTH_URL"),
-        "username": env["OS_USERNAME"],
-        "password": env["OS_PASSWORD"],
-        "domain": domain,
-    }
-    if env.get("OS_PROJECT_ID"):
-        auth["project_id"] = env["OS_PROJECT_ID"]
-    elif env.get("OS_PROJECT_NAME"):
-        auth["project_name"] = env["OS_PROJECT_NAME"]
-    return auth
-
-
-def check_profile(profile: Mapping[str, Any], env: Mapping[str, str], where: str) -> None:
-    """Raise ConfigError if this profile could not be used as written (for `vbs profile add`)."""
-    for setting in SETTINGS:
-        if setting.key and profile.get(setting.key) is not None:
-            try:
-                setting.parse(profile[setting.key])
-            except ValueError as exc:
-                raise ConfigError(f"'{setting.key}' {exc}, got {str(profile[setting.key])!r}") from None
-    if not profile.get("endpoint"):
-        raise ConfigError(f"{where}: missing 'endpoint'")
-    auth = _resolve_auth(profile.get("auth"), env, where)
-    if not profile.get("project_id") and not auth.get("project_name"):
-        raise ConfigError(f"{where}: missing 'project_id'")
-
-
-def choose_profile(pfile: ProfileFile, requested: str | None, requested_by: str) -> str:
-    """The profile to use: the one asked for, else the file's default, else the only one."""
-    names = sorted(pfile.profiles)
-    known = ", ".join(names) if names else "none"
-    if requested:
-        if requested not in pfile.profiles:
-            raise ConfigError(
-                f"profile '{requested}' (from {requested_by}) not found in {pfile.path}; known profiles: {known}",
-                "choose one of them or add the profile",
-            )
-        return requested
-    if pfile.default:
-        if pfile.default not in pfile.profiles:
-            raise ConfigError(
-                f"{pfile.path}: default profile '{pfile.default}' is not defined; known profiles: {known}",
-            )
-        return pfile.default
-    if len(names) == 1:
-        return names[0]
-    if not names:
-        raise ConfigError(f"{pfile.path} defines no profiles", "see the README for an example file")
-    raise ConfigError(
-        f"{pfile.path} has several profiles and no default; known profiles: {known}",
-        "choose one with --profile or VBS_PROFILE, or set 'default:' in the file",
-    )
-
-
-def resolve(
-    flags: Mapping[str, Any],
-    env: Mapping[str, str],
-    profile_flag: str | None = None,
-) -> Settings:
-    """Apply the precedence table: flags > environment > profile > default.
-
-    `flags` holds the command-line values by setting name (None when not given). The profile file is
-    read only if it exists or was asked for; with VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN set, no
-    file is needed.
-    """
-    requested = profile_flag or env.get("VBS_PROFILE") or None
-    requested_by = "--profile" if profile_flag else "VBS_PROFILE"
-    path = default_config_path(env)
-    explicit_file = bool(env.get("VBS_CONFIG"))
-    warnings: list[str] = []
-    profile: dict[str, Any] = {}
-    profile_name: str | None = None
-    where = "environment"
-
-    if path.exists() or explicit_file or requested:
-        if not path.exists():
-            origin = "VBS_CONFIG" if explicit_file else "the default location"
-            raise ConfigError(
-                f"profile file {path} ({origin}) does not exist",
-                "create it (see the README) or point VBS_CONFIG at your profile file",
-            )
-        pfile = load_profile_file(path)
-        # With VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN all set, a file that names no profile to
-        # use is not an error: the environment is the whole configuration.
-        if requested or pfile.default or len(pfile.profiles) == 1 or not _env_complete(env):
-            profile_name = choose_profile(pfile, requested, requested_by)
-        if profile_name is not None:
-            profile = pfile.profiles[profile_name]
-            where = f"profile '{profile_name}' in {path}"
-            for key in sorted(set(profile) - PROFILE_KEYS):
-                warnings.append(f"{where}: unknown setting '{key}' ignored")
-        if pfile.mode is not None and pfile.mode & 0o077 and pfile.holds_secrets():
-            warnings.append(f"{path} holds secrets and is readable by group or others; run: chmod 600 {path}")
-
-    values: dict[str, Any] = {}
-    for setting in SETTINGS:
-        raw, origin = flags.get(setting.name), setting.flag
-        if raw is None and setting.env and env.get(setting.env):
-            raw, origin = env[setting.env], setting.env
-        if raw is None and setting.key and profile.get(setting.key) is not None:
-            raw, origin = profile[setting.key], f"'{setting.key}' in {where}"
-        if raw is None:
-            values[setting.name] = setting.default
-            continue
-        try:
-            values[setting.name] = setting.parse(raw)
-        except ValueError as exc:
-            raise ConfigError(f"{origin} {exc}, got {str(raw)!r}") from None
-
-    # Credentials: VBS_TOKEN > the profile's auth > openrc variables (these only without a profile).
-    if env.get("VBS_TOKEN"):
-        auth: dict[str, Any] = {"type": "token", "token": env["VBS_TOKEN"]}
-    elif profile_name is not None:
-        auth = _resolve_auth(profile.get("auth"), env, where)
-    else:
-        openrc = _openrc_auth(env)
-        if values["project_id"] is None and env.get("OS_PROJECT_ID"):
-            values["project_id"] = _project_id(env["OS_PROJECT_ID"])
-        if values["endpoint"] is None or openrc is None:
-            missing = [n for n, ok in (("VBS_ENDPOINT", values["endpoint"]), ("credentials", openrc)) if not ok]
-            raise ConfigError(
-                f"no profile file at {path} and no {' or '.join(missing)} in the environment",
-                "create a profile file (see the README), or export VBS_ENDPOINT, VBS_PROJECT_ID and "
-                "VBS_TOKEN (or source an openrc file and export VBS_ENDPOINT)",
-            )
-        auth = openrc
-        where = "environment (openrc)"
-
-    if values["endpoint"] is None:
-        raise ConfigError(f"{where}: missing 'endpoint'", "add it to the profile or set VBS_ENDPOINT")
-    if auth["type"] == "password" and not (auth.get("project_id") or auth.get("project_name")):
-        if values["project_id"] is None:
-            raise ConfigError(f"{where}: missing 'project_id'", "add it to the profile or set VBS_PROJECT_ID")
-        auth["project_id"] = values["project_id"]
-    if values["project_id"] is None:
-        if auth["type"] == "password" and auth.get("project_id"):
-            values["project_id"] = auth["project_id"]
-        elif not (auth["type"] == "password" and auth.get("project_name")):
-            # A password login scoped by project name tells the project ID; anything else needs it.
-            raise ConfigError(f"{where}: missing 'project_id'", "add it to the profile or set VBS_PROJECT_ID")
-
-    if values["verify"] is False:
-        warnings.append(f"TLS certificate verification is off for {values['endpoint']}")
-    parts = urlsplit(values["endpoint"])
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        warnings.append(f"{values['endpoint']} is plain HTTP: credentials travel unencrypted")
-
-    return Settings(
-        endpoint=values["endpoint"],
-        project_id=values["project_id"],
-        auth=auth,
-        connect_timeout=values["connect_timeout"],
-        read_timeout=values["read_timeout"],
-        verify=values["verify"],
-        output=values["output"],
-        max_attempts=values["max_attempts"],
-        deadline=values["deadline"],
-        profile=profile_name,
-        source=where,
-        warnings=warnings,
-    )
-
-
-def _env_complete(env: Mapping[str, str]) -> bool:
-    """True when the environment alone configures vbs (VBS_* variables, or openrc plus VBS_ENDPOINT)."""
-    credentials = (
-        env.get("VBS_TOKEN")
-        or env.get("OS_AUTH_TOKEN")
-        or (env.get("OS_AUTH_URL") and env.get("OS_USERNAME") and env.get("OS_PASSWORD"))
-    )
-    project = env.get("VBS_PROJECT_ID") or env.get("OS_PROJECT_ID") or env.get("OS_PROJECT_NAME")
-    return bool(env.get("VBS_ENDPOINT") and credentials and project)
+def _env_names(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if str(k).endswith("_env") and isinstance(v, str)]
+        for v in node.values():
+            found += _env_names(v)
+        return found
+    return []

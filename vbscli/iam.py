@@ -1,7 +1,9 @@
-"""Password login against IAM (Keystone v3), with tokens cached between runs.
+"""Logins against IAM (Keystone v3): password, application credential or a token traded for a
+scoped one, with the token and the block-storage part of its service catalog cached between runs.
 
 A cron job that runs every minute must not log in every minute: the project-scoped token is kept in
-the user's cache directory (mode 0600) and reused until shortly before it expires.
+the user's cache directory (mode 0600) and reused until shortly before it expires. The login bodies
+and the catalog lookup are in vbscli.keystone.
 """
 
 from __future__ import annotations
@@ -30,27 +32,21 @@ class Grant:
     expires_at: datetime
     project_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    """More of the login's answer worth keeping with the token (kept in the cache file too)."""
+    """More of the login's answer worth keeping with the token (kept in the cache file too): the
+    block-storage entries of the service catalog, under `catalog`."""
+
+    @property
+    def catalog(self) -> list[dict[str, str]] | None:
+        """The block-storage endpoints of the token's service catalog (None: the answer had none)."""
+        found = self.extra.get("catalog")
+        return found if isinstance(found, list) and all(isinstance(e, dict) for e in found) else None
 
 
 def login_body(auth: Mapping[str, Any]) -> dict[str, Any]:
-    """The documented `POST /v3/auth/tokens` body for a project-scoped password login."""
-    project: dict[str, Any] = {"id": auth["project_id"]} if auth.get("project_id") else {"name": auth["project_name"]}
-    return {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": auth["username"],
-                        "password": auth["password"],
-                        "domain": {"name": auth["domain"]},
-                    }
-                },
-            },
-            "scope": {"project": project},
-        }
-    }
+    """The documented `POST /v3/auth/tokens` body for this auth block (see vbscli.keystone)."""
+    from vbscli.keystone import login_body as body
+
+    return body(auth)
 
 
 def login(transport: Any, url: str, body: dict[str, Any]) -> Grant:
@@ -98,7 +94,10 @@ def grant_from(headers: Mapping[str, str], document: Any, url: str) -> Grant:
     redact.remember(token)
     project = body.get("project") if isinstance(body.get("project"), dict) else {}
     project_id = project.get("id") if isinstance(project.get("id"), str) else None
-    return Grant(token, expires, project_id)
+    from vbscli.keystone import block_storage_entries
+
+    catalog = block_storage_entries(body)
+    return Grant(token, expires, project_id, {} if catalog is None else {"catalog": catalog})
 
 
 class TokenCache:
@@ -115,8 +114,16 @@ class TokenCache:
 
     @staticmethod
     def key(auth: Mapping[str, Any]) -> str:
+        """Who logs in where, for which project; never a secret (a token only by its hash)."""
         scope = auth.get("project_id") or f"name:{auth.get('project_name')}"
-        parts = [auth["auth_url"], auth["username"], auth["domain"], scope]
+        domain = auth.get("user_domain_name") or auth.get("domain") or auth.get("user_domain_id") or ""
+        if auth.get("type", "password") == "password" and auth.get("username"):
+            parts = [auth["auth_url"], auth["username"], domain, scope]
+        else:
+            identity = {k: str(v) for k, v in auth.items() if not redact.is_secret_key(k)}
+            if auth.get("token"):
+                identity["token"] = hashlib.sha256(str(auth["token"]).encode("utf-8")).hexdigest()
+            parts = [json.dumps(identity, sort_keys=True)]
         return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
 
     def load(self, key: str) -> Grant | None:
@@ -162,7 +169,8 @@ class TokenCache:
 
 
 class PasswordAuth:
-    """Logs in with user name and password, then sends the project-scoped token like TokenAuth.
+    """Logs in (password, application credential, or a token traded for a scoped one with its
+    catalog), then sends the project-scoped token like TokenAuth.
 
     Tokens come in generations: the cached one, then at most one new login when the service refuses
     it. Threads that were refused a token that has since been replaced repeat with the new one; a
@@ -182,6 +190,7 @@ class PasswordAuth:
         body: Callable[[Mapping[str, Any]], dict[str, Any]] = login_body,
     ) -> None:
         self._auth = dict(auth)
+        self.kind = str(self._auth.get("type", "password"))
         self._login = login
         self._cache = cache
         self._clock = clock
@@ -193,7 +202,7 @@ class PasswordAuth:
         self._obtained: set[str] = set()
         self._lock = threading.RLock()
         self.logins = 0
-        redact.remember(self._auth.get("password"))
+        redact.remember(*(v for k, v in self._auth.items() if redact.is_secret_key(k)))
 
     @property
     def auth_url(self) -> str:
@@ -247,5 +256,25 @@ class PasswordAuth:
     def project_id(self) -> str | None:
         return self._current().project_id
 
+    def catalog(self) -> list[dict[str, str]] | None:
+        """The block-storage part of the login's service catalog; a cached token saved without one
+        (by an older vbs) is replaced by a fresh login."""
+        with self._lock:
+            grant = self._current()
+            if grant.catalog is None and grant.token not in self._obtained:
+                self._log_in()
+                grant = self._current()
+            return grant.catalog
+
+    def cached(self) -> Grant | None:
+        """The cached grant if it is still good, without logging in or writing (for --dry-run)."""
+        with self._lock:
+            if self._grant is None and self._cache is not None and not self._fresh:
+                grant = self._cache.load(self._key)
+                if grant is not None and grant.expires_at - RENEW_BEFORE > self._clock():
+                    return grant
+            return self._grant
+
     def __repr__(self) -> str:
-        return f"PasswordAuth(user={self._auth.get('username')!r}, password=<redacted>)"
+        who = self._auth.get("username") or self._auth.get("user_id") or self._auth.get("application_credential_id")
+        return f"PasswordAuth(type={self.kind!r}, user={who!r}, secret=<redacted>)"

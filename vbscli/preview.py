@@ -1,7 +1,10 @@
 """What a dry run shows: the requests a command would send, built without sending anything at all.
 
-Not even a login: with a password login the token header is a placeholder (and a project given only
-by name stays `{project_id}`); a token or an AK/SK signature is computed here, and masked when shown.
+Not even a login: with a login (password, application credential, a token traded for one) the token
+header is a placeholder, and a project given only by name stays `{project_id}` unless a still-valid
+cached login tells it; so does an endpoint that only the service catalog tells (without a cached login
+the dry run says that it cannot know it). A token or an AK/SK signature is computed here, and masked
+when shown.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ TOKEN_PLACEHOLDER = "<token from the IAM login>"
 
 def prepare(client: Client, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Call:
     """The call as it would be sent, credentials included, with no network traffic."""
-    logs_in = getattr(client.auth, "kind", "") == "password"
-    offline = replace(client, project_id=client.project_id or PROJECT_PLACEHOLDER) if logs_in else client
+    if not hasattr(client.auth, "cached"):  # no login: a token or a signature, made here
+        return client.sign(client.prepare(method, path, body, params))
+    from vbscli.keystone import DryRun
+
+    grant = client.auth.cached()
+    project = client.project_id or (grant.project_id if grant else None) or PROJECT_PLACEHOLDER
+    offline = replace(client, auth=DryRun(client.auth), project_id=project)
     call = offline.prepare(method, path, body, params)
-    if logs_in:
-        call.headers["X-Auth-Token"] = TOKEN_PLACEHOLDER
-        return call
-    return client.sign(call)
+    call.headers["X-Auth-Token"] = TOKEN_PLACEHOLDER
+    return call

@@ -1,4 +1,5 @@
-"""Editing the profile file: add, remove, choose the default. Other profiles are kept as they are.
+"""Profiles as `vbs profile` shows and edits them: what each setting is and where it came from;
+add, remove, choose the default. Other profiles are kept as they are.
 
 The file is rewritten whole (comments are not kept), atomically, with mode 0600.
 """
@@ -7,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from vbscli import redact
-from vbscli.config import ProfileFile, load_profile_file
+from vbscli.config import ProfileFile, Settings, load_profile_file
 from vbscli.errors import ConfigError, InputError
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -94,19 +96,109 @@ def set_default(pfile: ProfileFile, name: str) -> None:
     write(pfile)
 
 
-def summary(pfile: ProfileFile) -> list[dict[str, Any]]:
-    """One entry per profile for `vbs profile list`: no secrets, just what tells them apart."""
-    rows = []
-    for name in sorted(pfile.profiles):
-        body = pfile.profiles[name]
-        auth = body.get("auth") if isinstance(body.get("auth"), dict) else {}
-        rows.append(
+SHOWN = (
+    ("endpoint", "endpoint"),
+    ("project_id", "project_id"),
+    ("region", "region_name"),
+    ("interface", "interface"),
+    ("verify", "verify"),
+    ("connect_timeout", "connect_timeout"),
+    ("read_timeout", "read_timeout"),
+    ("max_attempts", "max_attempts"),
+    ("deadline", "deadline"),
+    ("output", "output"),
+)
+"""Settings as `profile show` lists them: (name in Settings, key as a profile writes it)."""
+
+
+def login_facts(settings: Settings, env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
+    """The endpoint and project, and where each comes from; what only a login tells is taken from a
+    cached login, if any (showing settings never logs in)."""
+    facts: dict[str, tuple[Any, str]] = {
+        "endpoint": (settings.endpoint, settings.origins.get("endpoint", "")),
+        "project_id": (settings.project_id, settings.origins.get("project_id", "")),
+    }
+    if settings.endpoint and settings.project_id:
+        return facts
+    from vbscli.auth import build_auth
+    from vbscli.iam import TokenCache
+    from vbscli.keystone import catalog_root
+    from vbscli.values import missing_auth
+
+    kind = settings.auth.get("type")
+    if kind not in ("password", "application_credential", "token") or missing_auth(settings.auth):
+        return facts
+    cache = TokenCache(TokenCache.default_directory(env))
+    auth = build_auth(settings.auth, settings.project_id, cache=cache, catalog=settings.endpoint is None)
+    grant = auth.cached() if hasattr(auth, "cached") else None
+    if not settings.project_id:
+        facts["project_id"] = (grant.project_id, "the login (cached)") if grant else (None, "the login")
+    if not settings.endpoint and grant is not None and grant.catalog is not None:
+        try:
+            root = catalog_root(grant.catalog, settings.region, settings.interface, auth.auth_url)[0]  # type: ignore[attr-defined]
+            facts["endpoint"] = (root, "service catalog (cached login)")
+        except ConfigError as exc:
+            facts["endpoint"] = (None, f"service catalog: {exc.message}")
+    return facts
+
+
+def describe(settings: Settings, env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The settings (secrets masked) and the origin of each, keyed as a profile writes them."""
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for name, key in SHOWN:
+        values[key] = getattr(settings, name)
+        if name in settings.origins:
+            origins[key] = settings.origins[name]
+    for key, (value, came_from) in login_facts(settings, env).items():
+        values[key] = value
+        if came_from:
+            origins[key] = came_from
+    values["auth"] = masked(settings.auth)
+    origins.update({k: v for k, v in settings.origins.items() if k.startswith("auth.")})
+    return values, origins
+
+
+def origin_kind(origin: str) -> str:
+    """A short name of a source, for a column: profile file, clouds.yaml, environment, ..."""
+    for kind in ("profile file", "clouds.yaml", "secure.yaml", "environment", "command line", "service catalog"):
+        if origin.startswith(kind):
+            return kind
+    return origin
+
+
+def listing(env: Mapping[str, str], pfile: ProfileFile, in_use: tuple[str, str] | None) -> list[dict[str, Any]]:
+    """Every profile of the file and every cloud of clouds.yaml, with what tells them apart (no secrets).
+
+    `in_use` is ("profile" | "cloud", name) of the source a command would use without --profile."""
+    from vbscli import clouds, config
+
+    entries: list[dict[str, Any]] = []
+    sources = [("profile", name) for name in sorted(pfile.profiles)]
+    try:
+        sources += [("cloud", name) for name in clouds.names(env)]
+    except ConfigError as exc:  # a broken clouds.yaml must not hide the profiles
+        entries.append({"name": "clouds.yaml", "source": "cloud", "default": False, "problem": exc.one_line()})
+    for kind, name in sources:
+        entry: dict[str, Any] = {"name": name, "source": kind, "default": in_use == (kind, name)}
+        try:
+            if kind == "profile":
+                settings = config.resolve({}, env, name, pfile=pfile, strict=False)
+            else:
+                settings = config.resolve({}, env, None, name, strict=False)
+        except ConfigError as exc:
+            entry.update({"endpoint": None, "endpoint_from": None, "auth_type": None, "problem": exc.one_line()})
+            entries.append(entry)
+            continue
+        facts = login_facts(settings, env)
+        entry.update(
             {
-                "name": name,
-                "default": name == pfile.default,
-                "endpoint": body.get("endpoint"),
-                "project_id": body.get("project_id"),
-                "auth_type": auth.get("type", "token") if auth else None,
+                "cloud": settings.cloud,
+                "endpoint": facts["endpoint"][0],
+                "endpoint_from": origin_kind(facts["endpoint"][1]),
+                "project_id": facts["project_id"][0],
+                "auth_type": settings.auth.get("type"),
             }
         )
-    return rows
+        entries.append(entry)
+    return entries

@@ -91,7 +91,13 @@ def test_tab_indentation_reports_the_line(tmp_path):
         (GOOD.replace("0123456789abcdef0123456789abcdef", "12345"), 1, "'project_id' must be a string"),
         (GOOD.replace("tokens: [lab-token]", "tokens: lab-token"), 1, "'tokens' must be a list"),
         (GOOD.replace("tokens: [lab-token]", "tokens: []"), 1, "no credentials"),
-        (GOOD + "regions: [eu-de]\n", 1, "the seed: unknown key 'regions'"),
+        (GOOD + "region: [eu-de]\n", 1, "the seed: unknown key 'region'"),
+        (GOOD + "regions: []\n", 1, "'regions' must be a non-empty list"),
+        (
+            GOOD + "application_credentials: [{id: a1, name: n, secret: s, user: nobody}]\n",
+            8,
+            "application credential 1: user 'nobody' is not one of the seed's users",
+        ),
         (
             GOOD.replace("snapshots:\n", "snapshots:\n  - just-a-string\n"),
             7,

@@ -22,6 +22,12 @@ class OutputFormat(str, Enum):
     value = "value"
 
 
+class Interface(str, Enum):
+    public = "public"
+    internal = "internal"
+    admin = "admin"
+
+
 def _declaration(
     profile: Annotated[
         Optional[str],
@@ -32,6 +38,16 @@ def _declaration(
             show_default=False,
             rich_help_panel=PANEL,
             help="Profile from the profile file. (env: VBS_PROFILE)",
+        ),
+    ] = None,
+    os_cloud: Annotated[
+        Optional[str],
+        typer.Option(
+            "--os-cloud",
+            metavar="NAME",
+            show_default=False,
+            rich_help_panel=PANEL,
+            help="Cloud from clouds.yaml (instead of a profile). (env: OS_CLOUD)",
         ),
     ] = None,
     output: Annotated[
@@ -73,7 +89,8 @@ def _declaration(
             metavar="URL",
             show_default=False,
             rich_help_panel=PANEL,
-            help="Service root URL, e.g. https://evs.eu-de.otc.t-systems.com. (env: VBS_ENDPOINT)",
+            help="Service root URL, e.g. https://evs.eu-de.otc.t-systems.com (default: from the service "
+            "catalog of a login). (env: VBS_ENDPOINT)",
         ),
     ] = None,
     project_id: Annotated[
@@ -84,6 +101,27 @@ def _declaration(
             show_default=False,
             rich_help_panel=PANEL,
             help="Project ID. (env: VBS_PROJECT_ID)",
+        ),
+    ] = None,
+    os_region_name: Annotated[
+        Optional[str],
+        typer.Option(
+            "--os-region-name",
+            metavar="REGION",
+            show_default=False,
+            rich_help_panel=PANEL,
+            help="Region whose endpoint to take from the service catalog. (env: OS_REGION_NAME)",
+        ),
+    ] = None,
+    os_interface: Annotated[
+        Optional[Interface],
+        typer.Option(
+            "--os-interface",
+            metavar="[public|internal|admin]",
+            case_sensitive=False,
+            show_default=False,
+            rich_help_panel=PANEL,
+            help="Catalog interface: public (default), internal or admin. (env: OS_INTERFACE)",
         ),
     ] = None,
     connect_timeout: Annotated[

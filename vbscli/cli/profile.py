@@ -1,4 +1,4 @@
-"""`vbs profile ...`: list, show, add, remove, set-default and test the profiles in the profile file."""
+"""`vbs profile ...`: list, show, add, remove, set-default and test profiles (and clouds of clouds.yaml)."""
 
 from enum import Enum
 from typing import Annotated, Any, Optional
@@ -16,22 +16,55 @@ app = typer.Typer(
 class AuthType(str, Enum):
     token = "token"
     password = "password"
+    application_credential = "application_credential"
     aksk = "aksk"
 
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Profile name.", show_default=False)]
 
-AUTH_PROMPTS: dict[str, tuple[tuple[str, str, bool], ...]] = {
-    # type: (field, prompt, secret)
-    "token": (("token", "IAM token", True),),
-    "password": (
-        ("auth_url", "IAM URL (e.g. https://iam.eu-de.otc.t-systems.com/v3)", False),
-        ("username", "User name", False),
-        ("domain", "Domain (account) name", False),
-        ("password", "Password", True),
-    ),
-    "aksk": (("access_key", "Access key (AK)", False), ("secret_key", "Secret key (SK)", True)),
+CREDENTIAL_OPTIONS: dict[str, tuple[str, frozenset[str]]] = {
+    # auth field: (option, the auth types it belongs to)
+    "token": ("--token", frozenset({"token"})),
+    "auth_url": ("--auth-url", frozenset({"token", "password", "application_credential"})),
+    "username": ("--username", frozenset({"password", "application_credential"})),
+    "user_id": ("--user-id", frozenset({"password", "application_credential"})),
+    "user_domain_name": ("--domain", frozenset({"password", "application_credential"})),
+    "user_domain_id": ("--user-domain-id", frozenset({"password", "application_credential"})),
+    "password": ("--password", frozenset({"password"})),
+    "project_name": ("--project-name", frozenset({"password", "token"})),
+    "project_domain_name": ("--project-domain", frozenset({"password", "token"})),
+    "project_domain_id": ("--project-domain-id", frozenset({"password", "token"})),
+    "application_credential_id": ("--application-credential-id", frozenset({"application_credential"})),
+    "application_credential_name": ("--application-credential-name", frozenset({"application_credential"})),
+    "application_credential_secret": ("--application-credential-secret", frozenset({"application_credential"})),
+    "access_key": ("--access-key", frozenset({"aksk"})),
+    "secret_key": ("--secret-key", frozenset({"aksk"})),
+    "security_token": ("--security-token", frozenset({"aksk"})),
 }
+SECRETS = ("token", "password", "application_credential_secret", "secret_key", "security_token")
+"""Fields that also have a `--<field>-env VAR` option (and are typed without echo)."""
+STORED = {"user_domain_name": "domain", "project_domain_name": "project_domain"}
+"""Fields written in a profile under their shorter vbs spelling."""
+EXCLUSIVE = (
+    ("--username", "--user-id"),
+    ("--domain", "--user-domain-id"),
+    ("--project-domain", "--project-domain-id"),
+    ("--application-credential-id", "--application-credential-name"),
+    ("--project-name", "--project-id"),
+    ("--insecure", "--ca-bundle"),
+)
+"""Options that say the same thing two ways: one of each pair at most."""
+SETTING_KEYS = (
+    ("region", "region_name"),
+    ("interface", "interface"),
+    ("verify", "verify"),
+    ("connect_timeout", "connect_timeout"),
+    ("read_timeout", "read_timeout"),
+    ("max_attempts", "max_attempts"),
+    ("deadline", "deadline"),
+    ("output", "output"),
+)
+"""Global options stored in the profile: (setting name, profile key)."""
 
 
 def _file(ctx: typer.Context) -> Any:
@@ -40,37 +73,85 @@ def _file(ctx: typer.Context) -> Any:
     return profiles.read(config.default_config_path(runtime.state(ctx).env.vars))
 
 
+def _in_use(env: dict[str, str], pfile: Any) -> tuple[str, str] | None:
+    """Which profile or cloud a command uses when none is named on the command line."""
+    if env.get("VBS_PROFILE", "").strip():
+        return ("profile", env["VBS_PROFILE"].strip())
+    if env.get("OS_CLOUD", "").strip():
+        return ("cloud", env["OS_CLOUD"].strip())
+    if pfile.default:
+        return ("profile", pfile.default)
+    return ("profile", next(iter(pfile.profiles))) if len(pfile.profiles) == 1 else None
+
+
 @app.command("list", cls=VbsCommand)
 def profile_list(ctx: typer.Context) -> None:
-    """List the profiles: name, endpoint, auth type and which is the default"""
+    """List the profiles and the clouds of clouds.yaml: endpoint, where it comes from, auth type"""
     from vbscli import profiles
     from vbscli.render import Result, render
 
-    runtime.begin(ctx)
+    st = runtime.begin(ctx)
     pfile = _file(ctx)
-    entries = profiles.summary(pfile)
-    rows = [("*" if e["default"] else "", e["name"], e["endpoint"], e["auth_type"]) for e in entries]
-    doc = {"file": str(pfile.path), "default": pfile.default, "profiles": entries}
+    entries = profiles.listing(st.env.vars, pfile, _in_use(dict(st.env.vars), pfile))
+    for entry in entries:
+        if entry["source"] == "profile":
+            entry["file"] = str(pfile.path)
+    rows = [
+        (
+            "*" if e["default"] else "",
+            e["name"],
+            e["source"],
+            e.get("endpoint") or ("" if e.get("problem") else "(at login)"),
+            e.get("endpoint_from") or "",
+            e.get("auth_type") or (e.get("problem") or ""),
+        )
+        for e in entries
+    ]
     render(
-        Result(doc, rows, columns=("Default", "Name", "Endpoint", "Auth type")),
+        Result({"profiles": entries}, rows, columns=("Default", "Name", "Source", "Endpoint", "From", "Auth type")),
         runtime.output_format(ctx),
-        runtime.state(ctx).env,
+        st.env,
     )
 
 
 @app.command("show", cls=VbsCommand)
-def profile_show(ctx: typer.Context, name: NameArg) -> None:
-    """Show one profile, secrets masked"""
+def profile_show(
+    ctx: typer.Context,
+    name: Annotated[
+        Optional[str],
+        typer.Argument(metavar="[NAME]", help="Profile to show (default: what vbs would use).", show_default=False),
+    ] = None,
+) -> None:
+    """Show the settings of a profile (or cloud) and where each came from, secrets masked"""
     from vbscli import profiles
     from vbscli.render import Result, render
 
-    runtime.begin(ctx)
+    st = runtime.begin(ctx)
+    settings = runtime.resolve(ctx, name, strict=False)
+    for warning in settings.warnings:
+        st.env.warn(warning)
+    values, origins = profiles.describe(settings, st.env.vars)
     pfile = _file(ctx)
-    body = profiles.masked(profiles.require(pfile, name))
-    doc = {"name": name, "default": pfile.default == name, **body}
-    rows = [("name", name), ("default", "yes" if doc["default"] else "no")]
-    rows += _flatten(body)
-    render(Result(doc, rows), runtime.output_format(ctx), runtime.state(ctx).env)
+    doc = {
+        "name": settings.profile,
+        "cloud": settings.cloud,
+        "default": settings.profile is not None and pfile.default == settings.profile,
+        "source": settings.source,
+        **values,
+        "origins": origins,
+    }
+    rows = [("name", settings.profile or "", ""), ("cloud", settings.cloud or "", "")]
+    rows += [(key, _text(value), origins.get(key, "")) for key, value in values.items() if key != "auth"]
+    rows += [(f"auth.{key}", _text(value), origins.get(f"auth.{key}", "")) for key, value in values["auth"].items()]
+    render(
+        Result({"profile": doc}, [r for r in rows if r[1] or r[2]], columns=("Setting", "Value", "From")),
+        runtime.output_format(ctx),
+        st.env,
+    )
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _flatten(node: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -79,13 +160,12 @@ def _flatten(node: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
         if isinstance(value, dict):
             rows += _flatten(value, f"{prefix}{key}.")
         else:
-            rows.append(
-                (
-                    f"{prefix}{key}",
-                    "" if value is None else str(value).lower() if isinstance(value, bool) else str(value),
-                )
-            )
+            rows.append((f"{prefix}{key}", _text(value)))
     return rows
+
+
+def _env_option(field: str) -> str:
+    return CREDENTIAL_OPTIONS[field][0] + "-env"
 
 
 @app.command("add", cls=VbsCommand)
@@ -94,23 +174,69 @@ def profile_add(
     name: NameArg,
     auth_type: Annotated[
         Optional[AuthType],
-        typer.Option("--auth-type", case_sensitive=False, help="How to authenticate (default token)."),
+        typer.Option(
+            "--auth-type",
+            metavar="TYPE",
+            case_sensitive=False,
+            help="How to authenticate: token, password, application_credential or aksk (default: from the options).",
+        ),
     ] = None,
     token: Annotated[Optional[str], typer.Option("--token", help="IAM token (prefer --token-env).")] = None,
     token_env: Annotated[
         Optional[str], typer.Option("--token-env", metavar="VAR", help="Read the token from this environment variable.")
     ] = None,
-    auth_url: Annotated[Optional[str], typer.Option("--auth-url", metavar="URL", help="IAM v3 URL (password).")] = None,
-    username: Annotated[Optional[str], typer.Option("--username", help="User name (password).")] = None,
+    auth_url: Annotated[
+        Optional[str], typer.Option("--auth-url", metavar="URL", help="IAM (Keystone) v3 URL, for a login.")
+    ] = None,
+    username: Annotated[Optional[str], typer.Option("--username", metavar="NAME", help="User name.")] = None,
+    user_id: Annotated[
+        Optional[str], typer.Option("--user-id", metavar="ID", help="User ID (instead of a name).")
+    ] = None,
+    domain: Annotated[
+        Optional[str], typer.Option("--domain", metavar="NAME", help="The user's domain (account) name.")
+    ] = None,
+    user_domain_id: Annotated[
+        Optional[str], typer.Option("--user-domain-id", metavar="ID", help="The user's domain ID.")
+    ] = None,
     password: Annotated[Optional[str], typer.Option("--password", help="Password (prefer --password-env).")] = None,
     password_env: Annotated[
         Optional[str],
         typer.Option("--password-env", metavar="VAR", help="Read the password from this environment variable."),
     ] = None,
-    domain: Annotated[Optional[str], typer.Option("--domain", help="Domain (account) name (password).")] = None,
     project_name: Annotated[
         Optional[str],
-        typer.Option("--project-name", metavar="NAME", help="Scope the login by project name (password)."),
+        typer.Option("--project-name", metavar="NAME", help="Scope the login by project name (password, token)."),
+    ] = None,
+    project_domain: Annotated[
+        Optional[str], typer.Option("--project-domain", metavar="NAME", help="The project's domain name.")
+    ] = None,
+    project_domain_id: Annotated[
+        Optional[str], typer.Option("--project-domain-id", metavar="ID", help="The project's domain ID.")
+    ] = None,
+    application_credential_id: Annotated[
+        Optional[str], typer.Option("--application-credential-id", metavar="ID", help="Application credential ID.")
+    ] = None,
+    application_credential_name: Annotated[
+        Optional[str],
+        typer.Option(
+            "--application-credential-name", metavar="NAME", help="Application credential name (with the user)."
+        ),
+    ] = None,
+    application_credential_secret: Annotated[
+        Optional[str],
+        typer.Option(
+            "--application-credential-secret",
+            metavar="SECRET",
+            help="Application credential secret (prefer --application-credential-secret-env).",
+        ),
+    ] = None,
+    application_credential_secret_env: Annotated[
+        Optional[str],
+        typer.Option(
+            "--application-credential-secret-env",
+            metavar="VAR",
+            help="Read the application credential secret from this environment variable.",
+        ),
     ] = None,
     access_key: Annotated[Optional[str], typer.Option("--access-key", metavar="AK", help="Access key (aksk).")] = None,
     secret_key: Annotated[
@@ -120,122 +246,312 @@ def profile_add(
         Optional[str],
         typer.Option("--secret-key-env", metavar="VAR", help="Read the secret key from this environment variable."),
     ] = None,
+    security_token: Annotated[
+        Optional[str],
+        typer.Option("--security-token", metavar="TOKEN", help="Security token of temporary AK/SK credentials."),
+    ] = None,
+    security_token_env: Annotated[
+        Optional[str],
+        typer.Option(
+            "--security-token-env", metavar="VAR", help="Read the security token from this environment variable."
+        ),
+    ] = None,
     make_default: Annotated[bool, typer.Option("--default", help="Make it the default profile.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a profile of the same name.")] = False,
 ) -> None:
     """Add a profile, prompting on a terminal for what is missing
 
-    The global options --endpoint, --project-id, --connect-timeout, --read-timeout, --ca-bundle and
-    --insecure given with this command are stored in the profile.
+    Every global setting given with this command is stored in the profile: --endpoint, --project-id,
+    --os-cloud (as 'cloud'), --os-region-name, --os-interface, --connect-timeout, --read-timeout,
+    --max-attempts, --deadline, --output, --ca-bundle and --insecure.
     """
-    from vbscli import profiles
+    from vbscli import config, profiles
     from vbscli.cli.globals import given
-    from vbscli.errors import InputError
     from vbscli.render import Result, render
 
     st = runtime.begin(ctx)
     profiles.check_name(name)
     opts = given(ctx)
-    prompt = _prompter(st)
-    kind = (
-        auth_type.value
-        if auth_type
-        else ("token" if not prompt else prompt("Auth type (token, password, aksk)", False, "token"))
-    )
-    if kind not in AUTH_PROMPTS:
-        raise InputError(f"invalid --auth-type {kind!r}", "use token, password or aksk")
     given_values = {
         "token": token,
         "token_env": token_env,
         "auth_url": auth_url,
         "username": username,
+        "user_id": user_id,
+        "user_domain_name": domain,
+        "user_domain_id": user_domain_id,
         "password": password,
         "password_env": password_env,
-        "domain": domain,
         "project_name": project_name,
+        "project_domain_name": project_domain,
+        "project_domain_id": project_domain_id,
+        "application_credential_id": application_credential_id,
+        "application_credential_name": application_credential_name,
+        "application_credential_secret": application_credential_secret,
+        "application_credential_secret_env": application_credential_secret_env,
         "access_key": access_key,
         "secret_key": secret_key,
         "secret_key_env": secret_key_env,
+        "security_token": security_token,
+        "security_token_env": security_token_env,
     }
-    auth: dict[str, Any] = {"type": kind}
-    missing: list[str] = []
-    for field, label, secret in AUTH_PROMPTS[kind]:
-        value = given_values.get(field)
-        from_env = given_values.get(f"{field}_env")
-        if value:
-            auth[field] = value
-        elif from_env:
-            auth[f"{field}_env"] = from_env
-        elif prompt:
-            auth[field] = prompt(label, secret, None)
-        else:
-            missing.append(f"--{field.replace('_', '-')}" + (f" or --{field.replace('_', '-')}-env" if secret else ""))
-    if kind == "password" and project_name:
-        auth["project_name"] = project_name
-    profile: dict[str, Any] = {}
-    for key, flag in (("endpoint", "--endpoint"), ("project_id", "--project-id")):
-        value = opts.get(key) or (prompt(key.replace("_", " ").capitalize(), False, None) if prompt else None)
-        if value:
-            profile[key] = value
-        elif not (key == "project_id" and kind == "password" and project_name):
-            missing.insert(0, flag)
-    if missing:
-        raise InputError(
-            f"profile '{name}' needs {', '.join(missing)}", "give them as options (no terminal to prompt on)"
-        )
-    profile["auth"] = auth
-    if opts.get("insecure"):
-        profile["verify"] = False
-    elif opts.get("ca_bundle"):
-        profile["verify"] = opts["ca_bundle"]
-    for key in ("connect_timeout", "read_timeout"):
-        if opts.get(key) is not None:
-            profile[key] = opts[key]
-    _check(name, profile, st)
-    pfile = _file(ctx)
-    profiles.add(pfile, name, profile, replace=replace, make_default=make_default)
-    doc = {"file": str(pfile.path), "name": name, "default": pfile.default == name, **profiles.masked(profile)}
-    render(
-        Result(
-            doc,
-            [("name", name), ("file", str(pfile.path)), ("default", "yes" if doc["default"] else "no")]
-            + _flatten(profiles.masked(profile)),
-        ),
-        runtime.output_format(ctx),
-        st.env,
+    creds = {k: v for k, v in given_values.items() if v not in (None, "")}
+    kind = _auth_type(creds, opts, auth_type.value if auth_type else None)
+    settings = config.flag_layer(runtime.setting_flags(ctx)).values  # a malformed value is a usage error
+    if creds.get("auth_url"):
+        _check_auth_url(creds["auth_url"], "--auth-url")
+
+    ask = _prompter(st)
+    draft = _Draft(
+        endpoint=opts.get("endpoint"), project_id=opts.get("project_id"), cloud=opts.get("os_cloud"), creds=creds
     )
+    if ask is not None:
+        kind = draft.ask_all(ask, kind)
+    else:
+        kind = kind or (None if draft.cloud else "token")
+        missing = draft.missing(kind)
+        if missing:
+            from vbscli.errors import InputError
+
+            raise InputError(
+                f"profile '{name}' needs {', '.join(missing)}", "give them as options (no terminal to prompt on)"
+            )
+
+    profile: dict[str, Any] = {}
+    for key in ("endpoint", "project_id", "cloud"):
+        if getattr(draft, key):
+            profile[key] = getattr(draft, key)
+    for setting, key in SETTING_KEYS:
+        if setting in settings:
+            profile[key] = settings[setting]
+    if kind is not None:
+        auth: dict[str, Any] = {"type": kind}
+        for field in CREDENTIAL_OPTIONS:
+            if draft.creds.get(field):
+                auth[STORED.get(field, field)] = draft.creds[field]
+            elif draft.creds.get(f"{field}_env"):
+                auth[f"{STORED.get(field, field)}_env"] = draft.creds[f"{field}_env"]
+        profile["auth"] = auth
+    pfile = _file(ctx)
+    config.check_profile(profile, st.env.vars, name, pfile.path)  # settings that do not fit together: exit 3
+    profiles.add(pfile, name, profile, replace=replace, make_default=make_default)
+    shown = profiles.masked(profile)
+    doc = {"name": name, "file": str(pfile.path), "default": pfile.default == name, **shown}
+    rows = [("name", name), ("file", str(pfile.path)), ("default", "yes" if doc["default"] else "no")]
+    render(Result({"profile": doc}, rows + _flatten(shown)), runtime.output_format(ctx), st.env)
 
 
-def _check(name: str, profile: dict[str, Any], st: runtime.State) -> None:
-    """Refuse to write a profile that would not load (bad URL, timeout or auth fields)."""
-    from vbscli import config
+def _auth_type(creds: dict[str, str], opts: dict[str, Any], chosen: str | None) -> str | None:
+    """The auth type the options ask for; options that contradict each other are refused (exit 2)."""
+    from vbscli.errors import InputError
+
+    for field in SECRETS:
+        if creds.get(field) and creds.get(f"{field}_env"):
+            option = CREDENTIAL_OPTIONS[field][0]
+            raise InputError(
+                f"{option} and {option}-env cannot be combined",
+                f"give the value with {option}, or the variable that holds it with {option}-env",
+            )
+    present = {CREDENTIAL_OPTIONS[f.removesuffix("_env")][0] + ("-env" if f.endswith("_env") else ""): f for f in creds}
+    present.update({f"--{k.replace('_', '-')}": k for k in ("project_id", "insecure", "ca_bundle") if opts.get(k)})
+    for first, second in EXCLUSIVE:
+        if first in present and second in present:
+            raise InputError(f"{first} and {second} cannot be combined", f"give {first} or {second}, not both")
+    kinds: set[str] = set(AuthType.__members__)
+    earlier: list[tuple[str, frozenset[str]]] = []
+    for option, field in present.items():
+        if field in ("project_id", "insecure", "ca_bundle"):
+            continue
+        belongs = CREDENTIAL_OPTIONS[field.removesuffix("_env")][1]
+        if chosen is not None and chosen not in belongs:
+            raise InputError(
+                f"{option} does not apply to --auth-type {chosen}",
+                f"{option} is for auth type {' or '.join(sorted(belongs))}",
+            )
+        if not kinds & belongs:
+            other = next((o for o, b in earlier if not b & belongs), earlier[0][0])
+            raise InputError(
+                f"{other} and {option} are for different auth types",
+                "give the options of one kind of credentials (--auth-type says which)",
+            )
+        kinds &= belongs
+        earlier.append((option, belongs))
+    if chosen is not None:
+        return chosen
+    if not earlier:
+        return None
+    return next(k for k in ("password", "token", "application_credential", "aksk") if k in kinds)
+
+
+def _check_auth_url(value: str, label: str) -> str:
+    from vbscli.config import _iam_url
     from vbscli.errors import ConfigError, InputError
 
-    env = {k: "set" for k in _env_names(profile)}  # variables may be set only where the profile is used
     try:
-        config.check_profile(profile, env, f"profile '{name}'")
+        return _iam_url(value, label)
     except ConfigError as exc:
-        raise InputError(
-            f"profile '{name}': {exc.message}" if not exc.message.startswith("profile") else exc.message, exc.hint
-        ) from None
+        raise InputError(exc.message) from None
 
 
-def _env_names(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        found = [v for k, v in node.items() if str(k).endswith("_env") and isinstance(v, str)]
-        for v in node.values():
-            found += _env_names(v)
-        return found
-    return []
+class _Draft:
+    """A profile being put together from options and, on a terminal, answers.
+
+    Asks in the order a person thinks of it: where (endpoint, project), then how (auth type), then
+    the credentials; an invalid answer is asked again."""
+
+    LABELS = {
+        "token": "IAM token",
+        "auth_url": "IAM URL (e.g. https://iam.eu-de.otc.t-systems.com/v3)",
+        "username": "User name",
+        "user_domain_name": "Domain (account) name",
+        "password": "Password",
+        "application_credential_id": "Application credential ID (empty: give its name instead)",
+        "application_credential_name": "Application credential name",
+        "application_credential_secret": "Application credential secret",
+        "access_key": "Access key (AK)",
+        "secret_key": "Secret key (SK)",
+    }
+
+    def __init__(self, endpoint: str | None, project_id: str | None, cloud: str | None, creds: dict[str, str]):
+        self.endpoint = endpoint
+        self.project_id = project_id
+        self.cloud = cloud
+        self.creds = dict(creds)
+
+    def has(self, *fields: str) -> bool:
+        return any(self.creds.get(f) or self.creds.get(f"{f}_env") for f in fields)
+
+    def needs(self, kind: str | None) -> list[tuple[str, ...]]:
+        """What is still missing, as groups of alternatives, in the order they are asked."""
+        groups: list[tuple[str, ...]] = []
+        logs_in = kind in ("password", "application_credential") or (kind == "token" and self.has("auth_url"))
+        if not self.endpoint and not self.cloud and not logs_in:
+            groups.append(("endpoint",))
+        if not self.project_id and not self.cloud and kind in ("token", "aksk"):
+            groups.append(("project_id",))
+        if not self.project_id and not self.cloud and kind == "password" and not self.has("project_name"):
+            groups.append(("project_id", "project_name"))
+        if self.cloud and kind is None:
+            return groups
+        required = {
+            "token": [("token",)],
+            "password": [("auth_url",), ("username", "user_id"), ("user_domain_name", "user_domain_id"), ("password",)],
+            "application_credential": [
+                ("auth_url",),
+                ("application_credential_id", "application_credential_name"),
+                ("application_credential_secret",),
+            ],
+            "aksk": [("access_key",), ("secret_key",)],
+        }.get(kind or "", [])
+        if kind == "password" and self.has("user_id"):
+            required.remove(("user_domain_name", "user_domain_id"))
+        if kind == "application_credential" and self.has("application_credential_name"):
+            required.insert(2, ("username", "user_id"))
+            if not self.has("user_id"):
+                required.insert(3, ("user_domain_name", "user_domain_id"))
+        if self.cloud:
+            return groups  # the cloud supplies what the options leave out
+        return groups + [g for g in required if not self.has(*g)]
+
+    def missing(self, kind: str | None) -> list[str]:
+        shown = []
+        for group in self.needs(kind):
+            options = []
+            for field in group:
+                option = CREDENTIAL_OPTIONS[field][0] if field in CREDENTIAL_OPTIONS else f"--{field.replace('_', '-')}"
+                options.append(option)
+                if field in SECRETS:
+                    options.append(option + "-env")
+            shown.append(" or ".join(options))
+        return shown
+
+    def ask_all(self, ask: Any, kind: str | None) -> str | None:
+        from vbscli import values
+
+        if not self.endpoint and not self.cloud:
+            self.endpoint = (
+                ask(
+                    "Endpoint (service root URL; empty: from the service catalog of a login)",
+                    check=values.endpoint,
+                    optional=True,
+                )
+                or None
+            )
+        if not self.project_id and not self.cloud:
+            self.project_id = (
+                ask("Project ID (empty: the project of the login)", check=values.project_id, optional=True) or None
+            )
+        if kind is None and not self.cloud:
+            kind = ask(
+                "Auth type (token, password, application_credential, aksk)",
+                default="token" if self.endpoint else "password",
+                check=_auth_choice,
+            )
+        while self.needs(kind):
+            group = self.needs(kind)[0]
+            field = group[0]
+            if field == "endpoint":
+                self.endpoint = ask(
+                    f"Endpoint (auth type {kind} needs it: it has no service catalog)", check=values.endpoint
+                )
+            elif field == "project_id" and len(group) == 1:
+                self.project_id = ask("Project ID", check=values.project_id)
+            elif field == "project_id":
+                self.creds["project_name"] = ask("Project name (the scope of the login)")
+            elif field == "auth_url":
+                self.creds["auth_url"] = ask(self.LABELS[field], check=lambda v: _check_auth_url(v, "the IAM URL"))
+            elif field == "application_credential_id":
+                found = ask(self.LABELS[field], optional=True)
+                if found:
+                    self.creds[field] = found
+                else:  # by name: then its user is asked for too
+                    self.creds["application_credential_name"] = ask(self.LABELS["application_credential_name"])
+            else:
+                self.creds[field] = ask(
+                    self.LABELS.get(field, field.replace("_", " ").capitalize()), secret=field in SECRETS
+                )
+        return kind
+
+
+def _auth_choice(value: str) -> str:
+    if value not in AuthType.__members__:
+        raise ValueError(f"must be one of: {', '.join(AuthType.__members__)}")
+    return value
 
 
 def _prompter(st: runtime.State) -> Any:
-    """Prompts go to stderr, and only when a person is at a terminal; None otherwise."""
+    """Prompts go to stderr, and only when a person is at a terminal; None otherwise.
+
+    An answer that breaks a rule is refused with the reason and asked again."""
     if not st.env.interactive:
         return None
 
-    def ask(label: str, secret: bool, default: str | None) -> str:
-        return typer.prompt(label, default=default, hide_input=secret, err=True).strip()
+    def ask(
+        label: str, *, secret: bool = False, default: str | None = None, check: Any = None, optional: bool = False
+    ) -> str:
+        def accept(text: str) -> str:
+            text = text.strip()
+            if not text:
+                if optional:
+                    return ""
+                raise typer.BadParameter("an answer is needed")
+            if check is not None:
+                try:
+                    check(text)
+                except ValueError as exc:
+                    raise typer.BadParameter(f"it {exc}") from None
+                except Exception as exc:  # noqa: BLE001 - a VbsError from a check says what is wrong
+                    raise typer.BadParameter(getattr(exc, "message", str(exc))) from None
+            return text
+
+        return typer.prompt(
+            label,
+            default=default if default is not None else ("" if optional else None),
+            show_default=bool(default),
+            hide_input=secret,
+            err=True,
+            value_proc=accept,
+        )
 
     return ask
 
@@ -282,7 +598,7 @@ def profile_test(
         typer.Argument(metavar="[NAME]", help="Profile to test (default: the one vbs would use).", show_default=False),
     ] = None,
 ) -> None:
-    """Prove a profile's credentials work with one cheap authenticated call"""
+    """Prove a profile's (or a cloud's) credentials work with one cheap authenticated call"""
     from vbscli import backups
     from vbscli.render import Result, render
 
@@ -292,8 +608,9 @@ def profile_test(
     elapsed = backups.probe(client)
     doc = {
         "profile": settings.profile,
+        "cloud": settings.cloud,
         "ok": True,
-        "endpoint": settings.endpoint,
+        "endpoint": client.root(),
         "project_id": client.project_id or client.auth.project_id(),
         "auth_type": settings.auth_type,
         "elapsed_ms": round(elapsed * 1000, 1),

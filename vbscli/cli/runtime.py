@@ -19,6 +19,7 @@ class State:
     output: str | None = None
     debug: bool = False
     profile: str | None = None
+    cloud: str | None = None
     auth_type: str | None = None
     clients: list[Any] = field(default_factory=list)
     fields: tuple[str, ...] = ()
@@ -50,27 +51,19 @@ def begin(ctx: typer.Context) -> State:
     return st
 
 
-def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool = False) -> tuple[Any, Any]:
-    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
-
-    `fresh_login` makes a password login ignore the cached token (profile test). (A dry run builds its
-    requests with vbscli.preview: no login, nothing sent.)
-    """
-    from vbscli import config
-    from vbscli.auth import build_auth
-    from vbscli.client import Client
-    from vbscli.transport import Transport
-
-    st = begin(ctx)
+def setting_flags(ctx: typer.Context) -> dict[str, Any]:
+    """The global options that are settings, by setting name (None when not given)."""
     opts = global_options.given(ctx)
     verify: bool | str | None = None
     if opts.get("insecure"):
         verify = False
     elif opts.get("ca_bundle"):
         verify = opts["ca_bundle"]
-    flags = {
+    return {
         "endpoint": opts.get("endpoint"),
         "project_id": opts.get("project_id"),
+        "region": opts.get("os_region_name"),
+        "interface": opts.get("os_interface"),
         "connect_timeout": opts.get("connect_timeout"),
         "read_timeout": opts.get("read_timeout"),
         "output": opts.get("output"),
@@ -78,9 +71,33 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
         "deadline": opts.get("deadline"),
         "verify": verify,
     }
-    settings = config.resolve(flags, st.env.vars, profile or opts.get("profile"))
+
+
+def resolve(ctx: typer.Context, profile: str | None = None, *, strict: bool = True) -> Any:
+    """The settings for this run (`profile` overrides -p and --os-cloud)."""
+    from vbscli import config
+
+    opts = global_options.given(ctx)
+    chosen = profile or opts.get("profile")
+    cloud = None if profile else opts.get("os_cloud")
+    return config.resolve(setting_flags(ctx), state(ctx).env.vars, chosen, cloud, strict=strict)
+
+
+def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool = False) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
+
+    `fresh_login` makes a login ignore the cached token (profile test). (A dry run builds its
+    requests with vbscli.preview: no login, nothing sent.)
+    """
+    from vbscli.auth import build_auth
+    from vbscli.client import Client
+    from vbscli.transport import Transport
+
+    st = begin(ctx)
+    settings = resolve(ctx, profile)
     st.output = settings.output or st.output
     st.profile = settings.profile
+    st.cloud = settings.cloud
     st.auth_type = settings.auth_type
     for warning in settings.warnings:
         st.env.warn(warning)
@@ -97,7 +114,7 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
         trace=trace,
     )
     login = cache = None
-    if settings.auth_type not in ("token", "aksk"):  # only a login needs these (and their imports)
+    if settings.auth_type not in ("token", "aksk") or settings.endpoint is None:  # only a login needs these
         from vbscli import iam
 
         cache = iam.TokenCache(iam.TokenCache.default_directory(st.env.vars))
@@ -105,7 +122,21 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
         def login(url: str, body: dict) -> Any:
             return iam.login(transport, url, body)
 
-    auth = build_auth(settings.auth, settings.project_id, login=login, cache=cache, fresh_login=fresh_login)
+    auth = build_auth(
+        settings.auth,
+        settings.project_id,
+        login=login,
+        cache=cache,
+        catalog=settings.endpoint is None,
+        fresh_login=fresh_login,
+    )
+
+    def from_catalog(credentials: Any) -> str:
+        from vbscli.keystone import catalog_root
+
+        found = credentials.catalog()  # a dry run's stand-in answers from a cached login only
+        return catalog_root(found, settings.region, settings.interface, credentials.auth_url)[0]
+
     client = Client(
         endpoint=settings.endpoint,
         project_id=settings.project_id,
@@ -117,6 +148,7 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
         retry=RetryPolicy(max_attempts=settings.max_attempts, deadline=settings.deadline),
         notify=st.env.warn,
         transport=transport,
+        endpoint_from=None if settings.endpoint else from_catalog,
     )
     st.clients.append(client)
     loaded()

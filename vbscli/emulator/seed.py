@@ -14,7 +14,18 @@ from typing import Any
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 PROJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
-TOP_KEYS = ("project_id", "project_name", "tokens", "volumes", "snapshots", "users", "access_keys", "quotas")
+TOP_KEYS = (
+    "project_id",
+    "project_name",
+    "tokens",
+    "volumes",
+    "snapshots",
+    "users",
+    "access_keys",
+    "quotas",
+    "application_credentials",
+    "regions",
+)
 VOLUME_KEYS = ("id", "status", "size", "fail_backups", "availability_zone", "fail_snapshots", "fail_restores")
 QUOTA_KEYS = ("backups", "snapshots")
 SNAPSHOT_KEYS = ("id", "volume_id", "status")
@@ -47,6 +58,21 @@ class User:
     name: str
     password: str
     domain: str
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        self.id = self.id or f"u-{self.name}"
+
+
+@dataclass
+class ApplicationCredential:
+    """Keystone's application credential: a secret for one user and the seed's project."""
+
+    id: str
+    name: str
+    secret: str
+    user: str
+    """The name of one of the seed's users."""
 
 
 @dataclass
@@ -66,6 +92,9 @@ class Seed:
     access_keys: list[AccessKey] = field(default_factory=list)
     quotas: dict[str, int] = field(default_factory=dict)
     """Per-project limits by kind ('backups', 'snapshots'); a missing kind is unlimited."""
+    application_credentials: list[ApplicationCredential] = field(default_factory=list)
+    regions: list[str] = field(default_factory=lambda: ["RegionOne", "RegionTwo"])
+    """The regions of the service catalog (block storage is offered in each)."""
 
 
 def demo_seed() -> Seed:
@@ -84,6 +113,9 @@ def demo_seed() -> Seed:
         snapshots=s,
         users=[User("demo", "demo-password", "demo-domain")],
         access_keys=[AccessKey("DEMOACCESSKEY0000000", "demo-secret-key")],
+        application_credentials=[
+            ApplicationCredential("0c6e8a2f4b1d4e3a9f7c5b2d1e0a9b8c", "vbs-nightly", "demo-app-secret", "demo")
+        ],
     )
 
 
@@ -228,13 +260,34 @@ def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None
     users = []
     for n, entry in enumerate(items("users"), start=1):
         what = f"user {n}"
-        _no_unknown(entry, ("name", "password", "domain"), what, fail)
-        users.append(User(text(entry, "name", what), text(entry, "password", what), text(entry, "domain", what)))
+        _no_unknown(entry, ("name", "password", "domain", "id"), what, fail)
+        users.append(
+            User(
+                text(entry, "name", what),
+                text(entry, "password", what),
+                text(entry, "domain", what),
+                text(entry, "id", what) if entry.get("id") is not None else "",
+            )
+        )
     keys = []
     for n, entry in enumerate(items("access_keys"), start=1):
         what = f"access key {n}"
         _no_unknown(entry, ("access_key", "secret_key"), what, fail)
         keys.append(AccessKey(text(entry, "access_key", what), text(entry, "secret_key", what)))
+
+    credentials = []
+    for n, entry in enumerate(items("application_credentials"), start=1):
+        what = f"application credential {n}"
+        _no_unknown(entry, ("id", "name", "secret", "user"), what, fail)
+        user = text(entry, "user", what)
+        if user not in {u.name for u in users}:
+            raise fail(f"{what}: user {user!r} is not one of the seed's users", entry)
+        credentials.append(
+            ApplicationCredential(text(entry, "id", what), text(entry, "name", what), text(entry, "secret", what), user)
+        )
+    regions = doc.get("regions", ["RegionOne", "RegionTwo"])
+    if not isinstance(regions, list) or not regions or not all(isinstance(r, str) and r for r in regions):
+        raise fail("'regions' must be a non-empty list of region names", doc)
 
     if not (tokens or users or keys):
         raise fail("no credentials: give 'tokens' (or 'users' / 'access_keys') so a client can authenticate", doc)
@@ -254,6 +307,8 @@ def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None
         users,
         keys,
         {str(k): int(v) for k, v in quotas.items()},
+        application_credentials=credentials,
+        regions=list(regions),
     )
 
 

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
-from vbscli.emulator import auth, cycle
+from vbscli.emulator import auth, cycle, keystone
 from vbscli.emulator.faults import ANSWERING, SPOILING, FaultError, Faults, Step, error_body
 from vbscli.emulator.seed import Seed, demo_seed
 
@@ -243,6 +243,10 @@ def banner(emu: Emulator) -> str:
         lines.append(f"user:       {user.name} / {user.password} (domain {user.domain}), IAM URL {emu.url}/v3")
     for key in seed.access_keys:
         lines.append(f"access key: {key.access_key} / {key.secret_key}")
+    for cred in seed.application_credentials:
+        lines.append(f"app cred:   {cred.id} / {cred.secret} (name {cred.name}, user {cred.user})")
+    if seed.users or seed.application_credentials:
+        lines.append(f"catalog:    block storage in regions {', '.join(seed.regions)}")
     lines.append("volumes:")
     for volume in seed.volumes:
         extra = ", backups fail" if volume.fail_backups else ""
@@ -314,14 +318,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         emu = self.emulator
-        started = time.monotonic()
+        self.started = time.monotonic()
         self.request_id = f"req-{uuid.uuid4()}"
         self.status_sent: int | None = None
+        self.logged = False
         parts = urlsplit(self.path)
+        self.logged_as = f"{method} {parts.path}"
         control = parts.path == "/_emulator" or parts.path.startswith("/_emulator/")
         route = route_of(parts.path)
         step: Step | None = None
-        note = ""
+        self.note = ""
         try:
             if not control:
                 step = emu.faults.pick(method, route)
@@ -338,7 +344,7 @@ class _Handler(BaseHTTPRequestHandler):
             if emu.faults.latency:
                 time.sleep(emu.faults.latency)
             if step is not None:
-                note = f" fault={step.fault}"
+                self.note = f" fault={step.fault}"
                 if step.fault == "drop_before":
                     self._drop()
                     return
@@ -354,16 +360,26 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self._send(status, doc, headers)
         except Exception as exc:  # a bug must not leave the client hanging: answer 500 and say why in the log
-            note += f" error={exc!r}"
+            self.note += f" error={exc!r}"
             if self.status_sent is None:
                 self.close_connection = True
                 self._send(500, error_body(500), {"Connection": "close"})
+            else:
+                self.logged = False  # the answer was logged already: once more, with the error
         finally:
-            elapsed = (time.monotonic() - started) * 1000
-            emu.log(
-                f'{self.client_address[0]} "{method} {parts.path}" {self.status_sent or "-"} '
-                f"{self.request_id} {elapsed:.1f}ms{note}"
-            )
+            self._log()
+
+    def _log(self) -> None:
+        """One line per request, written before the answer leaves (see _begin), so that the log
+        follows the order in which a client saw its answers; once, unless an error came after."""
+        if self.logged:
+            return
+        self.logged = True
+        elapsed = (time.monotonic() - self.started) * 1000
+        self.emulator.log(
+            f'{self.client_address[0]} "{self.logged_as}" {self.status_sent or "-"} '
+            f"{self.request_id} {elapsed:.1f}ms{self.note}"
+        )
 
     def _read_body(self) -> bytes:
         """The request body, from Content-Length or chunked transfer coding, at most MAX_BODY bytes."""
@@ -418,7 +434,7 @@ class _Handler(BaseHTTPRequestHandler):
                     {"error": {"code": 400, "message": "The request body is not JSON.", "title": "Bad Request"}},
                     {},
                 )
-            return auth.login(emu.config.seed, emu.tokens, doc)
+            return keystone.login(emu.config.seed, emu.tokens, doc, base)
         ok, reason = emu.auth.check(method, auth.target_of(self.path), dict(self.headers.items()), body)
         if not ok:
             return 401, error_body(401, reason), {}
@@ -584,6 +600,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        self._log()  # before the headers are flushed: the client cannot have the answer yet
         self.end_headers()
 
     def _send_raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:

@@ -1,0 +1,279 @@
+"""clouds.yaml and secure.yaml, found and merged where and as openstacksdk does.
+
+Search order (the first file found wins): $OS_CLIENT_CONFIG_FILE, then `clouds.yaml` (or `.yml`,
+`.json`) in the current directory, `$XDG_CONFIG_HOME/openstack`, `~/.config/openstack`,
+`$XDG_CONFIG_DIRS/openstack` (`/etc/xdg/openstack`) and `/etc/openstack`. `secure.yaml` is looked
+for the same way ($OS_CLIENT_SECURE_FILE first) and merged into it key by key, nested mappings
+included, its values winning: so passwords can live in a file of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vbscli.errors import ConfigError
+from vbscli.values import Layer, cloud_name, parse_into, read_document, secret, type_name
+
+SUFFIXES = (".yaml", ".yml", ".json")
+AUTH_TYPES = {
+    "password": "password",
+    "v3password": "password",
+    "token": "token",
+    "v3token": "token",
+    "v3applicationcredential": "application_credential",
+    "applicationcredential": "application_credential",
+    "application_credential": "application_credential",
+}
+"""clouds.yaml's auth_type (keystoneauth plugin names) -> vbs's auth type."""
+AUTH_KEYS = (
+    "auth_url",
+    "username",
+    "user_id",
+    "password",
+    "user_domain_name",
+    "user_domain_id",
+    "project_id",
+    "project_name",
+    "project_domain_name",
+    "project_domain_id",
+    "token",
+    "application_credential_id",
+    "application_credential_name",
+    "application_credential_secret",
+)
+RENAMED = {"tenant_id": "project_id", "tenant_name": "project_name", "auth_token": "token"}
+ENDPOINT_KEYS = tuple(f"{kind}_endpoint_override" for kind in ("block_storage", "volumev3", "volumev2", "volume"))
+
+
+def search_dirs(env: Mapping[str, str], cwd: str) -> list[str]:
+    """The directories looked in, in order, without repeats."""
+    home = env.get("HOME") or os.path.expanduser("~")
+    dirs = [cwd]
+    if env.get("XDG_CONFIG_HOME"):
+        dirs.append(os.path.join(os.path.expanduser(env["XDG_CONFIG_HOME"]), "openstack"))
+    dirs.append(os.path.join(home, ".config", "openstack"))
+    for base in (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep):
+        if base:
+            dirs.append(os.path.join(base, "openstack"))
+    dirs.append("/etc/openstack")
+    seen: list[str] = []
+    for d in dirs:
+        if d not in seen:
+            seen.append(d)
+    return seen
+
+
+def candidates(env: Mapping[str, str], cwd: str, stem: str, override: str) -> list[str]:
+    """Every path a file is looked for at, the override variable's first."""
+    paths = [os.path.expanduser(env[override])] if env.get(override) else []
+    return paths + [os.path.join(d, stem + suffix) for d in search_dirs(env, cwd) for suffix in SUFFIXES]
+
+
+def _first(env: Mapping[str, str], cwd: str, stem: str, override: str) -> Path | None:
+    if env.get(override) and not os.path.isfile(os.path.expanduser(env[override])):
+        raise ConfigError(
+            f"{override} names {env[override]}, which does not exist or is not a file",
+            f"point {override} at your {stem}.yaml, or unset it",
+        )
+    for path in candidates(env, cwd, stem, override):
+        if os.path.isfile(path) and os.access(path, os.R_OK):  # an unreadable file is passed over, as openstacksdk does
+            return Path(path)
+    return None
+
+
+def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` updated with `extra`, nested mappings merged rather than replaced (secure.yaml's rule)."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass
+class CloudsFile:
+    """The clouds found: merged with secure.yaml, and which values secure.yaml gave (for origins)."""
+
+    path: Path | None
+    secure_path: Path | None
+    clouds: dict[str, Any]
+    secure: dict[str, Any] = field(default_factory=dict)
+
+    def where(self) -> str:
+        return str(self.path or self.secure_path)
+
+
+def _clouds_of(path: Path, what: str) -> dict[str, Any]:
+    doc = read_document(path, what)
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'clouds:' at the top, found {type_name(doc)}")
+    clouds = doc.get("clouds") or {}
+    if not isinstance(clouds, dict):
+        raise ConfigError(f"{path}: 'clouds' must be a mapping of name to settings, found {type_name(clouds)}")
+    return {str(k): v for k, v in clouds.items()}
+
+
+def load(env: Mapping[str, str], cwd: str | None = None) -> CloudsFile | None:
+    """The clouds of the first clouds.yaml found, with the first secure.yaml merged in; None if neither exists."""
+    cwd = cwd if cwd is not None else os.getcwd()
+    path = _first(env, cwd, "clouds", "OS_CLIENT_CONFIG_FILE")
+    secure_path = _first(env, cwd, "secure", "OS_CLIENT_SECURE_FILE")
+    if path is None and secure_path is None:
+        return None
+    clouds = _clouds_of(path, "clouds file") if path else {}
+    secure = _clouds_of(secure_path, "secure file") if secure_path else {}
+    return CloudsFile(path, secure_path, merge(clouds, secure), secure)
+
+
+def not_found(env: Mapping[str, str], cwd: str | None = None) -> str:
+    where = candidates(env, cwd if cwd is not None else os.getcwd(), "clouds", "OS_CLIENT_CONFIG_FILE")
+    shown = [p for p in where if p.endswith(".yaml")]
+    return "no clouds.yaml found (looked in " + ", ".join(shown) + ")"
+
+
+def cloud_layer(name: str, env: Mapping[str, str], chosen_by: str, cwd: str | None = None) -> Layer:
+    """The settings of one cloud; ConfigError (exit 3) naming the known clouds when it is not there."""
+    name = cloud_name(name)
+    found = load(env, cwd)
+    if found is None:
+        raise ConfigError(
+            f"cloud '{name}' (from {chosen_by}) not found: {not_found(env, cwd)}",
+            "create clouds.yaml (your cloud's dashboard offers one to download) or set OS_CLIENT_CONFIG_FILE",
+        )
+    if name not in found.clouds:
+        known = ", ".join(sorted(found.clouds)) or "none"
+        raise ConfigError(
+            f"cloud '{name}' (from {chosen_by}) not found in {found.where()}; known clouds: {known}",
+            "choose one of them",
+        )
+    return layer_of(name, found)
+
+
+def _normalised(node: Any) -> Any:
+    """Keys with '-' read as '_' (openstacksdk accepts both spellings)."""
+    if isinstance(node, dict):
+        return {str(k).replace("-", "_"): _normalised(v) for k, v in node.items()}
+    return node
+
+
+def layer_of(name: str, found: CloudsFile) -> Layer:
+    """A cloud's settings as vbs uses them; keys vbs has no use for are ignored."""
+    raw = found.clouds[name]
+    where = f"cloud '{name}' in {found.where()}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: the cloud must be a mapping of settings, found {type_name(raw)}")
+    cloud = _normalised(raw)
+    secure = _normalised(found.secure.get(name) or {})
+    secure = secure if isinstance(secure, dict) else {}
+    shown = f"clouds.yaml {found.path} (cloud '{name}')"
+    secure_shown = f"secure.yaml {found.secure_path} (cloud '{name}')"
+
+    def origin(key: str, in_auth: bool) -> str:
+        block = secure.get("auth") if in_auth else secure
+        return secure_shown if isinstance(block, dict) and key in block else shown
+
+    layer = Layer(where, "clouds.yaml", name=name, cloud=name)
+    endpoint_key = next((k for k in ENDPOINT_KEYS if cloud.get(k)), None)
+    if endpoint_key:
+        label = f"'{endpoint_key}' in {where}"
+        parse_into(layer, "endpoint", cloud[endpoint_key], label, origin(endpoint_key, False), ConfigError)
+    region = cloud.get("region_name")
+    if region is None and isinstance(cloud.get("regions"), list) and cloud["regions"]:
+        first = cloud["regions"][0]  # openstacksdk's choice when region_name is not given
+        region = first.get("name") if isinstance(first, dict) else first
+    if region not in (None, ""):
+        parse_into(layer, "region", region, f"'region_name' in {where}", origin("region_name", False), ConfigError)
+    for key in ("block_storage_interface", "interface", "endpoint_type"):
+        if cloud.get(key) not in (None, ""):
+            parse_into(layer, "interface", cloud[key], f"'{key}' in {where}", origin(key, False), ConfigError)
+            break
+    _verify(layer, cloud, where, origin)
+
+    auth = cloud.get("auth") or {}
+    if not isinstance(auth, dict):
+        raise ConfigError(f"{where}: 'auth' must be a mapping, found {type_name(auth)}")
+    fields: dict[str, tuple[Any, str]] = {}
+    for block, in_auth in ((auth, True), (cloud, False)):  # values outside 'auth' win, as in openstacksdk
+        for key, value in block.items():
+            canonical = RENAMED.get(key, key)
+            if canonical in AUTH_KEYS and value not in (None, ""):
+                fields[canonical] = (value, origin(key, in_auth))
+    for scope in ("domain_id", "domain_name"):  # a default for the user's and the project's domain
+        if scope in auth and auth[scope] not in (None, ""):
+            for prefix in ("user", "project"):
+                fields.setdefault(f"{prefix}_{scope}", (auth[scope], origin(scope, True)))
+    if "project_id" in fields:
+        value, came_from = fields["project_id"]
+        parse_into(layer, "project_id", value, f"'project_id' in {where}", came_from, ConfigError)
+
+    kind_raw = cloud.get("auth_type") or cloud.get("auth_plugin")
+    if kind_raw in (None, ""):
+        kind = (
+            "application_credential"
+            if "application_credential_secret" in fields or "application_credential_id" in fields
+            else "token"
+            if "token" in fields and "password" not in fields
+            else "password"
+        )
+    elif str(kind_raw).lower() in AUTH_TYPES:
+        kind = AUTH_TYPES[str(kind_raw).lower()]
+    else:
+        raise ConfigError(
+            f"{where}: auth_type {kind_raw!r} is not one vbs can use",
+            "use password, v3password, token, v3token or v3applicationcredential",
+        )
+    layer.auth_type = kind
+
+    def read_auth(strict: bool) -> tuple[dict[str, Any], dict[str, str]]:
+        resolved: dict[str, Any] = {"type": kind}
+        origins: dict[str, str] = {}
+        for key, (value, came_from) in fields.items():
+            if key == "project_id":
+                continue  # a setting of its own (the scope is the resolved project)
+            try:
+                resolved[key] = _text(value, key)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+            origins[f"auth.{key}"] = came_from
+        return resolved, origins
+
+    layer.read_auth = read_auth
+    if not fields.get("auth_url") and cloud.get("profile"):
+        layer.warnings.append(
+            f"{where} names the vendor profile '{cloud['profile']}', which vbs does not read; "
+            "give auth.auth_url (and an endpoint if needed) in the cloud itself"
+        )
+    return layer
+
+
+def _text(value: Any, key: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"'auth.{key}' must be a string")
+    return secret(value, f"'auth.{key}'")
+
+
+def _verify(layer: Layer, cloud: dict[str, Any], where: str, origin: Any) -> None:
+    """verify: false or insecure: true turn verification off; cacert names the CA bundle."""
+    off = cloud.get("verify") is False or str(cloud.get("verify")).lower() == "false"
+    off = off or cloud.get("insecure") is True or str(cloud.get("insecure")).lower() == "true"
+    if off:
+        layer.values["verify"] = False
+        layer.origins["verify"] = origin("verify" if "verify" in cloud else "insecure", False)
+    elif cloud.get("cacert") not in (None, ""):
+        parse_into(layer, "verify", cloud["cacert"], f"'cacert' in {where}", origin("cacert", False), ConfigError)
+    elif isinstance(cloud.get("verify"), str) and cloud["verify"].lower() not in ("true", ""):
+        parse_into(layer, "verify", cloud["verify"], f"'verify' in {where}", origin("verify", False), ConfigError)
+
+
+def names(env: Mapping[str, str], cwd: str | None = None) -> list[str]:
+    """The clouds defined (for `vbs profile list`); [] when there is no clouds.yaml."""
+    found = load(env, cwd)
+    return sorted(found.clouds) if found else []
