@@ -8,6 +8,8 @@ function __vbs_subcommands
             echo backup completion emulator profile
         case 'vbs backup'
             echo create delete list prune report restore show
+        case 'vbs emulator'
+            echo start status stop
         case 'vbs profile'
             echo add list remove set-default show test
     end
@@ -16,41 +18,47 @@ end
 function __vbs_options
     switch $argv[1]
         case 'vbs'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --version -V -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --version --wide -V -f -h -o -p
         case 'vbs backup'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs backup create'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --force --from --help --insecure --keep-snapshot --max-attempts --name --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --description --dry-run --endpoint --field --force --from --help --insecure --keep-snapshot --max-attempts --name --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --skip-existing --skip-invalid --snapshot-id --volume-id --wait --wait-timeout --wide -f -h -o -p
         case 'vbs backup delete'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --yes -h -o -p -y
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --poll-interval --profile --project-id --read-timeout --wait --wait-timeout --wide --yes -f -h -o -p -y
         case 'vbs backup list'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --limit --max-attempts --name --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --status --volume-id -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --limit --max-attempts --name --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --status --volume-id --wide -f -h -o -p
         case 'vbs backup prune'
-            printf '%s\n' --all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --os-cloud --os-interface --os-region-name --output --parallel --plan --profile --project-id --read-timeout --volume-id --yes -h -o -p -y
+            printf '%s\n' --all --backups --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --from --help --insecure --keep-daily --keep-last --keep-monthly --keep-weekly --keep-within --max-attempts --name-prefix --os-cloud --os-interface --os-region-name --output --parallel --plan --profile --project-id --read-timeout --volume-id --wide --yes -f -h -o -p -y
         case 'vbs backup report'
-            printf '%s\n' --all --ca-bundle --connect-timeout --days --deadline --debug --endpoint --from --help --insecure --local --max-age --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --profile --project-id --prometheus --read-timeout --volume-id -h -o -p
+            printf '%s\n' --all --ca-bundle --connect-timeout --days --deadline --debug --endpoint --field --from --help --insecure --local --max-age --max-attempts --os-cloud --os-interface --os-region-name --output --parallel --profile --project-id --prometheus --read-timeout --volume-id --wide -f -h -o -p
         case 'vbs backup restore'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --help --insecure --max-attempts --new-volume-name --os-cloud --os-interface --os-region-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --yes -h -o -p -y
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --dry-run --endpoint --field --help --insecure --max-attempts --new-volume-name --os-cloud --os-interface --os-region-name --output --poll-interval --profile --project-id --read-timeout --volume-id --wait --wait-timeout --wide --yes -f -h -o -p -y
         case 'vbs backup show'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs completion'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs emulator'
-            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --endpoint --error-rate --faults --help --host --insecure --latency --max-attempts --os-cloud --os-interface --os-region-name --output --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate -h -o -p -q
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
+        case 'vbs emulator start'
+            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q
+        case 'vbs emulator status'
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
+        case 'vbs emulator stop'
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile add'
-            printf '%s\n' --access-key --application-credential-id --application-credential-name --application-credential-secret --application-credential-secret-env --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --password --password-env --profile --project-domain --project-domain-id --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --security-token --security-token-env --token --token-env --user-domain-id --user-id --username -h -o -p
+            printf '%s\n' --access-key --application-credential-id --application-credential-name --application-credential-secret --application-credential-secret-env --auth-type --auth-url --ca-bundle --connect-timeout --deadline --debug --default --domain --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --password --password-env --profile --project-domain --project-domain-id --project-id --project-name --read-timeout --replace --secret-key --secret-key-env --security-token --security-token-env --token --token-env --user-domain-id --user-id --username --wide -f -h -o -p
         case 'vbs profile list'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile remove'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile set-default'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile show'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile test'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout -h -o -p
+            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
     end
 end
 
@@ -58,7 +66,7 @@ end
 function __vbs_option_values
     switch "$argv[1]|$argv[2]"
         case 'vbs|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs|--connect-timeout'
             true
@@ -67,6 +75,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs|--endpoint'
+            true
+            return 0
+        case 'vbs|--field'
             true
             return 0
         case 'vbs|--max-attempts'
@@ -82,7 +93,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -93,14 +104,17 @@ function __vbs_option_values
         case 'vbs|--read-timeout'
             true
             return 0
+        case 'vbs|-f'
+            true
+            return 0
         case 'vbs|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup|--connect-timeout'
             true
@@ -109,6 +123,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup|--endpoint'
+            true
+            return 0
+        case 'vbs backup|--field'
             true
             return 0
         case 'vbs backup|--max-attempts'
@@ -124,7 +141,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -135,14 +152,17 @@ function __vbs_option_values
         case 'vbs backup|--read-timeout'
             true
             return 0
+        case 'vbs backup|-f'
+            true
+            return 0
         case 'vbs backup|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup create|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup create|--connect-timeout'
             true
@@ -156,8 +176,11 @@ function __vbs_option_values
         case 'vbs backup create|--endpoint'
             true
             return 0
-        case 'vbs backup create|--from'
+        case 'vbs backup create|--field'
             true
+            return 0
+        case 'vbs backup create|--from'
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup create|--max-attempts'
             true
@@ -175,7 +198,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup create|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup create|--parallel'
             true
@@ -201,14 +224,17 @@ function __vbs_option_values
         case 'vbs backup create|--wait-timeout'
             true
             return 0
+        case 'vbs backup create|-f'
+            true
+            return 0
         case 'vbs backup create|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup create|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup delete|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup delete|--connect-timeout'
             true
@@ -217,6 +243,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup delete|--endpoint'
+            true
+            return 0
+        case 'vbs backup delete|--field'
             true
             return 0
         case 'vbs backup delete|--max-attempts'
@@ -232,7 +261,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup delete|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup delete|--parallel'
             true
@@ -252,14 +281,17 @@ function __vbs_option_values
         case 'vbs backup delete|--wait-timeout'
             true
             return 0
+        case 'vbs backup delete|-f'
+            true
+            return 0
         case 'vbs backup delete|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup delete|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup list|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup list|--connect-timeout'
             true
@@ -268,6 +300,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup list|--endpoint'
+            true
+            return 0
+        case 'vbs backup list|--field'
             true
             return 0
         case 'vbs backup list|--limit'
@@ -289,7 +324,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup list|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup list|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -306,17 +341,20 @@ function __vbs_option_values
         case 'vbs backup list|--volume-id'
             true
             return 0
+        case 'vbs backup list|-f'
+            true
+            return 0
         case 'vbs backup list|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup list|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup prune|--backups'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup prune|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup prune|--connect-timeout'
             true
@@ -327,8 +365,11 @@ function __vbs_option_values
         case 'vbs backup prune|--endpoint'
             true
             return 0
-        case 'vbs backup prune|--from'
+        case 'vbs backup prune|--field'
             true
+            return 0
+        case 'vbs backup prune|--from'
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup prune|--keep-daily'
             true
@@ -361,7 +402,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup prune|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup prune|--parallel'
             true
@@ -378,14 +419,17 @@ function __vbs_option_values
         case 'vbs backup prune|--volume-id'
             true
             return 0
+        case 'vbs backup prune|-f'
+            true
+            return 0
         case 'vbs backup prune|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup prune|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup report|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup report|--connect-timeout'
             true
@@ -399,8 +443,11 @@ function __vbs_option_values
         case 'vbs backup report|--endpoint'
             true
             return 0
-        case 'vbs backup report|--from'
+        case 'vbs backup report|--field'
             true
+            return 0
+        case 'vbs backup report|--from'
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup report|--max-age'
             true
@@ -418,7 +465,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup report|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup report|--parallel'
             true
@@ -430,7 +477,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup report|--prometheus'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup report|--read-timeout'
             true
@@ -438,14 +485,17 @@ function __vbs_option_values
         case 'vbs backup report|--volume-id'
             true
             return 0
+        case 'vbs backup report|-f'
+            true
+            return 0
         case 'vbs backup report|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup report|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup restore|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup restore|--connect-timeout'
             true
@@ -454,6 +504,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup restore|--endpoint'
+            true
+            return 0
+        case 'vbs backup restore|--field'
             true
             return 0
         case 'vbs backup restore|--max-attempts'
@@ -472,7 +525,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup restore|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup restore|--poll-interval'
             true
@@ -492,14 +545,17 @@ function __vbs_option_values
         case 'vbs backup restore|--wait-timeout'
             true
             return 0
+        case 'vbs backup restore|-f'
+            true
+            return 0
         case 'vbs backup restore|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup restore|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs backup show|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs backup show|--connect-timeout'
             true
@@ -508,6 +564,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup show|--endpoint'
+            true
+            return 0
+        case 'vbs backup show|--field'
             true
             return 0
         case 'vbs backup show|--max-attempts'
@@ -523,7 +582,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup show|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup show|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -534,14 +593,17 @@ function __vbs_option_values
         case 'vbs backup show|--read-timeout'
             true
             return 0
+        case 'vbs backup show|-f'
+            true
+            return 0
         case 'vbs backup show|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup show|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs completion|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs completion|--connect-timeout'
             true
@@ -550,6 +612,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs completion|--endpoint'
+            true
+            return 0
+        case 'vbs completion|--field'
             true
             return 0
         case 'vbs completion|--max-attempts'
@@ -565,7 +630,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs completion|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs completion|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -576,19 +641,19 @@ function __vbs_option_values
         case 'vbs completion|--read-timeout'
             true
             return 0
+        case 'vbs completion|-f'
+            true
+            return 0
         case 'vbs completion|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs completion|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs emulator|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs emulator|--connect-timeout'
-            true
-            return 0
-        case 'vbs emulator|--create-delay'
             true
             return 0
         case 'vbs emulator|--deadline'
@@ -597,16 +662,7 @@ function __vbs_option_values
         case 'vbs emulator|--endpoint'
             true
             return 0
-        case 'vbs emulator|--error-rate'
-            true
-            return 0
-        case 'vbs emulator|--faults'
-            true
-            return 0
-        case 'vbs emulator|--host'
-            true
-            return 0
-        case 'vbs emulator|--latency'
+        case 'vbs emulator|--field'
             true
             return 0
         case 'vbs emulator|--max-attempts'
@@ -622,10 +678,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs emulator|--output'
-            printf '%s\n' 'table' 'json'
-            return 0
-        case 'vbs emulator|--port'
-            true
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs emulator|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -636,23 +689,200 @@ function __vbs_option_values
         case 'vbs emulator|--read-timeout'
             true
             return 0
-        case 'vbs emulator|--retry-after'
-            true
-            return 0
-        case 'vbs emulator|--seed'
-            true
-            return 0
-        case 'vbs emulator|--throttle-rate'
+        case 'vbs emulator|-f'
             true
             return 0
         case 'vbs emulator|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs emulator|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
-        case 'vbs profile|--ca-bundle'
+        case 'vbs emulator start|--ca-bundle'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--connect-timeout'
             true
+            return 0
+        case 'vbs emulator start|--create-delay'
+            true
+            return 0
+        case 'vbs emulator start|--deadline'
+            true
+            return 0
+        case 'vbs emulator start|--endpoint'
+            true
+            return 0
+        case 'vbs emulator start|--error-rate'
+            true
+            return 0
+        case 'vbs emulator start|--faults'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--field'
+            true
+            return 0
+        case 'vbs emulator start|--host'
+            true
+            return 0
+        case 'vbs emulator start|--latency'
+            true
+            return 0
+        case 'vbs emulator start|--log-file'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--max-attempts'
+            true
+            return 0
+        case 'vbs emulator start|--os-cloud'
+            true
+            return 0
+        case 'vbs emulator start|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs emulator start|--os-region-name'
+            true
+            return 0
+        case 'vbs emulator start|--output'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator start|--pid-file'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--port'
+            true
+            return 0
+        case 'vbs emulator start|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator start|--project-id'
+            true
+            return 0
+        case 'vbs emulator start|--read-timeout'
+            true
+            return 0
+        case 'vbs emulator start|--retry-after'
+            true
+            return 0
+        case 'vbs emulator start|--seed'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--throttle-rate'
+            true
+            return 0
+        case 'vbs emulator start|-f'
+            true
+            return 0
+        case 'vbs emulator start|-o'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator start|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator status|--ca-bundle'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator status|--connect-timeout'
+            true
+            return 0
+        case 'vbs emulator status|--deadline'
+            true
+            return 0
+        case 'vbs emulator status|--endpoint'
+            true
+            return 0
+        case 'vbs emulator status|--field'
+            true
+            return 0
+        case 'vbs emulator status|--max-attempts'
+            true
+            return 0
+        case 'vbs emulator status|--os-cloud'
+            true
+            return 0
+        case 'vbs emulator status|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs emulator status|--os-region-name'
+            true
+            return 0
+        case 'vbs emulator status|--output'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator status|--pid-file'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator status|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator status|--project-id'
+            true
+            return 0
+        case 'vbs emulator status|--read-timeout'
+            true
+            return 0
+        case 'vbs emulator status|-f'
+            true
+            return 0
+        case 'vbs emulator status|-o'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator status|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator stop|--ca-bundle'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator stop|--connect-timeout'
+            true
+            return 0
+        case 'vbs emulator stop|--deadline'
+            true
+            return 0
+        case 'vbs emulator stop|--endpoint'
+            true
+            return 0
+        case 'vbs emulator stop|--field'
+            true
+            return 0
+        case 'vbs emulator stop|--max-attempts'
+            true
+            return 0
+        case 'vbs emulator stop|--os-cloud'
+            true
+            return 0
+        case 'vbs emulator stop|--os-interface'
+            printf '%s\n' 'public' 'internal' 'admin'
+            return 0
+        case 'vbs emulator stop|--os-region-name'
+            true
+            return 0
+        case 'vbs emulator stop|--output'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator stop|--pid-file'
+            printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator stop|--profile'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs emulator stop|--project-id'
+            true
+            return 0
+        case 'vbs emulator stop|--read-timeout'
+            true
+            return 0
+        case 'vbs emulator stop|-f'
+            true
+            return 0
+        case 'vbs emulator stop|-o'
+            printf '%s\n' 'table' 'json' 'value'
+            return 0
+        case 'vbs emulator stop|-p'
+            printf '%s\n' (__vbs_profiles)
+            return 0
+        case 'vbs profile|--ca-bundle'
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile|--connect-timeout'
             true
@@ -661,6 +891,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile|--endpoint'
+            true
+            return 0
+        case 'vbs profile|--field'
             true
             return 0
         case 'vbs profile|--max-attempts'
@@ -676,7 +909,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -687,8 +920,11 @@ function __vbs_option_values
         case 'vbs profile|--read-timeout'
             true
             return 0
+        case 'vbs profile|-f'
+            true
+            return 0
         case 'vbs profile|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile|-p'
             printf '%s\n' (__vbs_profiles)
@@ -715,7 +951,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile add|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile add|--connect-timeout'
             true
@@ -727,6 +963,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile add|--endpoint'
+            true
+            return 0
+        case 'vbs profile add|--field'
             true
             return 0
         case 'vbs profile add|--max-attempts'
@@ -742,7 +981,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile add|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile add|--password'
             true
@@ -795,14 +1034,17 @@ function __vbs_option_values
         case 'vbs profile add|--username'
             true
             return 0
+        case 'vbs profile add|-f'
+            true
+            return 0
         case 'vbs profile add|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile add|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile list|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile list|--connect-timeout'
             true
@@ -811,6 +1053,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile list|--endpoint'
+            true
+            return 0
+        case 'vbs profile list|--field'
             true
             return 0
         case 'vbs profile list|--max-attempts'
@@ -826,7 +1071,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile list|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile list|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -837,14 +1082,17 @@ function __vbs_option_values
         case 'vbs profile list|--read-timeout'
             true
             return 0
+        case 'vbs profile list|-f'
+            true
+            return 0
         case 'vbs profile list|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile list|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile remove|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile remove|--connect-timeout'
             true
@@ -853,6 +1101,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile remove|--endpoint'
+            true
+            return 0
+        case 'vbs profile remove|--field'
             true
             return 0
         case 'vbs profile remove|--max-attempts'
@@ -868,7 +1119,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile remove|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile remove|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -879,14 +1130,17 @@ function __vbs_option_values
         case 'vbs profile remove|--read-timeout'
             true
             return 0
+        case 'vbs profile remove|-f'
+            true
+            return 0
         case 'vbs profile remove|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile remove|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile set-default|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile set-default|--connect-timeout'
             true
@@ -895,6 +1149,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile set-default|--endpoint'
+            true
+            return 0
+        case 'vbs profile set-default|--field'
             true
             return 0
         case 'vbs profile set-default|--max-attempts'
@@ -910,7 +1167,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile set-default|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile set-default|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -921,14 +1178,17 @@ function __vbs_option_values
         case 'vbs profile set-default|--read-timeout'
             true
             return 0
+        case 'vbs profile set-default|-f'
+            true
+            return 0
         case 'vbs profile set-default|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile set-default|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile show|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile show|--connect-timeout'
             true
@@ -937,6 +1197,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile show|--endpoint'
+            true
+            return 0
+        case 'vbs profile show|--field'
             true
             return 0
         case 'vbs profile show|--max-attempts'
@@ -952,7 +1215,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile show|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile show|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -963,14 +1226,17 @@ function __vbs_option_values
         case 'vbs profile show|--read-timeout'
             true
             return 0
+        case 'vbs profile show|-f'
+            true
+            return 0
         case 'vbs profile show|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile show|-p'
             printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile test|--ca-bundle'
-            true
+            printf '%s\n' '@files'
             return 0
         case 'vbs profile test|--connect-timeout'
             true
@@ -979,6 +1245,9 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile test|--endpoint'
+            true
+            return 0
+        case 'vbs profile test|--field'
             true
             return 0
         case 'vbs profile test|--max-attempts'
@@ -994,7 +1263,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile test|--output'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile test|--profile'
             printf '%s\n' (__vbs_profiles)
@@ -1005,8 +1274,11 @@ function __vbs_option_values
         case 'vbs profile test|--read-timeout'
             true
             return 0
+        case 'vbs profile test|-f'
+            true
+            return 0
         case 'vbs profile test|-o'
-            printf '%s\n' 'table' 'json'
+            printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile test|-p'
             printf '%s\n' (__vbs_profiles)
@@ -1054,14 +1326,23 @@ function __vbs_complete
     end
     set -l prev $tokens[-1]
     if string match -q -- '-*=*' $cur
-        set -l option (string split -m 1 '=' -- $cur)[1]
-        for value in (__vbs_option_values $path $option)
-            echo "$option=$value"
+        set -l parts (string split -m 1 '=' -- $cur)
+        set -l values (__vbs_option_values $path $parts[1])
+        if test "$values" = '@files'
+            set values (__fish_complete_path $parts[2])
+        end
+        for value in $values
+            echo "$parts[1]=$value"
         end
         return
     end
     if test (count $tokens) -gt 1; and string match -q -- '-*' $prev; and __vbs_option_values $path $prev >/dev/null
-        __vbs_option_values $path $prev
+        set -l values (__vbs_option_values $path $prev)
+        if test "$values" = '@files'
+            __fish_complete_path $cur
+        else
+            printf '%s\n' $values
+        end
         return
     end
     if string match -q -- '-*' $cur

@@ -23,13 +23,23 @@ CASES = [
     (["vbs", "ba"], ["backup"]),
     (["vbs", "backup", "cr"], ["create"]),
     (["vbs", "backup", "create", "--out"], ["--output"]),
-    (["vbs", "-o", ""], ["json", "table"]),
+    (["vbs", "-o", ""], ["json", "table", "value"]),
     (["vbs", "--profile", ""], ["lab", "prod"]),
     (["vbs", "profile", "show", ""], ["lab", "prod"]),
     (["vbs", "-p", "prod", "backup", ""], ["create", "delete", "list", "prune", "report", "restore", "show"]),
     (["vbs", "backup", "list", "--status", "err"], ["error", "error_restoring"]),
     (["vbs", "completion", ""], ["bash", "fish", "zsh"]),
+    (["vbs", "emulator", ""], ["start", "status", "stop"]),
 ]
+
+FILE_CASES = [
+    (["vbs", "backup", "create", "--from", "fl"], ["fleet.yaml"]),
+    (["vbs", "emulator", "start", "--seed", "se"], ["seed.yaml"]),
+    (["vbs", "emulator", "start", "--faults", "s"], ["seed.yaml", "sub/"]),
+    (["vbs", "--ca-bundle", "c"], ["ca.pem"]),
+    (["vbs", "emulator", "stop", "--pid-file", "sub/"], ["sub/emulator.pid"]),
+]
+"""Options that take a file complete file names (in a directory holding the files named here)."""
 
 
 def shell(name: str) -> str:
@@ -45,14 +55,14 @@ def quoted(words: list[str]) -> str:
     return " ".join("''" if w == "" else w for w in words)
 
 
-def complete_bash(words: list[str]) -> list[str]:
+def complete_bash(words: list[str], cwd: Path | None = None) -> list[str]:
     script = f"""
 source {SCRIPTS["bash"]}
 COMP_WORDS=({quoted(words)}); COMP_CWORD={len(words) - 1}
 _vbs_complete
 printf '%s\\n' "${{COMPREPLY[@]}}"
 """
-    return _run([shell("bash"), "--norc", "--noprofile", "-c", script])
+    return _run([shell("bash"), "--norc", "--noprofile", "-c", script], cwd)
 
 
 def complete_zsh(words: list[str]) -> list[str]:
@@ -74,17 +84,88 @@ _vbs
     return _run([shell("zsh"), "-f", "-c", script])
 
 
-def complete_fish(words: list[str]) -> list[str]:
+def complete_fish(words: list[str], cwd: Path | None = None) -> list[str]:
     line = " ".join(words)
     script = f"source {SCRIPTS['fish']}; complete -C '{line}'"
-    return [c.split("\t")[0] for c in _run([shell("fish"), "--no-config", "-c", script])]
+    return [c.split("\t")[0] for c in _run([shell("fish"), "--no-config", "-c", script], cwd)]
 
 
-def _run(argv: list[str]) -> list[str]:
+def _run(argv: list[str], cwd: Path | None = None) -> list[str]:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=30, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=30, stdin=subprocess.DEVNULL, cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     return sorted(line for line in proc.stdout.splitlines() if line)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    for name in ("fleet.yaml", "seed.yaml", "ca.pem", "sub/emulator.pid"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).touch()
+    return tmp_path
+
+
+@pytest.mark.parametrize("complete", [complete_bash, complete_fish], ids=["bash", "fish"])
+def test_file_options_complete_file_names(files, complete):
+    for words, expected in FILE_CASES:
+        # bash adds the "/" of a directory when it displays it (compopt -o filenames), fish in the candidate
+        assert [c.rstrip("/") for c in complete(words, files)] == [e.rstrip("/") for e in expected], words
+    # --from=FILE, in one word
+    found = complete(["vbs", "backup", "create", "--from=fl"], files)
+    assert found in (["fleet.yaml"], ["--from=fleet.yaml"]), found
+
+
+def test_file_options_complete_file_names_in_interactive_zsh(files):
+    """zsh completes file names with its own _files, which only runs inside a real completion widget:
+    an interactive zsh on a terminal, with TAB pressed after the command line."""
+    for words, expected in [*FILE_CASES, (["vbs", "backup", "create", "--from=fl"], ["--from=fleet.yaml"])]:
+        line, screen = _zsh_tab(" ".join(words), files)
+        if len(expected) == 1:  # the one candidate is inserted into the command line
+            assert line == " ".join([*words[:-1], expected[0]]), (words, line, screen)
+        else:  # the candidates are listed below it
+            assert line == " ".join(words) and all(c in screen for c in expected), (words, screen)
+
+
+def _zsh_tab(typed: str, cwd: Path, timeout: float = 20) -> tuple[str, str]:
+    """Type `typed` and TAB in an interactive zsh (completion system loaded, the shipped script
+    sourced) on a pseudo-terminal. Returns the command line after the TAB and the whole screen.
+
+    To read the command line back, it is turned into `echo LINEX:<the line>` (Ctrl-A, then typing)
+    and run: keys are handled in order, so its output comes after the completion has finished.
+    """
+    import pty
+    import select
+    import time
+
+    zsh = shell("zsh")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(cwd)
+        os.execve(zsh, [zsh, "-f", "-i"], {**os.environ, "TERM": "dumb", "PS1": "%% "})
+    seen = b""
+
+    def until(token: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while token not in seen:
+            left = deadline - time.monotonic()
+            assert left > 0 and select.select([fd], [], [], left)[0], f"no {token!r} in {seen!r}"
+            seen += os.read(fd, 4096)
+
+    try:
+        setup = f"autoload -Uz compinit && compinit -u -D && source {SCRIPTS['zsh']} && echo READ''Y\n"
+        os.write(fd, setup.encode())
+        until(b"READY\r\n")
+        until(b"% ")
+        seen = b""
+        os.write(fd, typed.encode() + b"\t\x01echo LINE''X:\n")
+        until(b"LINEX:")
+        until(b"\r\n")
+        screen = seen.decode(errors="replace")
+        return screen.rsplit("LINEX:", 1)[1].split("\r\n", 1)[0].strip(), screen
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
 
 
 @pytest.mark.parametrize("complete", [complete_bash, complete_zsh, complete_fish], ids=["bash", "zsh", "fish"])

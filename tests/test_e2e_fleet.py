@@ -106,20 +106,35 @@ def test_stdin_and_wait(emulator: Service, tmp_path):
     assert {json.loads(line)["result"] for line in proc.stdout.splitlines()} == {"available"}
 
 
-def test_faults_and_throttling_still_create_each_backup_exactly_once(emulator: Service, tmp_path):
-    items = []
-    for n in range(30):
-        v, s = VOLUMES[n % 2]
-        items.append(json.dumps({"volume_id": v, "snapshot_id": s, "name": f"fleet-{n}", "force": True}))
+def test_faults_and_throttling_still_create_each_backup_exactly_once(tmp_path):
+    from vbscli.emulator import Emulator, EmulatorConfig
+    from vbscli.emulator.seed import Seed, Snapshot, Volume
+
+    # 30 disks, one snapshot each: a fleet file may not name the same volume and snapshot twice.
+    pairs = [
+        (f"5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f{n:04x}", f"9e3c7d21-6f4a-4b8c-9d0e-1f2a3b4c{n:04x}") for n in range(30)
+    ]
+    seed = Seed(
+        project_id="0123456789abcdef0123456789abcdef",
+        tokens=["demo-token"],
+        volumes=[Volume(v, "in-use") for v, _ in pairs],
+        snapshots=[Snapshot(s, v) for v, s in pairs],
+    )
+    items = [
+        json.dumps({"volume_id": v, "snapshot_id": s, "name": f"fleet-{n}", "force": True})
+        for n, (v, s) in enumerate(pairs)
+    ]
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join(items) + "\n")
-    emulator.faults(error_rate=0.1, throttle_rate=0.1, retry_after=0, random_seed=3)
-    run = run_vbs(
-        "backup", "create", "--from", str(path), "--parallel", "6", env={**emulator.env, "VBS_MAX_ATTEMPTS": "10"}
-    )
-    assert run.exit_code == 0, run.stderr
-    assert emulator.created() == 30
-    listing = run_vbs("backup", "list", env=emulator.env).json()["backups"]
+    with Emulator(EmulatorConfig(port=0, create_delay=0.0, seed=seed)) as emu:
+        service = Service(emu)
+        service.faults(error_rate=0.1, throttle_rate=0.1, retry_after=0, random_seed=3)
+        run = run_vbs(
+            "backup", "create", "--from", str(path), "--parallel", "6", env={**service.env, "VBS_MAX_ATTEMPTS": "10"}
+        )
+        assert run.exit_code == 0, run.stderr
+        assert service.created() == 30
+        listing = run_vbs("backup", "list", env=service.env).json()["backups"]
     assert sorted(b["name"] for b in listing) == sorted(f"fleet-{n}" for n in range(30))
 
 

@@ -24,9 +24,30 @@ def fleet_file(tmp_path, rows: list[dict]) -> str:
     return str(path)
 
 
-def item(n: int, **extra) -> dict:
+def item(n: int, snapshots: dict[int, str] | None = None, **extra) -> dict:
+    """Item n, of V1 (odd n) or V2, from its own snapshot if given (a fleet file may not name one
+    volume and snapshot twice)."""
     volume, snapshot = (V1, S1) if n % 2 else (V2, S2)
+    snapshot = (snapshots or {}).get(n, snapshot)
     return {"volume_id": volume, "snapshot_id": snapshot, "name": f"item-{n}", "force": True, **extra}
+
+
+def snapshots_for(emu, numbers) -> dict[int, str]:
+    """A fresh snapshot for each item number, made through the emulator's API (available at once
+    without a create delay)."""
+    import requests
+
+    made = {}
+    for n in numbers:
+        answer = requests.post(
+            f"{emu.url}/v3/{emu.project_id}/snapshots",
+            json={"snapshot": {"volume_id": V1 if n % 2 else V2, "force": True}},
+            headers={"X-Auth-Token": emu.token},
+            timeout=10,
+        )
+        assert answer.status_code == 202, answer.text
+        made[n] = answer.json()["snapshot"]["id"]
+    return made
 
 
 def wait_until(condition, timeout: float = 20.0) -> None:
@@ -38,10 +59,11 @@ def wait_until(condition, timeout: float = 20.0) -> None:
 
 def test_eight_threads_refused_a_revoked_token_share_one_new_login(emulator: Service, profiles: Profiles, tmp_path):
     write_profiles(profiles, emulator.emu)
+    snapshots = snapshots_for(emulator.emu, range(8))
     assert run_vbs("backup", "create", "--volume-id", V1, "--snapshot-id", S1, "--name", "prime").exit_code == 0
     emulator.emu.tokens.revoke_all()  # the cached token dies, as after a password change
     emulator.emu.reset_stats()
-    path = fleet_file(tmp_path, [item(n) for n in range(8)])
+    path = fleet_file(tmp_path, [item(n, snapshots) for n in range(8)])
     run = run_vbs("backup", "create", "--from", path, "--parallel", "8")
     assert run.exit_code == 0, run.stderr
     assert run.stderr == "vbs: all 8 done\n"
@@ -51,21 +73,25 @@ def test_eight_threads_refused_a_revoked_token_share_one_new_login(emulator: Ser
 
 
 def test_ctrl_c_during_a_waiting_run_stops_at_once_and_says_what_exists(tmp_path):
-    from vbscli.emulator import Emulator, EmulatorConfig
+    from vbscli.emulator import Emulator, EmulatorConfig, demo_seed
+    from vbscli.emulator.seed import Snapshot
 
+    seed = demo_seed()  # with a snapshot of V1 for each item: a fleet file may not name one twice
+    snapshots = {n: f"9e3c7d21-6f4a-4b8c-9d0e-1f2a3b4c5e0{n}" for n in (1, 3, 5, 7)}
+    seed.snapshots += [Snapshot(snapshot, V1) for snapshot in snapshots.values()]
     rows = [
         {"volume_id": V2, "snapshot_id": S2, "name": "refused"},  # in use without force: fails at once
-        item(1),
-        item(3),
-        item(5),
-        item(7),
+        item(1, snapshots),
+        item(3, snapshots),
+        item(5, snapshots),
+        item(7, snapshots),
     ]
     path = fleet_file(tmp_path, rows)
     script = [
         {"match": "POST backups", "fault": "delay", "seconds": 0, "times": 2},  # the first two go through
         {"match": "POST backups", "fault": "delay", "seconds": 30},  # the third is on its way when Ctrl-C comes
     ]
-    with Emulator(EmulatorConfig(port=0, create_delay=120, script=script)) as slow:
+    with Emulator(EmulatorConfig(port=0, create_delay=120, script=script, seed=seed)) as slow:
         env = {**os.environ, **Service(slow).env}
         proc = subprocess.Popen(
             [vbs_binary(), "backup", "create", "--from", path, "--parallel", "2", "--wait", "--poll-interval", "1"],
@@ -96,8 +122,9 @@ def test_ctrl_c_during_a_waiting_run_stops_at_once_and_says_what_exists(tmp_path
 
 
 def test_a_closed_output_stops_sending_and_says_so(emulator: Service, tmp_path):
+    snapshots = snapshots_for(emulator.emu, range(1, 5))
     emulator.faults(latency=0.5)
-    path = fleet_file(tmp_path, [item(n) for n in range(1, 5)])
+    path = fleet_file(tmp_path, [item(n, snapshots) for n in range(1, 5)])
     proc = subprocess.Popen(
         [vbs_binary(), "backup", "create", "--from", path, "--parallel", "1"],
         env={**os.environ, **emulator.env},

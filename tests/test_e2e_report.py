@@ -59,6 +59,7 @@ def test_a_200_column_terminal_shows_every_day_names_ids_and_colours(reporting: 
     assert ANSI.search(screen)
     plain = ANSI.sub("", screen)
     assert max(cell_len(line) for line in plain.splitlines()) <= 200
+    assert "to fit" not in plain  # nothing left out at 200 columns
     body = rows(screen)
     assert len(body) == len(WITH_BACKUPS)
     for row, label in zip(body, ORDER, strict=True):
@@ -72,13 +73,19 @@ def test_a_200_column_terminal_shows_every_day_names_ids_and_colours(reporting: 
 def test_an_80_column_terminal_shows_fewer_days_and_fits(reporting: Reporting):
     screen = in_terminal(("backup", "report", "--days", "30"), reporting.env, 80)
     plain = ANSI.sub("", screen)
-    assert max(cell_len(line) for line in plain.splitlines()) <= 80
+    drawn = [line for line in plain.splitlines() if not line.startswith("vbs: ")]
+    assert max(cell_len(line) for line in drawn) <= 80
+    (note,) = [line for line in plain.splitlines() if line.startswith("vbs: ")]  # on stderr
+    assert re.fullmatch(r"vbs: \d+ of 30 days shown; Volume ID hidden.* to fit 80 columns; --wide or -o json .*", note)
     body = rows(screen)
     shown = {len(re.search(r"│ ([■✗·]+) │", row).group(1)) for row in body}
     (days,) = shown
     assert 7 <= days < 30
     assert ORDER[0] in body[0] and ORDER[-1] in body[-1]
-    assert "Volume ID" not in plain
+    assert "Volume ID" not in "\n".join(drawn)
+    wide = ANSI.sub("", in_terminal(("backup", "report", "--days", "30", "--wide"), reporting.env, 80))
+    assert "Volume ID" in wide and "to fit" not in wide
+    assert {len(re.search(r"│ ([■✗·]+) │", row).group(1)) for row in rows(wide)} == {30}
 
 
 def test_no_color_on_a_terminal_gives_plain_distinct_cells(reporting: Reporting):
@@ -271,3 +278,20 @@ def test_the_readme_shows_the_report_the_example_seed_draws():
         return [re.sub(r"\d{4}-\d\d-\d\d", "DATE", line) for line in lines]
 
     assert without_days(drawn) == without_days(shown)
+
+
+def test_fields_as_for_every_command(reporting: Reporting):
+    run = run_vbs("backup", "report", "--max-age", "3d", "-f", "volume_name", "-f", "stale", env=reporting.env)
+    assert run.exit_code == 1
+    assert run.stdout.splitlines() == [
+        f"{NAMES[NEVER]}\ttrue",
+        f"{NAMES[GAPPY]}\ttrue",
+        f"{NAMES[FAILING]}\ttrue",
+        "\tfalse",  # the disk without a name
+        f"{NAMES[ODD]}\tfalse",
+        f"{NAMES[FRESH]}\tfalse",
+    ]
+    ids = run_vbs("backup", "report", "--volume-id", NEVER, "-f", "volume_id", "-f", "age_seconds", env=reporting.env)
+    assert (ids.exit_code, ids.stdout) == (0, f"{NEVER}\t\n")
+    unknown = run_vbs("backup", "report", "-f", "colour", env=reporting.env)
+    assert unknown.exit_code == 2 and "volume_id" in unknown.stderr

@@ -77,8 +77,9 @@ def test_a_fleet_run_goes_on_past_a_cut_answer_and_makes_each_backup_once(tmp_pa
     fleet = tmp_path / "fleet.jsonl"
     fleet.write_text(
         "".join(
-            json.dumps({"volume_id": VOLUME, "snapshot_id": SNAPSHOT, "name": name}) + "\n"
-            for name in ("first", "second", "third")
+            # one snapshot each: a fleet file may not name the same volume and snapshot twice
+            json.dumps({"volume_id": VOLUME, "snapshot_id": SNAPSHOT[:-1] + str(n), "name": name}) + "\n"
+            for n, name in enumerate(("first", "second", "third"))
         )
     )
     with FaultServer(create_faults=["cut_body", "stall_body"]) as server:

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from vbscli import prometheus
-from vbscli.errors import InputError
+from vbscli.errors import InputError, OutputError
 from vbscli.report import Backup, build
 
 UTC = timezone.utc
@@ -154,8 +154,9 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(textfiles: Path, mo
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", no_space)
-    with pytest.raises(InputError, match="cannot write --prometheus .*No space left on device"):
+    with pytest.raises(OutputError, match="cannot write --prometheus .*No space left on device") as caught:
         prometheus.write_atomically(target, "new 1\n")
+    assert caught.value.exit_code == 74
     assert target.read_text() == "old 1\n"
     assert os.listdir(textfiles) == ["vbs.prom"]
 

@@ -11,7 +11,7 @@ from rich.cells import cell_len
 
 from vbscli.environment import Environment
 from vbscli.render import Result, render
-from vbscli.render_report import MIN_DAYS, PREFERRED_NAME, draw, layout, stale_lines
+from vbscli.render_report import MIN_DAYS, PREFERRED_NAME, draw, layout, result, stale_lines
 from vbscli.report import Backup, build
 
 UTC = timezone.utc
@@ -106,7 +106,7 @@ def test_no_color_gives_distinct_plain_characters(monkeypatch):
 def test_off_a_terminal_nothing_is_cut_or_coloured():
     out = io.StringIO()
     made = build(history(), NOW, days=60, names={NAMED: LONG_NAME})
-    render(Result(made.document(), [], picture=lambda env: draw(made, env)), "table", Environment(stdout=out))
+    render(result(made), "table", Environment(stdout=out))
     text = out.getvalue()
     assert not ANSI.search(text) and "…" not in text
     assert LONG_NAME in text and NAMED in text and UNNAMED in text
@@ -117,7 +117,7 @@ def test_off_a_terminal_nothing_is_cut_or_coloured():
 def test_json_is_the_document_even_with_a_picture():
     out = io.StringIO()
     made = report()
-    render(Result(made.document(), [], picture=lambda env: pytest.fail("drawn")), "json", Environment(stdout=out))
+    render(Result(made.document(), [], picture=lambda env, wide: pytest.fail("drawn")), "json", Environment(stdout=out))
     assert '"volumes": [' in out.getvalue()
 
 
@@ -158,3 +158,28 @@ def test_stale_lines_say_which_disk_and_why():
     ]
     fresh = build(history(), NOW, max_age=86400)
     assert stale_lines(fresh, "1d") == []
+
+
+def test_value_output_prints_fields_of_each_disk():
+    from vbscli.render import Format
+
+    out = io.StringIO()
+    made = build(history(), NOW, names={NAMED: "db01"})
+    render(result(made), Format("value", ("volume_name", "age_seconds", "backups")), Environment(stdout=out))
+    # Both newest backups are 9 h old: the disk with failed days comes first; a missing name is empty.
+    assert out.getvalue() == f"db01\t{9 * 3600}\t30\n\t{9 * 3600}\t10\n"
+
+
+def test_a_fitted_picture_says_on_stderr_what_it_left_out(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    out, err = io.StringIO(), io.StringIO()
+    made = build(history(), NOW, days=30, names={NAMED: LONG_NAME})
+    draw(made, Environment(vars={}, stdout=out, stderr=err, stdout_isatty=True))
+    assert re.fullmatch(
+        r"vbs: \d+ of 30 days shown; Volume ID hidden; names shortened to fit 60 columns; "
+        r"--wide or -o json shows everything\n",
+        err.getvalue(),
+    )
+    err = io.StringIO()
+    draw(made, Environment(vars={}, stdout=io.StringIO(), stderr=err, stdout_isatty=True), wide=True)
+    assert err.getvalue() == ""

@@ -84,7 +84,7 @@ def reference() -> str:
                     out.append(f"| `{_cell(opts)}` | {_cell(text)} |")
             out.append("")
             return
-        for child_name in sorted(sub):
+        for child_name in command.list_commands(ctx):  # in the order help lists them
             walk(sub[child_name], [*path, child_name])
 
     walk(root, ["vbs"])

@@ -25,39 +25,50 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
 
     from vbscli.cli import command
     from vbscli.cli.runtime import State
-    from vbscli.errors import Interrupted, ServiceError, VbsError
-    from vbscli.render import output_format, render_error
+    from vbscli.errors import InputError, Interrupted, OutputError, ServiceError, VbsError
+    from vbscli.render import one_line, output_format, render_error
 
+    args = list(argv) if argv is not None else sys.argv[1:]
+    stdout = sys.stdout
+    sys.stdout = _Stdout(stdout)  # type: ignore[assignment]
     st = state if isinstance(state, State) else State()
     env = st.env
     try:
-        rv = command().main(
-            args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False, obj=st
-        )
+        rv = command().main(args=args, prog_name=PROG, standalone_mode=False, obj=st)
         return int(rv) if isinstance(rv, int) else ExitCode.OK
     except (Interrupted, KeyboardInterrupt) as exc:
         note = getattr(exc, "note", None)
         env.error_line(f"interrupted; {note}" if note else "interrupted")
         return ExitCode.INTERRUPTED
-    except click_exceptions.UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx is not None else PROG
-        if type(exc).__name__ == "NoArgsIsHelpError":
-            env.stderr.write(exc.format_message() + "\n")
-        else:
-            env.error_line(f"{exc.format_message()} (see '{where} --help')")
-        return ExitCode.USAGE
+    except OutputError as exc:
+        _silence_stdout()
+        render_error(exc, output_format(st.output or _output_asked(args, env.vars), env), env)
+        return exc.exit_code
+    except click_exceptions.NoArgsIsHelpError as exc:
+        # `vbs` or `vbs backup` alone: the help a newcomer is after, on stdout (rich help is printed already).
+        text = exc.format_message()
+        if text:
+            env.stdout.write(text + "\n")
+            env.stdout.flush()
+        return ExitCode.OK
     except typer.Abort:
         env.error_line("aborted")
         return ExitCode.INTERRUPTED
     except click_exceptions.ClickException as exc:
-        env.error_line(exc.format_message())
+        # Usage errors are input errors: one line, or the same JSON object, naming the command that failed.
+        message = one_line(exc.format_message())
+        if isinstance(exc, click_exceptions.UsageError):
+            message += f" (see '{exc.ctx.command_path if exc.ctx else PROG} --help')"
+        error = InputError(message)
+        error.exit_code = exc.exit_code  # type: ignore[misc]
+        render_error(error, output_format(st.output or _output_asked(args, env.vars), env), env)
         return exc.exit_code
     except VbsError as exc:
         if isinstance(exc, ServiceError) and exc.hint is None:
             exc.hint = _service_hint(exc, st)
         _redacted(exc)
         # Errors follow the output format, so a pipeline parsing JSON gets JSON on stderr too.
-        render_error(exc, output_format(st.output, env), env)
+        render_error(exc, output_format(st.output or _output_asked(args, env.vars), env), env)
         return exc.exit_code
     except BrokenPipeError:
         # A reader like `head` went away: nothing more to say, and no traceback.
@@ -75,6 +86,94 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
         return ExitCode.INTERNAL
     finally:
         st.close()
+        sys.stdout = stdout
+
+
+def _output_asked(args: list[str], variables: object) -> str | None:
+    """The output format asked for, read from the raw command line when parsing it failed: the last
+    -o/--output (--field means value), else VBS_OUTPUT. An unknown name counts as none."""
+    asked: str | None = None
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            break
+        if word in ("-o", "--output"):
+            asked = next(words, None)
+        elif word.startswith("--output="):
+            asked = word.partition("=")[2]
+        elif word.startswith("-o") and len(word) > 2:
+            asked = word[2:]
+        elif word in ("-f", "--field") or word.startswith("--field="):
+            return "value"
+    if asked is None:
+        asked = getattr(variables, "get", lambda *_: None)("VBS_OUTPUT")
+    asked = (asked or "").strip().lower()
+    return asked if asked in ("table", "json", "value") else None
+
+
+class _Stdout:
+    """sys.stdout, with a failed write raised as OutputError: a closed stdout or a full disk is an
+    output error with its own exit code (see _output_error)."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)  # type: ignore[attr-defined,no-any-return]
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def writelines(self, lines: object) -> None:
+        for line in lines:  # type: ignore[attr-defined]
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()  # type: ignore[attr-defined]
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+class _ClosedStdout:
+    """Stands in for sys.stdout when the process started with it closed (`vbs ... >&-`)."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def write(self, text: str) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, "stdout is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        import io
+
+        raise io.UnsupportedOperation("stdout is closed")
+
+
+def _output_error(exc: OSError) -> Exception:
+    """A failed write to stdout: a reader that went away stays a BrokenPipeError (vbs stops quietly,
+    exit 141; without an errno, so Click does not turn it into its own exit); anything else is an
+    OutputError (exit 74)."""
+    import errno
+
+    from vbscli.errors import OutputError
+
+    if exc.errno == errno.EPIPE:
+        return BrokenPipeError("the reader of stdout went away")
+    return OutputError(
+        f"cannot write to stdout: {exc.strerror or exc}", "the command itself ran; only its output was lost"
+    )
 
 
 def _redacted(exc: object) -> None:
@@ -186,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.exit(complete_profiles())
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _on_sigint)
+    if sys.stdout is None:
+        _stdout_closed()
     # Start-up allocates tens of thousands of long-lived objects (modules, classes, functions) and no
     # garbage: the cyclic collector would only walk them again and again. It is switched back on once
     # the program is loaded (vbscli.cli.runtime.loaded), for runs that last (--wait, --from).
@@ -193,6 +294,21 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     code = run(argv)
     gc.freeze()  # the process ends here: the collection at exit need not walk every object once more
     sys.exit(code)
+
+
+def _stdout_closed() -> None:
+    """Started with stdout closed: writing the result will fail as an output error, and file
+    descriptor 1 is held on /dev/null so that no file opened later takes its place."""
+    import os
+
+    sys.stdout = _ClosedStdout()  # type: ignore[assignment]
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        if devnull != 1:
+            os.dup2(devnull, 1)
+            os.close(devnull)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

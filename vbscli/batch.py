@@ -63,12 +63,18 @@ class Outcome:
 
 
 def parse(text: str, source: str) -> list[Item]:
-    """YAML list, JSON lines or CSV (with a header), detected from the first non-blank line."""
-    return [_item(line, raw, source) for line, raw in read_rows(text, source)]
+    """YAML list, JSON lines or CSV (with a header), detected from the first non-blank line.
+
+    Items that repeat an earlier one (the same volume and snapshot, or the same volume and name) are
+    invalid, naming the line they repeat.
+    """
+    return _duplicates([_item(line, raw, source) for line, raw in read_rows(text, source)], source)
 
 
 def read_rows(text: str, source: str) -> list[tuple[int, Any]]:
-    """The items of a fleet file as (line, value), in any of the three formats."""
+    """The items of a fleet file as (line, value), in any of the three formats. A leading byte order
+    mark (as Excel writes "CSV UTF-8") is not part of the text."""
+    text = text.removeprefix("\ufeff")
     first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
     if first.startswith("{"):
         rows = _json_lines(text, source)
@@ -110,6 +116,32 @@ def volume_ids(text: str, source: str) -> tuple[list[str], list[str]]:
             except InputError as exc:
                 problems.append(f"{source}:{line}: {exc.one_line()}")
     return ids, problems
+
+
+def _duplicates(items: list[Item], source: str) -> list[Item]:
+    """Mark an item invalid when an earlier one has its volume and snapshot (or, both without one, its
+    volume: two fresh snapshots of one disk), or its volume and name: a second backup of the same
+    data is a mistake, and a name is how a run finds its backups again."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for item in items:
+        if item.spec is None:
+            continue
+        volume = item.spec.volume_id.lower()
+        keys = [("snapshot", volume, (item.spec.snapshot_id or "").lower())]
+        if item.raw.get("name") is not None:
+            keys.append(("name", volume, str(item.spec.name)))
+        for key in keys:
+            if key in seen:
+                what = {"snapshot": "snapshot", "name": f"name '{item.spec.name}'"}[key[0]]
+                if not key[2]:
+                    what = "a fresh snapshot"
+                item.problem = f"{source}:{item.line}: same volume and {what} as line {seen[key]}"
+                item.spec = None
+                break
+        else:
+            for key in keys:
+                seen[key] = item.line
+    return items
 
 
 def _json_lines(text: str, source: str) -> list[tuple[int, Any]]:

@@ -196,3 +196,10 @@ def exit_code_for_status(status: int, retry_after: float | None = None) -> ExitC
 def is_rate_limit(retry_after: float | None) -> bool:
     """A 413 is a rate limit (come back later) only when it says when: Retry-After of 1 s or more."""
     return retry_after is not None and retry_after >= 1
+
+
+class OutputError(VbsError):
+    """The result could not be written to stdout or to a file asked for (closed, or the disk is full)."""
+
+    exit_code = ExitCode.OUTPUT
+    kind = "OutputError"

@@ -28,6 +28,9 @@ class ExitCode(IntEnum):
     """With --wait: --wait-timeout passed; the work goes on in the service."""
     INTERNAL = 70
     """An unexpected error inside vbs itself (a bug; --debug shows the traceback)."""
+    OUTPUT = 74
+    """The result could not be written to stdout or to the file asked for (`--prometheus`): closed, or the
+    disk is full; what the command did is done."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C), or a confirmation answered no; the message says what may have been created
     and how to check."""

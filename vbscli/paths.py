@@ -32,3 +32,9 @@ def profile_names(env: Mapping[str, str]) -> list[str]:
         return sorted(str(name) for name in profiles) if isinstance(profiles, dict) else []
     except Exception:  # noqa: BLE001 - a TAB press must never print an error
         return []
+
+
+def state_dir(env: Mapping[str, str]) -> str:
+    """$XDG_STATE_HOME/vbs, else ~/.local/state/vbs: what outlives one command (a background emulator)."""
+    base = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".local", "state")
+    return os.path.join(os.path.expanduser(base), "vbs")

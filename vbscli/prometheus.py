@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from vbscli.errors import InputError
+from vbscli.errors import InputError, OutputError
 from vbscli.report import Disk, Report
 
 GIB = 1024**3
@@ -142,5 +142,5 @@ def write_atomically(path: Path, text: str) -> None:
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise InputError(f"cannot write --prometheus {path}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write --prometheus {path}: {exc.strerror or exc}") from None
         raise

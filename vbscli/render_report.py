@@ -72,7 +72,7 @@ def result(report: Report) -> Result:
         report.document(),
         rows,
         columns=("Disk", "Volume ID", "Days", "Newest", "Backups", "Size (GB)"),
-        picture=lambda env: draw(report, env),
+        picture=lambda env, wide: draw(report, env, wide),
     )
 
 
@@ -134,7 +134,9 @@ def strip_header(days: int) -> str:
     return ""
 
 
-def draw(report: Report, env: Environment) -> None:
+def draw(report: Report, env: Environment, wide: bool = False) -> None:
+    """Print the picture; on a terminal fitted to its width (unless `wide`), saying on stderr what
+    was left out, as other tables do."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -146,7 +148,7 @@ def draw(report: Report, env: Environment) -> None:
         force_terminal=terminal,
         no_color=not colour,
         color_system="auto" if colour else None,
-        width=None if terminal else 100_000,
+        width=None if terminal and not wide else 100_000,
         highlight=False,
         emoji=False,
         markup=False,
@@ -154,7 +156,7 @@ def draw(report: Report, env: Environment) -> None:
     if not report.disks:
         console.print("No backups to report.")
         return
-    fit = layout(report, console.width if terminal else None)
+    fit = layout(report, console.width if terminal and not wide else None)
     bold = "bold" if colour else None
     table = Table(header_style=bold)
     table.add_column("Disk", no_wrap=True, overflow="ellipsis", width=fit.name_width, style=bold)
@@ -181,6 +183,32 @@ def draw(report: Report, env: Environment) -> None:
     console.print(Text(_title(report)))
     console.print(table)
     console.print(_caption(report, fit, colour))
+    left_out = fitted(report, fit)
+    if left_out:
+        env.stderr.write(f"vbs: {left_out} to fit {console.width} columns; --wide or -o json shows everything\n")
+        env.stderr.flush()
+
+
+def fitted(report: Report, fit: Layout) -> str:
+    """What fitting the terminal left out, in words ('' when nothing was)."""
+    full = layout(report, None)
+    done = []
+    if fit.days < report.days:
+        done.append(f"{fit.days} of {report.days} days shown")
+    hidden = [
+        name
+        for name, shown in (
+            ("Volume ID", fit.show_ids or not full.show_ids),
+            ("Backups", fit.show_counts),
+            ("Size (GB)", fit.show_sizes),
+        )
+        if not shown
+    ]
+    if hidden:
+        done.append(f"{', '.join(hidden)} hidden")
+    if fit.name_width < max([len("Disk")] + [len(disk_cell(d, fit.show_ids)) for d in report.disks]):
+        done.append("names shortened")
+    return "; ".join(done)
 
 
 def _strip(disk: Disk, days: int, colour: bool) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-OUTPUT_FORMATS = ("table", "json")
+OUTPUT_FORMATS = ("table", "json", "value")
 INTERFACES = ("public", "internal", "admin")
 
 PLACEHOLDERS = frozenset(

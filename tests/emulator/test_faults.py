@@ -276,7 +276,7 @@ def test_invalid_fault_configuration_is_refused_and_changes_nothing(emu, api, co
 
 def test_control_endpoints_are_never_faulted_or_authenticated(start):
     api = Api(start(script=[step("status", match="*", status=500, times=5)], latency=0), token=None)
-    assert api.control("GET", "health").json() == {"status": "ok"}
+    assert api.control("GET", "health").json()["status"] == "ok"
     assert api.control("GET", "stats").status_code == 200
     assert api.control("POST", "reset-stats").status_code == 200
     assert api.control("GET", "faults").json()["script"][0]["times"] == 5

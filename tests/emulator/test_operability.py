@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -22,7 +23,7 @@ LOG_LINE = re.compile(r'^127\.0\.0\.1 "(GET|POST) (/\S*)" (\d{3}|-) req-[0-9a-f-
 
 def test_port_zero_binds_a_free_port_and_reports_it(emu):
     assert emu.port > 0 and emu.url == f"http://127.0.0.1:{emu.port}"
-    assert requests.get(f"{emu.url}/_emulator/health", timeout=5).json() == {"status": "ok"}
+    assert requests.get(f"{emu.url}/_emulator/health", timeout=5).json() == {"status": "ok", "pid": os.getpid()}
     with pytest.raises(OSError):
         Emulator(EmulatorConfig(port=emu.port)).start()
 

@@ -63,9 +63,7 @@ def _profile_command() -> Any:
 def _emulator_command() -> Any:
     from vbscli.cli import emulator
 
-    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    single.command("emulator", cls=VbsCommand)(emulator.emulator)
-    return typer.main.get_command(single)
+    return typer.main.get_command(emulator.app)
 
 
 def _completion_command() -> Any:
@@ -74,8 +72,8 @@ def _completion_command() -> Any:
     return typer.main.get_command(single)
 
 
-ORDER = ["emulator", "completion", "backup", "profile"]
-"""The order `vbs --help` lists the commands in."""
+ORDER = ["backup", "profile", "completion", "emulator"]
+"""The order `vbs --help` lists the commands in: as a newcomer needs them, the emulator last."""
 
 
 class _Root(VbsRootGroup):
@@ -123,7 +121,9 @@ def command() -> typer.main.TyperGroup:  # type: ignore[name-defined]
 
 
 def completion_script(
-    shell: Annotated[Shell, typer.Argument(help="Shell to print the completion script for.", show_default=False)],
+    shell: Annotated[
+        Shell, typer.Argument(help="Shell to print the completion script for: bash, zsh or fish.", show_default=False)
+    ],
 ) -> None:
     """Print the shell completion script (see the README for where to install it)"""
     from vbscli.cli.completion import script

@@ -13,6 +13,9 @@ from typing import Any
 SHELLS = ("bash", "zsh", "fish")
 PROFILES = "@profiles"
 """Marks values completed with the user's profile names."""
+FILES = "@files"
+"""Marks values completed with file names."""
+FILE_METAVARS = ("FILE", "PATH", "DIR", "DIRECTORY")
 PROFILE_ARGUMENT_COMMANDS = ("profile show", "profile remove", "profile set-default", "profile test")
 
 
@@ -42,15 +45,17 @@ def tree() -> list[Node]:
             if param.param_type_name == "argument":
                 node.argument = [str(v) for v in getattr(param.type, "choices", None) or []]
                 continue
-            if param.param_type_name != "option":
+            if param.param_type_name != "option" or param.hidden:
                 continue
             names = [*param.opts, *param.secondary_opts]
             if param.is_flag:
                 node.flags += names
                 continue
-            values = list(getattr(param.type, "choices", None) or [])
+            values = [getattr(v, "value", v) for v in getattr(param.type, "choices", None) or []]
             if param.name == "profile":
                 values = [PROFILES]
+            elif takes_file(param):
+                values = [FILES]
             for name in names:
                 node.valued[name] = [str(v) for v in values]
         node.flags += ["--help", "-h"]
@@ -64,6 +69,17 @@ def tree() -> list[Node]:
 
     walk(typer.main.get_command(app), "vbs")
     return nodes
+
+
+def takes_file(param: Any) -> bool:
+    """An option whose value is a file: declared as a path, or named FILE (PATH, DIR) in its help."""
+    from typer._click.types import File
+    from typer.models import TyperPath
+
+    if isinstance(param.type, (TyperPath, File)):
+        return True
+    metavar = (param.metavar or "").upper()
+    return metavar in FILE_METAVARS or metavar.endswith("_FILE")
 
 
 def script(shell: str) -> str:
@@ -182,6 +198,12 @@ _vbs_complete() {{
     if [[ $cur == -*=* ]]; then
         cur=${{cur#*=}}
     fi
+    if [[ $_vbs_r == {FILES} ]]; then
+        compopt -o filenames 2>/dev/null
+        local IFS=$'\\n'
+        COMPREPLY=($(compgen -f -- "$cur"))
+        return
+    fi
     local IFS=$' \\t\\n'
     COMPREPLY=($(compgen -W "$_vbs_r" -- "$cur"))
 }}
@@ -201,18 +223,26 @@ def _zsh(nodes: list[Node]) -> str:
 # after `compinit`.
 
 {tables}
-_vbs() {{
+# Sets _vbs_r to the candidates, with the options the shared functions need (zsh's own, arrays from 0).
+_vbs_compute() {{
     emulate -L zsh
-    local _vbs_path _vbs_r cur=${{words[CURRENT]}} prev=${{words[CURRENT-1]}}
-    local -a _vbs_words=("${{words[@]}}")
     setopt ksharrays  # the shared functions index words from 0, as bash does
+    local -a _vbs_words=("${{words[@]}}")
     _vbs_find_path $(( CURRENT - 1 ))
     _vbs_candidates "$_vbs_path" "$cur" "$prev"
-    local -a candidates=(${{=_vbs_r}})
+}}
+
+_vbs() {{
+    local _vbs_path _vbs_r cur=${{words[CURRENT]}} prev=${{words[CURRENT-1]}}
+    _vbs_compute
     if [[ $cur == -*=* ]]; then
         compset -P '*='
     fi
-    compadd -- "${{candidates[@]}}"
+    if [[ $_vbs_r == {FILES} ]]; then
+        _files  # with the completion system's options, not those of _vbs_compute
+        return
+    fi
+    compadd -- ${{=_vbs_r}}
 }}
 
 if [[ ${{zsh_eval_context[-1]}} == loadautofunc ]]; then
@@ -298,14 +328,23 @@ function __vbs_complete
     end
     set -l prev $tokens[-1]
     if string match -q -- '-*=*' $cur
-        set -l option (string split -m 1 '=' -- $cur)[1]
-        for value in (__vbs_option_values $path $option)
-            echo "$option=$value"
+        set -l parts (string split -m 1 '=' -- $cur)
+        set -l values (__vbs_option_values $path $parts[1])
+        if test "$values" = '{FILES}'
+            set values (__fish_complete_path $parts[2])
+        end
+        for value in $values
+            echo "$parts[1]=$value"
         end
         return
     end
     if test (count $tokens) -gt 1; and string match -q -- '-*' $prev; and __vbs_option_values $path $prev >/dev/null
-        __vbs_option_values $path $prev
+        set -l values (__vbs_option_values $path $prev)
+        if test "$values" = '{FILES}'
+            __fish_complete_path $cur
+        else
+            printf '%s\\n' $values
+        end
         return
     end
     if string match -q -- '-*' $cur

@@ -90,7 +90,7 @@ def create_many(
         if progress:
             progress.stop()
     if fmt != "json":
-        _table(outcomes, env)
+        _table(outcomes, env, fmt)
     failed = sum(1 for o in outcomes if o.result in ("failed", "invalid"))
     skipped = sum(1 for o in outcomes if o.result == "skipped")
     if closed:
@@ -164,8 +164,8 @@ def _locked(lock: Any, action: Any) -> None:
         action()
 
 
-def _table(outcomes: list[Any], env: Any) -> None:
-    from vbscli.render import Result, render
+def _table(outcomes: list[Any], env: Any, fmt: str = "table") -> None:
+    from vbscli.render import Column, Result, render
 
     rows = []
     for o in outcomes:
@@ -176,9 +176,9 @@ def _table(outcomes: list[Any], env: Any) -> None:
         Result(
             {"items": [o.as_dict() for o in outcomes]},
             rows,
-            columns=("Line", "Volume ID", "Name", "Result", "Backup ID / error"),
+            columns=("Line", "Volume ID", "Name", "Result", Column("Backup ID / error", keep=True)),
         ),
-        "table",
+        fmt,
         env,
     )
 

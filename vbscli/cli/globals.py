@@ -19,6 +19,7 @@ STORE = "vbs.globals"
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"
+    value = "value"
 
 
 class Interface(str, Enum):
@@ -54,13 +55,33 @@ def _declaration(
         typer.Option(
             "--output",
             "-o",
-            metavar="[table|json]",
+            metavar="[table|json|value]",
             case_sensitive=False,
             show_default=False,
             rich_help_panel=PANEL,
-            help="Output format; default: table on a terminal, json otherwise. (env: VBS_OUTPUT)",
+            help="Output format; default: table on a terminal, json otherwise; value prints bare values, one "
+            "line per object (see --field). (env: VBS_OUTPUT)",
         ),
     ] = None,
+    field: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--field",
+            "-f",
+            metavar="NAME",
+            show_default=False,
+            rich_help_panel=PANEL,
+            help="Print only this field of the result, as -o value does; repeat for several (tab-separated).",
+        ),
+    ] = None,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            rich_help_panel=PANEL,
+            help="Tables on a terminal: show every column in full, even if wider than the terminal.",
+        ),
+    ] = False,
     endpoint: Annotated[
         Optional[str],
         typer.Option(
@@ -184,6 +205,8 @@ def _params() -> tuple[list[Any], dict[str, Any]]:
 
 
 _NAMES = tuple(p.name for p in _params()[0])
+ACCUMULATED = ("field",)
+"""Repeatable options: values given before and after the command name add up."""
 
 
 def _stash(ctx: typer.Context) -> None:
@@ -194,10 +217,12 @@ def _stash(ctx: typer.Context) -> None:
         if name not in ctx.params:
             continue
         value = ctx.params.pop(name)
-        if value is None or value is False:
+        if value is None or value is False or (isinstance(value, (list, tuple)) and not value):
             continue
         if name in convertors:
             value = convertors[name](value)
+        if name in ACCUMULATED:
+            value = (*store.get(name, ()), *value)
         store[name] = value.value if isinstance(value, Enum) else value
 
 
@@ -206,15 +231,192 @@ def given(ctx: typer.Context) -> dict[str, Any]:
     return dict(ctx.find_root().meta.get(STORE, {}))
 
 
+def output_options(ctx: typer.Context) -> tuple[tuple[str, ...], bool]:
+    """(--field names, --wide), refused where they cannot apply, before anything is sent.
+
+    --field implies -o value, so it only conflicts with a table or JSON asked for on the same command
+    line; --wide only changes tables.
+    """
+    from vbscli.errors import InputError
+
+    opts = given(ctx)
+    fields = tuple(str(name).strip() for name in opts.get("field", ()))
+    wide = bool(opts.get("wide"))
+    output = opts.get("output")
+    if any(not name for name in fields):
+        raise InputError("--field needs a field name, e.g. --field id")
+    if fields and output in ("table", "json"):
+        raise InputError(f"--field prints bare values and cannot be combined with -o {output}", "use -o value")
+    if wide and (fields or output in ("json", "value")):
+        raise InputError("--wide only changes tables", "drop --wide, or use -o table")
+    return fields, wide
+
+
+# -- help that reads as words ---------------------------------------------------------------
+
+
+def _readable(param: Any) -> None:
+    """A word for every value (`SHELL`, `PORT`, `[a|b]`) and limits in words, not `<int range>` or `x>=1`."""
+    import typer._click.types as click_types
+
+    if param.param_type_name == "argument":
+        if param.metavar is None:
+            param.metavar = (param.name or "value").upper()
+    elif param.param_type_name == "option" and not param.is_flag and not param.count and param.metavar is None:
+        choices = getattr(param.type, "choices", None)
+        if choices:
+            param.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
+        else:
+            param.metavar = param.opts[-1].lstrip("-").upper()
+    if isinstance(param.type, click_types._NumberRangeBase) and not isinstance(param.type, _WordRange):
+        param.type.__class__ = _WORD_RANGES[type(param.type)]
+    if isinstance(param.default, float) and param.default.is_integer():
+        param.default = int(param.default)  # shown as 3600, not 3600.0; the type still converts it
+
+
+class _WordRange:
+    """Describes an IntRange or FloatRange as `at least 1`, `1 to 64`, `at most 10` (help text only)."""
+
+    min: Any
+    max: Any
+    min_open: bool
+    max_open: bool
+
+    def _describe_range(self) -> str:
+        def show(value: Any) -> str:
+            return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+        low = None if self.min is None else ("more than " if self.min_open else "") + show(self.min)
+        high = None if self.max is None else ("less than " if self.max_open else "") + show(self.max)
+        if low is not None and high is not None:
+            return f"{low} to {high}" if not (self.min_open or self.max_open) else f"{low}, {high}"
+        if low is not None:
+            return low if self.min_open else f"at least {low}"
+        return high if self.max_open else f"at most {high}"
+
+
+def _word_ranges() -> dict[type, type]:
+    import typer._click.types as click_types
+
+    return {
+        click_types.IntRange: type("IntRange", (_WordRange, click_types.IntRange), {}),
+        click_types.FloatRange: type("FloatRange", (_WordRange, click_types.FloatRange), {}),
+    }
+
+
+_WORD_RANGES = _word_ranges()
+
+
+def _terminal() -> bool:
+    import sys
+
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class _PlainHelp(typer._click.HelpFormatter):  # type: ignore[name-defined]
+    """Help for pipes and files: wrapped at spaces only, so no sentence, URL or option is ever cut."""
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        for number, paragraph in enumerate(p for p in text.split("\n\n") if p.strip()):
+            if number:
+                self.write("\n")
+            self.write("".join(f"{indent}{line}\n" for line in _wrap(paragraph, self.width - len(indent))))
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first_col = min(max(len(first) for first, _ in rows), col_max) + col_spacing
+        pad = " " * (first_col + self.current_indent)
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if len(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - len(first)))
+            else:
+                self.write("\n" + pad)
+            lines = _wrap(second, max(self.width - len(pad), 30))
+            self.write(lines[0] + "\n" + "".join(f"{pad}{line}\n" for line in lines[1:]))
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
 class _GlobalOptions:
-    """Adds the global options to a command or group, and stashes their values before it runs."""
+    """Adds the global options to a command or group, stashes their values before it runs, and makes
+    its help and usage errors say what a user needs."""
 
     def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, params=list(params or []) + _params()[0], **kwargs)  # type: ignore[call-arg]
+        for param in self.params:  # type: ignore[attr-defined]
+            _readable(param)
 
     def invoke(self, ctx: typer.Context) -> Any:
         _stash(ctx)
         return super().invoke(ctx)  # type: ignore[misc]
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        # The option parser raises some usage errors (a missing option value) without a context;
+        # give them this command's, so the message points at the right `--help`.
+        from typer._click.exceptions import UsageError
+
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except UsageError as exc:
+            if exc.ctx is None:
+                exc.ctx, exc.cmd = ctx, ctx.command
+            raise
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        """`vbs backup show [OPTIONS] ID`, not `{ID}`."""
+        pieces = super().collect_usage_pieces(ctx)  # type: ignore[misc]
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+    def get_help(self, ctx: typer.Context) -> str:
+        """Rich panels on a terminal; plain text, wrapped but never cut, anywhere else."""
+        if _terminal():
+            return super().get_help(ctx)  # type: ignore[misc]
+        import typer._click.core as click_core
+
+        formatter = _PlainHelp(width=78)
+        click_core.Command.format_help(self, ctx, formatter)  # type: ignore[arg-type]
+        return formatter.getvalue().rstrip("\n")
+
+    def format_options(self, ctx: typer.Context, formatter: Any) -> None:
+        """Plain help: the command's own arguments and options, then the global ones, then subcommands."""
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": [], PANEL: []}
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                sections["Arguments"].append(record)
+            else:
+                sections[PANEL if getattr(param, "rich_help_panel", None) == PANEL else "Options"].append(record)
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+        if hasattr(self, "commands"):
+            self.format_commands(ctx, formatter)
+
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        """Plain help lists each command with its whole first sentence (rich help does already)."""
+        rows = []
+        for name in self.list_commands(ctx):  # type: ignore[attr-defined]
+            command = self.get_command(ctx, name)  # type: ignore[attr-defined]
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 class VbsCommand(_GlobalOptions, TyperCommand):

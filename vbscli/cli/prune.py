@@ -261,13 +261,16 @@ def _counted(entries: list[Any]) -> str:
 def _render(report: list[Any], fmt: str, env: Any, done: bool) -> None:
     """JSON: {"prune": [...]}, every backup and snapshot with its decision and outcome. A table: the plan,
     then the backups in error apart, then the snapshots vbs made."""
-    from vbscli.render import Result, render
+    from vbscli.render import Column, Result, render
 
     doc = {"prune": [e.as_dict() for e in report]}
-    if fmt == "json":
+    if fmt != "table":  # JSON or values: the whole document, once
         render(Result(doc, []), fmt, env)
         return
-    columns = ("Volume ID", "ID", "Name", "Created", "Status", "Action", "Why") + (("Outcome",) if done else ())
+    # On a narrow terminal the disk and the dates give way first; what happens to which backup, and why, stays.
+    columns = (Column("Volume ID", keep=False), Column("ID", keep=True), "Name", "Created", "Status")
+    columns += (Column("Action", keep=True), Column("Why", keep=True))
+    columns += (Column("Outcome", keep=True),) if done else ()
 
     def row(entry: Any) -> tuple[str, ...]:
         item = entry.item

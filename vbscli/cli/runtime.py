@@ -22,6 +22,8 @@ class State:
     cloud: str | None = None
     auth_type: str | None = None
     clients: list[Any] = field(default_factory=list)
+    fields: tuple[str, ...] = ()
+    wide: bool = False
 
     def close(self) -> None:
         for client in self.clients:
@@ -45,6 +47,7 @@ def begin(ctx: typer.Context) -> State:
     requested = opts.get("output") or st.env.vars.get("VBS_OUTPUT", "").strip().lower() or None
     if requested in global_options.OutputFormat.__members__:
         st.output = requested
+    st.fields, st.wide = global_options.output_options(ctx)
     return st
 
 
@@ -168,7 +171,7 @@ def output_format(ctx: typer.Context) -> str:
     from vbscli.render import output_format as choose
 
     st = state(ctx)
-    return choose(st.output, st.env)
+    return choose(st.output, st.env, st.fields, st.wide)
 
 
 def _tracer(env: Environment) -> Any:

@@ -7,6 +7,7 @@ requests into calls and answers into bytes, including the broken answers faults 
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -326,14 +327,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method: str) -> None:
         emu = self.emulator
-        started = time.monotonic()
+        self.started = time.monotonic()
         self.request_id = f"req-{uuid.uuid4()}"
         self.status_sent: int | None = None
+        self.logged = False
         parts = urlsplit(self.path)
+        self.logged_as = f"{method} {parts.path}"
         control = parts.path == "/_emulator" or parts.path.startswith("/_emulator/")
         route = route_of(parts.path)
         step: Step | None = None
-        note = ""
+        self.note = ""
         try:
             if not control:
                 step = emu.faults.pick(method, route)
@@ -350,7 +353,7 @@ class _Handler(BaseHTTPRequestHandler):
             if emu.faults.latency:
                 time.sleep(emu.faults.latency)
             if step is not None:
-                note = f" fault={step.fault}"
+                self.note = f" fault={step.fault}"
                 if step.fault == "drop_before":
                     self._drop()
                     return
@@ -366,16 +369,26 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self._send(status, doc, headers)
         except Exception as exc:  # a bug must not leave the client hanging: answer 500 and say why in the log
-            note += f" error={exc!r}"
+            self.note += f" error={exc!r}"
             if self.status_sent is None:
                 self.close_connection = True
                 self._send(500, error_body(500), {"Connection": "close"})
+            else:
+                self.logged = False  # the answer was logged already: once more, with the error
         finally:
-            elapsed = (time.monotonic() - started) * 1000
-            emu.log(
-                f'{self.client_address[0]} "{method} {parts.path}" {self.status_sent or "-"} '
-                f"{self.request_id} {elapsed:.1f}ms{note}"
-            )
+            self._log()
+
+    def _log(self) -> None:
+        """One line per request, written before the answer leaves (see _begin), so that the log
+        follows the order in which a client saw its answers; once, unless an error came after."""
+        if self.logged:
+            return
+        self.logged = True
+        elapsed = (time.monotonic() - self.started) * 1000
+        self.emulator.log(
+            f'{self.client_address[0]} "{self.logged_as}" {self.status_sent or "-"} '
+            f"{self.request_id} {elapsed:.1f}ms{self.note}"
+        )
 
     def _read_body(self) -> bytes:
         """The request body, from Content-Length or chunked transfer coding, at most MAX_BODY bytes."""
@@ -508,7 +521,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The emulator's own endpoints: never authenticated, never faulted, not counted."""
         emu = self.emulator
         if path == "/_emulator/health" and method == "GET":
-            self._send(200, {"status": "ok"})
+            self._send(200, {"status": "ok", "pid": os.getpid()})  # `vbs emulator stop` checks whom it stops
         elif path == "/_emulator/stats" and method == "GET":
             self._send(200, emu.stats())
         elif path == "/_emulator/reset-stats" and method == "POST":
@@ -600,6 +613,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        self._log()  # before the headers are flushed: the client cannot have the answer yet
         self.end_headers()
 
     def _send_raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
