@@ -320,3 +320,13 @@ def test_origins_say_where_each_value_came_from(two_profiles, tmp_path):
     assert s.origins["connect_timeout"] == "command line --connect-timeout"
     assert s.origins["max_attempts"] == "environment VBS_MAX_ATTEMPTS"  # the test suite sets it
     assert s.origins["interface"] == "default"
+
+
+def test_a_value_with_a_line_break_keeps_the_error_on_one_line(isolated_env):
+    from tests.helpers import run_vbs
+
+    run = run_vbs("-o", "table", "backup", "list", env={"OS_CLOUD": "0\n0\x1b[31m"})
+    assert run.exit_code == 3
+    assert run.stdout == ""
+    assert run.stderr.count("\n") == 1 and "\x1b" not in run.stderr
+    assert "cloud '0\\n0\\x1b[31m' (from OS_CLOUD) not found" in run.stderr

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from vbscli.exit_codes import ExitCode
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """Messages quote values from files, variables and answers: a line break or an escape code in one
+    must not break the error's one line (or reach the terminal), so control characters are shown escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class VbsError(Exception):
@@ -24,9 +33,10 @@ class VbsError(Exception):
     """What vbs did about it (e.g. "gave up after 4 attempts"), said after the message."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = None if hint is None else one_line(hint)
 
     def as_dict(self) -> dict:
         """The JSON error object for `-o json` (same keys for every kind of failure)."""
