@@ -161,6 +161,17 @@ def test_marker_starts_after_the_given_backup(api, three):
     assert [b["id"] for b in body["backups"]] == [three[1], three[0]]
 
 
+def test_a_marker_counts_from_the_backups_held_now_and_from_those_the_filters_leave(api, three, clock):
+    assert [b["id"] for b in api.get("/backups", marker=three[1]).json()["backups"]] == [three[0]]
+    newer = api.create(name="nightly-3").json()["backup"]["id"]  # the order changes between two pages
+    clock.advance(60)
+    assert [b["id"] for b in api.get("/backups", marker=newer).json()["backups"]] == [three[2], three[1], three[0]]
+    filtered = api.get("/backups", volume_id=VOLUME, marker=newer).json()["backups"]
+    assert [b["id"] for b in filtered] == [three[2], three[0]]
+    # a backup the filters leave out is no marker for that listing, as upstream answers
+    assert api.get("/backups", volume_id=VOLUME, marker=three[1]).status_code == 400
+
+
 def test_unknown_marker_is_400(api, three):
     response = api.get("/backups", marker=UNKNOWN)
     assert response.status_code == 400

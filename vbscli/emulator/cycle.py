@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from vbscli.emulator.seed import UUID, Seed, Snapshot, Volume
-from vbscli.emulator.state import BACKABLE, Answer, Backup, Store, bad, not_found
+from vbscli.emulator.state import BACKABLE, Answer, Backup, Store, bad, not_found, stamp
 
 SNAPSHOTS = re.compile(r"^/v3/(?P<project>[^/]+)/snapshots(?:/(?P<rest>[^/]+))?/?$")
 RESTORE = re.compile(r"^/v3/(?P<project>[^/]+)/backups/(?P<rest>[^/]+)/restore/?$")
@@ -89,10 +89,6 @@ class MadeSnapshot(Snapshot):
     created_at: datetime | None = None
     ready_at: float = 0.0
     fail: bool = False
-
-
-def stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 class CycleStore(Store):

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from vbscli.emulator.seed import UUID, Seed
@@ -25,6 +26,12 @@ def bad(code: str, message: str) -> Answer:
 
 def not_found(code: str | int, message: str) -> Answer:
     return 404, {"itemNotFound": {"code": code, "message": message}}
+
+
+@lru_cache(maxsize=1 << 16)
+def stamp(moment: datetime) -> str:
+    """A time as the service writes it (no zone); remembered, as a listing shows the same times page after page."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 @dataclass
@@ -162,11 +169,8 @@ class Store:
 
     def detail(self, backup: Backup, base: str) -> dict[str, Any]:
         status = backup.status(self.clock())
-        stamp = backup.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
-        updated = stamp
-        if status != "creating":
-            done = backup.created_at + timedelta(seconds=backup.delay)
-            updated = done.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        created = stamp(backup.created_at)
+        updated = created if status == "creating" else stamp(backup.created_at + timedelta(seconds=backup.delay))
         return {
             "id": backup.id,
             "name": backup.name,
@@ -178,9 +182,9 @@ class Store:
             "object_count": 0 if status == "creating" else backup.size * 4,
             "availability_zone": backup.availability_zone,
             "container": backup.volume_id,
-            "created_at": stamp,
+            "created_at": created,
             "updated_at": updated,
-            "data_timestamp": stamp,
+            "data_timestamp": created,
             "fail_reason": "Backup of the disk snapshot failed: the storage back end reported an I/O error."
             if status == "error"
             else None,
@@ -196,15 +200,16 @@ class Store:
         later = list(self.backups)[list(self.backups).index(backup.id) + 1 :]
         return any(self.backups[i].volume_id == backup.volume_id and self.backups[i].is_incremental for i in later)
 
-    def ordered(self) -> list[Backup]:
-        """The backups newest first, sorted again only when the backups held change, so paging
-        through a large history does not sort it for every page (lock held)."""
+    def ordered(self) -> tuple[list[Backup], dict[str, int]]:
+        """The backups newest first, and each one's place in that list (for a marker); sorted again
+        only when the backups held change, so paging through a large history neither sorts it nor
+        searches it for every page (lock held; the list is shared: do not change it)."""
         key = tuple(map(id, self.backups.values()))  # the cache holds the objects: no id is reused
         cached = getattr(self, "_ordered", None)
         if cached is None or cached[0] != key:
             newest_first = sorted(self.backups.values(), key=lambda b: (b.created_at, b.id), reverse=True)
-            cached = self._ordered = (key, newest_first)
-        return list(cached[1])
+            cached = self._ordered = (key, newest_first, {b.id: n for n, b in enumerate(newest_first)})
+        return cached[1], cached[2]
 
     def reset_created(self) -> None:
         """Start counting creates afresh (the backups themselves stay)."""
@@ -244,21 +249,23 @@ class Store:
             return bad("VolumeBackup.0031", f"Invalid limit {limit_text!r}: it must be a non-negative integer.")
         with self.lock:
             now = self.clock()
-            items = self.ordered()
+            items, place = self.ordered()
             if "volume_id" in query:
                 items = [b for b in items if b.volume_id == query["volume_id"].lower()]
             if "name" in query:
                 items = [b for b in items if b.name == query["name"]]
             if "status" in query:
                 items = [b for b in items if b.status(now) == query["status"]]
+            if len(items) < len(place):  # filtered: find the marker among what is left
+                place = {b.id: n for n, b in enumerate(items)}
             marker = (query.get("marker") or "").lower()
+            start = 0
             if marker:
-                ids = [b.id for b in items]
-                if marker not in ids:
+                if marker not in place:
                     return bad("VolumeBackup.0032", f"Marker {marker} could not be found.")
-                items = items[ids.index(marker) + 1 :]
+                start = place[marker] + 1
             limit = min(limit, self.max_limit)  # like Cinder's osapi_max_limit: bigger pages are cut
-            page, more = items[:limit], len(items) > limit
+            page, more = items[start : start + limit], len(items) > start + limit
             if detail:
                 shown = [self.detail(b, base) for b in page]
             else:
