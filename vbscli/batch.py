@@ -266,6 +266,24 @@ class Limiter:
         return self.active
 
 
+class RoundTrips:
+    """Throttling met by the requests of one run, answered once per round trip: each thread takes a
+    ticket as it sends (`sending`), and a throttled answer (`on_retry`, the client's hook) halves the
+    limit only if it has not been halved since that ticket; the repeat is a new round trip."""
+
+    def __init__(self, limiter: Limiter) -> None:
+        self.limiter = limiter
+        self.local = threading.local()
+
+    def sending(self) -> None:
+        self.local.ticket = self.limiter.ticket()
+
+    def on_retry(self, exc: VbsError) -> None:
+        if is_throttle(exc):
+            self.limiter.throttled(getattr(self.local, "ticket", None))
+            self.local.ticket = self.limiter.ticket()
+
+
 @dataclass
 class Ledger:
     """Where each item stands while the run goes on: on its way, created (with its ID), finished."""
@@ -322,14 +340,8 @@ def run(
 
     stop = stop or threading.Event()
     limiter = Limiter(parallel)
-    local = threading.local()
-
-    def on_retry(exc: VbsError) -> None:
-        if is_throttle(exc):
-            limiter.throttled(getattr(local, "ticket", None))
-            local.ticket = limiter.ticket()  # the repeat is a new round trip
-
-    client.on_retry = on_retry
+    trips = RoundTrips(limiter)
+    client.on_retry = trips.on_retry
     existing = existing_names(client) if skip_existing else set()
     ledger = Ledger()
     queue = deque(items)
@@ -359,7 +371,7 @@ def run(
         try:
             if stop.is_set():
                 return
-            local.ticket = limiter.ticket()
+            trips.sending()
             if on_start:
                 on_start(item)
             with ledger.lock:

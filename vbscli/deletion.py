@@ -125,8 +125,7 @@ def run_all(
     `after[x]` lists ids that must be done (and, through `settle(id)`, gone) before `x` starts; if one
     of them fails, `x` is not tried. Outcomes come in the order of `ids`.
     """
-    from vbscli.batch import Limiter
-    from vbscli.retry import is_throttle
+    from vbscli.batch import Limiter, RoundTrips
 
     order = list(dict.fromkeys(ids))
     wanted = set(order)
@@ -139,7 +138,8 @@ def run_all(
         return []
     _check_acyclic(waiting)
     limiter = Limiter(parallel)
-    client.on_retry = lambda exc: limiter.throttled() if is_throttle(exc) else None
+    trips = RoundTrips(limiter)  # throttled together, deletions halve the limit once, as a fleet run's creates do
+    client.on_retry = trips.on_retry
     outcomes: dict[str, Outcome] = {}
     failed_before: dict[str, str] = {}
     lock = threading.Lock()
@@ -195,6 +195,7 @@ def run_all(
             limiter.acquire()
             ok = False
             try:
+                trips.sending()
                 result = work(x) or "deleted"
                 ok = True
             finally:
