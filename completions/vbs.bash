@@ -43,7 +43,7 @@ _vbs_options() {
         "vbs backup show") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
         "vbs completion") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
         "vbs emulator") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
-        "vbs emulator start") _vbs_r="--ca-bundle --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q" ;;
+        "vbs emulator start") _vbs_r="--ca-bundle --chains --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q" ;;
         "vbs emulator status") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p" ;;
         "vbs emulator stop") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p" ;;
         "vbs profile") _vbs_r="--ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p" ;;
@@ -272,6 +272,7 @@ _vbs_option_values() {
         "vbs emulator|-o") _vbs_r="table json value"; return 0 ;;
         "vbs emulator|-p") _vbs_r="$(_vbs_profiles)"; return 0 ;;
         "vbs emulator start|--ca-bundle") _vbs_r="@files"; return 0 ;;
+        "vbs emulator start|--chains") _vbs_r="vbs cinder"; return 0 ;;
         "vbs emulator start|--connect-timeout") _vbs_r=""; return 0 ;;
         "vbs emulator start|--create-delay") _vbs_r=""; return 0 ;;
         "vbs emulator start|--deadline") _vbs_r=""; return 0 ;;

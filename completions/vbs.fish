@@ -40,7 +40,7 @@ function __vbs_options
         case 'vbs emulator'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs emulator start'
-            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q
+            printf '%s\n' --ca-bundle --chains --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q
         case 'vbs emulator status'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs emulator stop'
@@ -700,6 +700,9 @@ function __vbs_option_values
             return 0
         case 'vbs emulator start|--ca-bundle'
             printf '%s\n' '@files'
+            return 0
+        case 'vbs emulator start|--chains'
+            printf '%s\n' 'vbs' 'cinder'
             return 0
         case 'vbs emulator start|--connect-timeout'
             true

@@ -426,6 +426,65 @@ def test_prune_per_disk_with_a_prefix_and_offline_dry_run(emulator: Service, tmp
     assert held(emulator) == {mine[0], hand, other}
 
 
+def nightly_backups(service: Service, volume: str, count: int) -> list[str]:
+    """`count` backups made as the nightly job makes them (a fresh snapshot each, waited for), oldest first."""
+    made = []
+    for n in range(count):
+        run = run_vbs(
+            "backup", "create", "--volume-id", volume, "--name", f"nightly-{n}", "--wait", "-f", "id", env=service.env
+        )
+        assert run.exit_code == 0, run.stderr
+        made.append(run.stdout.strip())
+    return made
+
+
+def test_as_vbs_backups_made_through_the_api_have_no_dependents_and_old_ones_go(emulator: Service):
+    made = nightly_backups(emulator, VOLUME, 3)
+    run = run_vbs("backup", "prune", "--volume-id", VOLUME, "--keep-last", "1", "--yes", env=emulator.env)
+    assert run.exit_code == 0, run.stderr
+    assert held(emulator) == {made[-1]}
+    assert run.stderr.splitlines() == ["vbs: deleted 2 backups; kept 1 backups"]
+
+
+def test_with_cinder_chains_prune_keeps_what_a_kept_backup_builds_on_and_says_what_to_do():
+    with own_emulator(chains="cinder") as service:
+        made = nightly_backups(service, VOLUME, 3)
+        run = run_vbs("backup", "prune", "--volume-id", VOLUME, "--keep-last", "1", "--yes", env=service.env)
+        assert run.exit_code == 0, run.stderr
+        assert held(service) == set(made)  # each one is what the next one builds on
+        assert run.stderr.splitlines() == [
+            "vbs: nothing to delete; kept 3 backups",
+            "vbs: 2 backups kept only because newer incremental backups depend on them: they go once those do; "
+            "a full backup starts a new chain (vbs never asks for incremental ones)",
+        ]
+        reasons = {e["id"]: e["reasons"] for e in run.json()["prune"]}
+        assert reasons[made[0]] == [f"backup {made[1]}, which depends on it, stays"]
+        assert {e["outcome"] for e in run.json()["prune"]} == {"kept"}
+
+
+def test_the_emulator_takes_cinder_chains_from_its_command_line(tmp_path):
+    from tests.test_emulator_background import gone
+
+    pid_file = tmp_path / "emulator.pid"
+    start = run_vbs(
+        "emulator", "start", "--detach", "--port", "0", "--create-delay", "0", "--chains", "cinder",
+        "--pid-file", str(pid_file), "-o", "json",
+    )  # fmt: skip
+    assert start.exit_code == 0, start.stderr
+    info = start.json()["emulator"]
+    try:
+        env = {"VBS_ENDPOINT": info["url"], "VBS_PROJECT_ID": info["project_id"], "VBS_TOKEN": "demo-token"}
+        service = type("Remote", (), {"env": env})()
+        older, newer = nightly_backups(service, VOLUME, 2)
+        refused = run_vbs("backup", "delete", older, "--yes", "-o", "table", env=env)
+        assert refused.exit_code == 1 and "Incremental backups exist for this backup" in refused.stderr
+        assert run_vbs("backup", "delete", newer, "--yes", "--wait", env=env).exit_code == 0
+        assert run_vbs("backup", "delete", older, "--yes", env=env).exit_code == 0  # its dependent is gone
+    finally:
+        assert run_vbs("emulator", "stop", "--pid-file", str(pid_file)).exit_code == 0
+    assert gone(info["pid"])
+
+
 def test_a_failed_deletion_does_not_stop_the_others(emulator: Service):
     ids = [old_backup(emulator, days=d) for d in range(1, 6)]
     emulator.faults(script=[{"match": "DELETE backup", "fault": "status", "status": 403}])

@@ -126,6 +126,8 @@ def test_reasons_name_the_rules_and_the_chain():
     assert decisions[notable[(DISK_B, 86)]["id"]].reasons == ["daily 2026-11-25"]
     root = notable[(DISK_B, 82)]
     assert decisions[root["id"]].reasons == [f"backup {notable[(DISK_B, 83)]['id']}, which depends on it, stays"]
+    chained = {d.backup["id"] for d in decisions.values() if d.chained}  # kept only for a dependent
+    assert chained == {notable[(DISK_B, n)]["id"] for n in (78, 79, 80, 81, 82)}
     assert decisions[notable["error"]["id"]].action == "delete"
     assert decisions[notable["error"]["id"]].reasons == ["error: restores nothing and holds quota"]
     assert decisions[notable["creating"]["id"]].reasons == ["creating: never touched"]

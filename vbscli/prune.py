@@ -77,6 +77,8 @@ class Entry:
     action: str
     reasons: list[str]
     after: list[str] = field(default_factory=list)
+    chained: bool = False
+    """A backup kept only because a backup that stays depends on it."""
     outcome: str | None = None
     error: dict[str, Any] | None = None
     exit_code: int = 0
@@ -101,7 +103,7 @@ class Entry:
 
 
 def entries(decisions: list[retention.Decision], snaps: list[SnapshotDecision]) -> list[Entry]:
-    found = [Entry("backup", d.backup, d.action, d.reasons, d.after) for d in decisions]
+    found = [Entry("backup", d.backup, d.action, d.reasons, d.after, d.chained) for d in decisions]
     return found + [Entry("snapshot", d.snapshot, d.action, d.reasons) for d in snaps]
 
 

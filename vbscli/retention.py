@@ -50,6 +50,8 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
     """Backups (its dependents) to be gone before this one is deleted."""
+    chained: bool = False
+    """Kept only because a backup that stays depends on it: no rule would keep it."""
 
     @property
     def id(self) -> str:
@@ -180,8 +182,10 @@ def _dependents_first(ordered: list[dict[str, Any]], decisions: dict[int, Decisi
             child = None if failed else newer
             if child is None or child.get("is_incremental") is not True:
                 decision.keep("has dependent backups vbs cannot identify")
+                decision.chained = True
             elif decisions[id(child)].action == "keep":
                 decision.keep(f"backup {child.get('id')}, which depends on it, stays")
+                decision.chained = True
             else:
                 decision.after = [str(child.get("id"))]
         if not failed:

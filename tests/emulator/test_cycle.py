@@ -8,7 +8,7 @@ import pytest
 
 from tests.emulator.conftest import IN_USE, SNAPSHOT, START, UNKNOWN, VOLUME, Api
 from vbscli.emulator import demo_seed
-from vbscli.emulator.seed import Volume, seed_from
+from vbscli.emulator.seed import SeedError, Volume, seed_from
 
 
 @pytest.fixture
@@ -149,7 +149,22 @@ def test_a_backup_in_progress_cannot_be_deleted(slow):
     assert delete(slow, f"/backups/{restoring}").status_code == 400
 
 
-def test_a_new_backup_builds_on_the_latest_and_a_parent_waits_for_its_dependents(api):
+def test_as_vbs_no_backup_has_dependents_and_any_can_be_deleted(api):
+    """VBS keeps the increments to itself: the first backup is full, later ones incremental, and
+    deleting one (oldest first, or one in the middle) is the service's business."""
+    first, second, third = (api.create(name=f"b{n}").json()["backup"]["id"] for n in range(3))
+    shown = {b["id"]: b for b in api.get("/backups/detail").json()["backups"]}
+    assert [shown[i]["is_incremental"] for i in (first, second, third)] == [False, True, True]
+    assert [shown[i]["has_dependent_backups"] for i in (first, second, third)] == [False, False, False]
+    assert delete(api, f"/backups/{first}").status_code == 202
+    assert delete(api, f"/backups/{second}").status_code == 202
+    assert api.get(f"/backups/{third}").json()["backup"]["status"] == "available"
+
+
+def test_as_cinder_a_new_backup_builds_on_the_latest_and_a_parent_waits_for_its_dependents(start):
+    seed = demo_seed()
+    seed.chains = "cinder"
+    api = Api(start(seed=seed))
     first, second, third = (api.create(name=f"b{n}").json()["backup"]["id"] for n in range(3))
     shown = {b["id"]: b for b in api.get("/backups/detail").json()["backups"]}
     assert [shown[i]["is_incremental"] for i in (first, second, third)] == [False, True, True]
@@ -164,7 +179,15 @@ def test_a_new_backup_builds_on_the_latest_and_a_parent_waits_for_its_dependents
     assert api.get(f"/backups/{fourth}").json()["backup"]["is_incremental"] is True  # builds on the first
 
 
+def test_a_seed_or_the_command_line_chooses_the_chains(tmp_path):
+    assert seed_from({"project_id": "p", "tokens": ["t"]}).chains == "vbs"
+    assert seed_from({"project_id": "p", "tokens": ["t"], "chains": "cinder"}).chains == "cinder"
+    with pytest.raises(SeedError, match="'chains' must be vbs or cinder, not 'upstream'"):
+        seed_from({"project_id": "p", "tokens": ["t"], "chains": "upstream"})
+
+
 def test_history_can_be_added_with_chains(api):
+    """A test asks for a chain (as VBS, the API never makes one): it behaves as upstream's does."""
     store = api.emu.store
     full = store.add_backup(VOLUME, START - timedelta(days=3), name="full")
     child = store.add_backup(VOLUME, START - timedelta(days=2), name="inc", parent_id=full)

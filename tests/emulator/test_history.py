@@ -69,7 +69,7 @@ def test_a_strip_becomes_one_backup_a_day_ending_ago_before_the_start(seeded):
     assert {b["size"] for b in backups} == {100}  # the volume's size unless given
     assert {b["snapshot_id"] for b in backups} == {S1}
     assert [b["is_incremental"] for b in backups] == [True, True, False]  # the first good one is full
-    assert [b["has_dependent_backups"] for b in backups] == [False, False, True]
+    assert [b["has_dependent_backups"] for b in backups] == [False, False, False]  # as VBS: no chains
     assert "fail_reason" in backups[1] and backups[1]["fail_reason"]
 
 
@@ -110,7 +110,17 @@ def test_a_create_after_the_history_is_incremental_and_newest(seeded):
     created = api.create(V1, S1, name="now", force=True).json()["backup"]["id"]
     backups = api.get("/backups/detail", volume_id=V1).json()["backups"]
     assert backups[0]["id"] == created and backups[0]["is_incremental"] is True
-    assert backups[1]["has_dependent_backups"] is True
+    assert backups[1]["has_dependent_backups"] is False
+
+
+def test_a_seed_with_cinder_chains_chains_its_history_and_every_create(tmp_path, start):
+    api = Api(start(seed=load_seed(write(tmp_path, "chains: cinder\n" + SEED))))
+    backups = api.get("/backups/detail", volume_id=V1).json()["backups"]
+    assert [b["has_dependent_backups"] for b in backups] == [False, False, True]  # the error one is no parent
+    created = api.create(V1, S1, name="now", force=True).json()["backup"]["id"]
+    backups = api.get("/backups/detail", volume_id=V1).json()["backups"]
+    assert backups[0]["id"] == created and backups[1]["has_dependent_backups"] is True
+    api.close()
 
 
 @pytest.mark.parametrize(

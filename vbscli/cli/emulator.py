@@ -1,5 +1,6 @@
 """`vbs emulator start|stop|status`: the local VBS emulator, in the foreground or in the background."""
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -16,6 +17,13 @@ class EmulatorGroup(VbsGroup):
         if args and args[0].startswith("-") and args[0] not in ("-h", "--help") and not set(args) & set(self.commands):
             args = ["start", *args]
         return super().parse_args(ctx, args)
+
+
+class Chains(str, Enum):
+    """How backups depend on each other (vbscli.emulator.seed.CHAINS)."""
+
+    vbs = "vbs"
+    cinder = "cinder"
 
 
 app = typer.Typer(
@@ -78,6 +86,16 @@ def emulator_start(
             "--faults", metavar="FILE", show_default=False, help="Fault script: a YAML or JSON list of steps."
         ),
     ] = None,
+    chains: Annotated[
+        Optional[Chains],
+        typer.Option(
+            "--chains",
+            show_default=False,
+            help="How new backups depend on earlier ones: vbs (as VBS: no backup has dependents, any can be "
+            "deleted) or cinder (as upstream's incremental backups: each builds on the disk's latest, which "
+            "cannot be deleted before it). Default: the seed's 'chains', else vbs.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No request log.")] = False,
     detach: Annotated[
         bool,
@@ -108,6 +126,8 @@ def emulator_start(
 
     st = runtime.begin(ctx)
     config = _config(ctx, host, port, seed, create_delay, latency, error_rate, throttle_rate, retry_after, faults)
+    if chains is not None:
+        config.seed.chains = chains.value
     try:
         Emulator(config)  # checks the fault settings before anything listens
     except FaultError as exc:
@@ -224,6 +244,8 @@ def _background(ctx: typer.Context, pid_file: Path, log_file: Path, env: Any) ->
             continue
         if param.is_flag:
             arguments.append(param.opts[0])
+        elif isinstance(value, Enum):
+            arguments += [param.opts[0], str(value.value)]
         else:
             arguments += [param.opts[0], str(value.absolute() if isinstance(value, Path) else value)]
     arguments += ["--pid-file", str(pid_file), "--log-file", str(log_file)]

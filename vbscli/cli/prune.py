@@ -162,11 +162,11 @@ def backup_prune(
         retention.plan(found, policy, name_prefix), prune.snapshot_plan(made, found, now, name_prefix)
     )
     doomed = [e for e in report if e.action == "delete"]
-    if plan_only or not doomed:
+    if plan_only:
         _render(report, fmt, st.env, done=False)
-        _summary(st.env, report, done=False, note="--plan: nothing was deleted" if plan_only else None)
+        _summary(st.env, report, done=False, note="--plan: nothing was deleted")
         return
-    if asking:
+    if asking and doomed:
         lines = [f"vbs: prune will delete {_counted(doomed)}:"]
         for entry in doomed[:SHOWN_BEFORE_ASKING]:
             item = entry.item
@@ -241,8 +241,9 @@ def _show_first_requests(ctx: typer.Context, disks: list[str] | None, fmt: str) 
         )
     render_request_lines(calls, fmt, st.env)
     st.env.stderr.write(
-        "vbs: dry run: nothing was sent. prune reads the backups with these requests (following next links), "
-        "then deletes what the plan says. To see the plan: --plan (reads, deletes nothing), or "
+        "vbs: dry run: nothing was sent, not even a login; prune starts with these reads (following next links), "
+        "then deletes what the plan says\n"
+        "vbs: to see the plan: --plan instead of --dry-run (reads the backups, deletes nothing), or "
         "--dry-run --backups FILE with the output of 'vbs backup list -o json'\n"
     )
     st.env.stderr.flush()
@@ -299,6 +300,7 @@ def _render(report: list[Any], fmt: str, env: Any, done: bool) -> None:
 
 
 def _summary(env: Any, report: list[Any], done: bool, note: str | None = None) -> None:
+    """One line for the plan or the outcome; one more when an incremental chain holds backups back."""
     doomed = [e for e in report if e.action == "delete"]
     kept = sum(1 for e in report if e.type == "backup" and e.action == "keep")
     disks = len({e.item.get("volume_id") for e in report if e.type == "backup"})
@@ -306,11 +308,21 @@ def _summary(env: Any, report: list[Any], done: bool, note: str | None = None) -
         text = f"plan for {disks} disk{'s' if disks != 1 else ''}: " + (
             f"delete {_counted(doomed)}, keep {kept} backups" if doomed else f"nothing to delete, keep {kept} backups"
         )
+    elif not doomed:
+        text = f"nothing to delete; kept {kept} backups"
     else:
         failed = sum(1 for e in doomed if e.outcome == "failed")
         text = f"{failed} of {len(doomed)} failed" if failed else f"deleted {_counted(doomed)}"
         text += f"; kept {kept} backups"
-    env.stderr.write(f"vbs: {text}" + (f" ({note})" if note else "") + "\n")
+    lines = [f"vbs: {text}" + (f" ({note})" if note else "")]
+    chained = sum(1 for e in report if e.type == "backup" and e.chained)
+    if chained:
+        lines.append(
+            f"vbs: {chained} backup{'s' if chained != 1 else ''} kept only because newer incremental backups "
+            f"depend on {'them' if chained != 1 else 'it'}: {'they go' if chained != 1 else 'it goes'} once those "
+            "do; a full backup starts a new chain (vbs never asks for incremental ones)"
+        )
+    env.stderr.write("".join(line + "\n" for line in lines))
     env.stderr.flush()
 
 

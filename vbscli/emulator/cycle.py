@@ -7,6 +7,10 @@ those states; a backup is deleted only when `available` or `error` (a second DEL
 backup and an `available` target at least as large, which goes `restoring-backup`, then
 `available` or `error_restoring`. Full quotas answer 413 `overLimit` with `Retry-After: 0`.
 Operations last `create_delay` seconds of the injected clock, like a backup's creation.
+
+Which backups depend on which follows the seed's `chains`: as VBS (the default) no backup made
+through the API has dependents, as upstream Cinder each builds on its disk's latest one; a test
+can always add a chain of its own (`add_backup(parent_id=...)`).
 """
 
 from __future__ import annotations
@@ -181,16 +185,19 @@ class CycleStore(Store):
         return status, answer
 
     def _chain(self, backup: Backup) -> None:
-        """An incremental backup builds on the disk's latest backup that is neither failed nor going."""
+        """A backup after a good one of its disk (neither failed nor going) is incremental. As VBS
+        does it (the seed's `chains: vbs`, the default), the service keeps the increments to itself
+        and any backup can be deleted; as upstream Cinder does it (`chains: cinder`), the backup
+        builds on the disk's latest one, which then has a dependent and cannot be deleted first."""
         earlier = [
             (b.created_at, order, b)
             for order, b in enumerate(self.backups.values())
             if b.volume_id == backup.volume_id and b.id != backup.id and not b.fail and b.busy != "deleting"
         ]
         parent = max(earlier, key=lambda e: e[:2], default=(None, 0, None))[2]  # same time: the later made
-        backup.parent_id = parent.id if parent else None
         backup.is_incremental = parent is not None
-        if parent is not None:
+        if parent is not None and self.seed.chains == "cinder":
+            backup.parent_id = parent.id
             self.children[parent.id] += 1
 
     def detail(self, backup: Backup, base: str) -> dict[str, Any]:

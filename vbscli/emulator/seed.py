@@ -30,6 +30,11 @@ TOP_KEYS = (
     "regions",
 )
 TOP_KEYS += ("backups", "history")  # a backup history, see vbscli.emulator.history
+TOP_KEYS += ("chains",)
+CHAINS = ("vbs", "cinder")
+"""How backups depend on each other: `vbs`, as VBS does (the service keeps the increments to
+itself: no backup ever has dependents), or `cinder`, as upstream Cinder does (each backup of a
+disk builds on its latest one, which cannot be deleted before it)."""
 VOLUME_KEYS = ("id", "status", "size", "fail_backups", "availability_zone", "fail_snapshots", "fail_restores")
 VOLUME_KEYS += ("name",)
 QUOTA_KEYS = ("backups", "snapshots")
@@ -103,6 +108,8 @@ class Seed:
     """The regions of the service catalog (block storage is offered in each)."""
     backups: list[SeededBackup] = field(default_factory=list)
     """Backups made before the start (the `backups` and `history` sections; see emulator.history)."""
+    chains: str = "vbs"
+    """`vbs` or `cinder` (see CHAINS): for the seed's history and every backup made."""
 
 
 def demo_seed() -> Seed:
@@ -300,6 +307,9 @@ def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None
 
     if not (tokens or users or keys):
         raise fail("no credentials: give 'tokens' (or 'users' / 'access_keys') so a client can authenticate", doc)
+    chains = doc.get("chains", "vbs")
+    if chains not in CHAINS:
+        raise fail(f"'chains' must be vbs or cinder, not {chains!r}", doc)
     quotas = doc.get("quotas") or {}
     if not isinstance(quotas, dict):
         raise fail("'quotas' must be a mapping such as {backups: 10, snapshots: 10}", doc)
@@ -319,6 +329,7 @@ def seed_from(doc: Any, where: str = "seed", lines: dict[int, int] | None = None
         application_credentials=credentials,
         regions=list(regions),
         backups=parse_history(doc, set(volumes), fail),
+        chains=chains,
     )
 
 
