@@ -286,6 +286,25 @@ def test_destructive_dry_runs_send_nothing_not_even_a_login(emulator: Service, t
     assert emulator.emu.stats()["requests"] == {}
 
 
+def test_a_prune_dry_run_without_a_listing_says_in_one_line_how_to_see_the_plan(emulator: Service):
+    old_backup(emulator)
+    run = run_vbs("backup", "prune", "--keep-daily", "7", "--all", "--dry-run", env=emulator.env)
+    assert run.exit_code == 0, run.stderr
+    assert emulator.emu.stats()["requests"] == {}
+    hint = [line for line in run.stderr.splitlines() if "to see the plan" in line]
+    assert hint == [
+        "vbs: to see the plan: --plan instead of --dry-run (reads the backups, deletes nothing), "
+        "or --dry-run --backups FILE with the output of 'vbs backup list -o json'"
+    ]
+    reads = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [(r["method"], r["url"].split("?")[0].rsplit("/", 2)[-2:]) for r in reads] == [
+        ("GET", ["backups", "detail"]),
+        ("GET", ["snapshots", "detail"]),
+    ]
+    planned = run_vbs("backup", "prune", "--keep-daily", "7", "--all", "--plan", env=emulator.env)
+    assert planned.exit_code == 0 and len(planned.json()["prune"]) == 1
+
+
 # -- delete ---------------------------------------------------------------------------------------
 
 
