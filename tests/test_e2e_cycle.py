@@ -504,6 +504,39 @@ def test_the_emulator_takes_cinder_chains_from_its_command_line(tmp_path):
     assert gone(info["pid"])
 
 
+def test_prune_from_a_fleet_file_prunes_each_disk_it_names_once(emulator: Service, tmp_path):
+    """Read as `report --from` reads it: only volume_id counts, so two items of one disk (two fresh
+    snapshots, which a create refuses as a duplicate) and a name a create would refuse are fine."""
+    mine = [old_backup(emulator, days=d) for d in (1, 2, 3)]
+    attached = [old_backup(emulator, volume=IN_USE, days=d) for d in (1, 2)]
+    elsewhere = old_backup(emulator, volume="5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a04", days=5)  # not in the file
+    fleet = tmp_path / "fleet.csv"
+    fleet.write_text(
+        "\ufeffvolume_id,snapshot_id,name\n"  # as Excel saves it
+        f"{VOLUME},,db01-nightly\n{VOLUME},,db01-weekly\n{IN_USE.upper()},,auto-app\n"
+    )
+    run = run_vbs("backup", "prune", "--from", str(fleet), "--keep-last", "1", "--yes", env=emulator.env)
+    assert run.exit_code == 0, run.stderr
+    assert held(emulator) == {mine[0], attached[0], elsewhere}
+    assert "vbs: deleted 3 backups; kept 2 backups" in run.stderr
+    requests = emulator.emu.stats()["requests"]
+    assert requests["GET backups_detail"] == 2  # one listing per disk named
+
+
+def test_prune_from_a_file_with_bad_items_names_each_and_sends_nothing(emulator: Service, tmp_path):
+    fleet = tmp_path / "fleet.jsonl"
+    fleet.write_text(
+        json.dumps({"volume_id": VOLUME}) + "\n" + json.dumps({"volume_id": "db01"}) + "\n"
+        + json.dumps({"volume_id": VOLUME, "retention": 7}) + "\n"
+    )  # fmt: skip
+    run = run_vbs("backup", "prune", "--from", str(fleet), "--keep-last", "1", "--yes", "-o", "table", env=emulator.env)
+    assert run.exit_code == 2 and run.stdout == ""
+    assert f"vbs: warning: invalid item: {fleet}:2: invalid volume_id" in run.stderr
+    assert f"vbs: warning: invalid item: {fleet}:3: unknown field 'retention'" in run.stderr
+    assert f"vbs: error: 2 items in {fleet} are invalid; nothing was sent" in run.stderr
+    assert emulator.emu.stats()["requests"] == {}
+
+
 def test_a_failed_deletion_does_not_stop_the_others(emulator: Service):
     ids = [old_backup(emulator, days=d) for d in range(1, 6)]
     emulator.faults(script=[{"match": "DELETE backup", "fault": "status", "status": 403}])

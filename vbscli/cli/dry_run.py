@@ -39,7 +39,7 @@ def read_source(source: str, option: str = "--from") -> tuple[str, str]:
     from vbscli.errors import InputError
 
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {option} {source}: {getattr(exc, 'strerror', None) or exc}") from None
     return text, "stdin" if source == "-" else source

@@ -139,7 +139,7 @@ def backup_prune(
         why="a dry run sends nothing: there is nothing to read, confirm or run",
     )
     checks.refused_with("--plan", plan_only, ("--yes", yes), ("--parallel", parallel), why="--plan deletes nothing")
-    disks = _disks(volume_ids, from_file)
+    disks = _disks(volume_ids, from_file, st.env)
     fmt = runtime.output_format(ctx)
     if dry_run:
         if backups_file is None:
@@ -190,8 +190,9 @@ def backup_prune(
     raise typer.Exit(_exit_code(report))
 
 
-def _disks(volume_ids: list[str] | None, from_file: str | None) -> list[str] | None:
-    """The disks chosen, or None for every disk (--all)."""
+def _disks(volume_ids: list[str] | None, from_file: str | None, env: Any) -> list[str] | None:
+    """The disks chosen, or None for every disk (--all). A fleet file is read as `backup report --from`
+    reads it (batch.volume_ids): only volume_id counts; two items of one disk prune it once."""
     if volume_ids:
         return list(dict.fromkeys(v.lower() for v in volume_ids))
     if from_file is None:
@@ -201,11 +202,12 @@ def _disks(volume_ids: list[str] | None, from_file: str | None) -> list[str] | N
     from vbscli.errors import InputError
 
     text, name = read_source(from_file)
-    items = batch.parse(text, name)
-    invalid = [item.problem for item in items if item.spec is None]
-    if invalid:
-        raise InputError(f"{len(invalid)} of {len(items)} items in {name} are invalid: {invalid[0]}", "fix them first")
-    return list(dict.fromkeys(item.spec.volume_id.lower() for item in items if item.spec))
+    ids, problems = batch.volume_ids(text, name)
+    for problem in problems:
+        env.warn(f"invalid item: {problem}")
+    if problems:
+        raise InputError(f"{len(problems)} items in {name} are invalid; nothing was sent", "fix them and run again")
+    return list(dict.fromkeys(ids))
 
 
 def _listing(source: str) -> list[dict[str, Any]]:
