@@ -80,6 +80,39 @@ def test_list_stops_at_limit_and_never_loops_on_a_repeated_marker(client):
     assert "limit=2" in responses.calls[0].request.url
 
 
+@responses.activate
+def test_list_checks_its_filters_itself_when_the_service_ignores_them(client):
+    """A service may ignore a filter it does not know: the answer is checked on our side, and the
+    limit counts only what matches, across pages (a page with no match does not end the listing)."""
+    other = "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a99"
+    page1 = {
+        "backups": [
+            {"id": "a", "name": "nightly-1", "status": "available", "volume_id": other},
+            {"id": "b", "name": "nightly-1", "status": "error", "volume_id": VOLUME},
+        ],
+        "backups_links": [{"rel": "next", "href": f"{BASE}/backups/detail?marker=b"}],
+    }
+    page2 = {
+        "backups": [
+            {"id": "c", "name": "nightly-2", "status": "available", "volume_id": VOLUME},
+            {"id": "d", "name": "nightly-1", "status": "available", "volume_id": VOLUME.upper()},
+            {"id": "e", "name": "nightly-1", "status": "available", "volume_id": VOLUME},
+        ]
+    }
+
+    def answer(request):
+        import json
+
+        return 200, {}, json.dumps(page2 if "marker=b" in request.url else page1)
+
+    responses.add_callback(responses.GET, f"{BASE}/backups/detail", callback=answer)
+    found = backups.list_backups(client, volume_id=VOLUME, status="available", name="nightly-1", limit=1)
+    assert [b["id"] for b in found["backups"]] == ["d"]
+    assert "name=nightly-1" in responses.calls[0].request.url and "status=available" in responses.calls[0].request.url
+    found = backups.list_backups(client, volume_id=VOLUME, status="available", name="nightly-1")
+    assert [b["id"] for b in found["backups"]] == ["d", "e"]
+
+
 class FakeTime:
     def __init__(self):
         self.now = 0.0

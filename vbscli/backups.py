@@ -266,11 +266,20 @@ def list_backups(
 ) -> dict[str, Any]:
     """All matching backups in detail, following `next` links page by page (at most `limit`).
 
+    The filters are sent, and checked again here: a service may ignore a filter it does not know.
     `what` names the request in retry lines (a create's look-up says "lookup")."""
     if volume_id is not None:
         validate.check_uuid(volume_id, "--volume-id")
     params = {"volume_id": volume_id, "status": status, "name": name}
-    pages = paging.pages(client, "/backups/detail", "backups", params, limit, LIST_PAGE, what=what)
+
+    def keep(backup: dict[str, Any]) -> bool:  # a field the answer leaves out cannot be checked
+        return (
+            (volume_id is None or str(backup.get("volume_id", volume_id)).lower() == volume_id.lower())
+            and (status is None or backup.get("status", status) == status)
+            and (name is None or backup.get("name", name) == name)
+        )
+
+    pages = paging.pages(client, "/backups/detail", "backups", params, limit, LIST_PAGE, what=what, keep=keep)
     return {"backups": [item for page in pages for item in page]}
 
 

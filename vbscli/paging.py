@@ -6,7 +6,7 @@ to the configured endpoint. Reads are GETs, which the client repeats on failures
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,11 +23,13 @@ def pages(
     page_size: int = 200,
     *,
     what: str | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """The items of each page of `GET {path}` (the list under `key`), at most `limit` in all.
 
     A caller that digests each page as it comes never holds more than one page of raw objects.
-    `what` names the request in retry lines.
+    `what` names the request in retry lines. `keep` checks each item on our side (a service may
+    ignore a filter it does not know); `limit` counts the items kept.
     """
     base = dict(params or {})
     marker: str | None = None
@@ -43,12 +45,15 @@ def pages(
                 f"the service answered HTTP {response.status} but not with a list of {key}",
                 "check that the endpoint is the VBS (block storage) service root",
             )
+        read = len(items)
+        if keep is not None:
+            items = [item for item in items if keep(item)]
         if limit is not None:
             items = items[: limit - count]
         count += len(items)
         yield items
         marker = next_marker(doc, key)
-        if not items or marker is None or marker in seen or (limit is not None and count >= limit):
+        if not read or marker is None or marker in seen or (limit is not None and count >= limit):
             return
         seen.add(marker)  # a service that hands out the same page twice must not loop forever
 
