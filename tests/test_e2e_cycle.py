@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import select
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -482,8 +483,6 @@ def test_with_cinder_chains_prune_keeps_what_a_kept_backup_builds_on_and_says_wh
 
 
 def test_the_emulator_takes_cinder_chains_from_its_command_line(tmp_path):
-    from tests.test_emulator_background import gone
-
     pid_file = tmp_path / "emulator.pid"
     start = run_vbs(
         "emulator", "start", "--detach", "--port", "0", "--create-delay", "0", "--chains", "cinder",
@@ -491,6 +490,7 @@ def test_the_emulator_takes_cinder_chains_from_its_command_line(tmp_path):
     )  # fmt: skip
     assert start.exit_code == 0, start.stderr
     info = start.json()["emulator"]
+    stopped = False
     try:
         env = {"VBS_ENDPOINT": info["url"], "VBS_PROJECT_ID": info["project_id"], "VBS_TOKEN": "demo-token"}
         service = type("Remote", (), {"env": env})()
@@ -499,9 +499,11 @@ def test_the_emulator_takes_cinder_chains_from_its_command_line(tmp_path):
         assert refused.exit_code == 1 and "Incremental backups exist for this backup" in refused.stderr
         assert run_vbs("backup", "delete", newer, "--yes", "--wait", env=env).exit_code == 0
         assert run_vbs("backup", "delete", older, "--yes", env=env).exit_code == 0  # its dependent is gone
+        stopped = run_vbs("emulator", "stop", "--pid-file", str(pid_file)).exit_code == 0
+        assert stopped
     finally:
-        assert run_vbs("emulator", "stop", "--pid-file", str(pid_file)).exit_code == 0
-    assert gone(info["pid"])
+        if not stopped:  # never leave it running: stop exactly the process this test started
+            os.kill(info["pid"], signal.SIGKILL)
 
 
 def test_prune_from_a_fleet_file_prunes_each_disk_it_names_once(emulator: Service, tmp_path):
