@@ -338,3 +338,16 @@ def test_deletions_throttled_together_halve_the_concurrency_once(monkeypatch):
     assert [o.result for o in outcomes] == ["deleting"] * 4
     assert sorted(service.deletes) == [202] * 4 + [429] * 4
     assert sorted(halvings) == [False, False, False, True] and min(limits) == 2  # 4 halved once, not to 1
+
+
+@responses.activate
+def test_an_accepted_snapshot_whose_answer_cannot_be_read_and_is_not_found_is_never_sent_again(client):
+    from vbscli.errors import BadResponseError
+
+    spec = snapshots.SnapshotSpec(VOLUME, "nightly", token="feedbeef")
+    responses.post(f"{BASE}/snapshots", status=202, body="<html>accepted</html>")
+    responses.get(f"{BASE}/snapshots/detail", json={"snapshots": []})
+    with pytest.raises(BadResponseError) as caught:
+        snapshots.create(client, spec)
+    assert caught.value.hint.startswith("the request for snapshot 'vbs-for-nightly' was accepted (HTTP 202)")
+    assert [c.request.method for c in responses.calls] == ["POST", "GET"]

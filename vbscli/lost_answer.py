@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vbscli.client import Call, Client, Response
-from vbscli.errors import NetworkError, VbsError
+from vbscli.errors import BadResponseError, NetworkError, VbsError
 
 DONE, AGAIN = "done", "again"
 Look = Callable[[], tuple[str, Any]]
@@ -26,6 +26,8 @@ class Sent:
 
     response: Response | None = None
     found: Any = None
+    document: Any = None
+    """What `read` made of the response (when send was given one)."""
 
 
 def send(
@@ -36,16 +38,19 @@ def send(
     what: str,
     check: str,
     notify: Callable[[str], None] | None = None,
+    read: Callable[[Response], Any] | None = None,
 ) -> Sent:
     """Send `call` (not idempotent); after a lost answer, `look()` before sending it again.
 
     `what` names the request in messages ("delete of backup X"); `check` is what the user can run or
-    look at when vbs cannot tell whether the request was processed.
+    look at when vbs cannot tell whether the request was processed. `read(response)` makes the
+    document of an answer: an accepted request whose answer cannot be read (BadResponseError) is
+    looked up as well, and never sent again.
     """
     resends = (client.retry.max_attempts if client.retry else 1) - 1
     while True:
         try:
-            return Sent(response=client.send(call, what=what))
+            response = client.send(call, what=what)
         except VbsError as exc:
             if not exc.ambiguous:
                 raise
@@ -68,3 +73,19 @@ def send(
             resends -= 1
             if notify:
                 notify(f"the answer to the {what} was lost ({exc.summary()}) and it was not processed: sending again")
+            continue
+        if read is None:
+            return Sent(response=response)
+        try:
+            return Sent(response=response, document=read(response))
+        except BadResponseError as exc:
+            try:
+                verdict, found = look()
+            except VbsError:
+                verdict = AGAIN
+            if verdict != DONE:
+                exc.hint = f"the {what} was accepted (HTTP {response.status}); before trying again, check {check}"
+                raise
+            if notify:
+                notify(f"{exc.message}, but the service has the {what}: reporting it")
+            return Sent(found=found)

@@ -13,7 +13,7 @@ from typing import Any
 
 from vbscli import backups, lost_answer, polling, validate
 from vbscli.backups import WaitPolicy
-from vbscli.client import Call, Client
+from vbscli.client import Call, Client, Response
 from vbscli.errors import BackupFailed, BadResponseError, InputError, NetworkError, ServiceError
 
 VOLUME_NAME_MAX = 255
@@ -97,6 +97,12 @@ def restore(client: Client, spec: RestoreSpec, notify: Callable[[str], None] | N
             raise NetworkError(f"backup {spec.backup_id} is {status}: a restore into a new volume may be done already")
         return lost_answer.AGAIN, None
 
+    def read(response: Response) -> dict[str, Any]:
+        doc = response.json()
+        if not isinstance(doc, dict) or not isinstance(doc.get("restore"), dict):
+            raise BadResponseError(f"the service answered HTTP {response.status} but not with a restore document")
+        return doc
+
     sent = lost_answer.send(
         client,
         restore_call(client, spec),
@@ -106,17 +112,9 @@ def restore(client: Client, spec: RestoreSpec, notify: Callable[[str], None] | N
         if spec.volume_id is not None
         else f"for a new volume named '{spec.new_volume_name}': the restore may have made it",
         notify=notify,
+        read=read,
     )
-    if sent.response is None:
-        return sent.found
-    doc = sent.response.json()
-    answer = doc.get("restore") if isinstance(doc, dict) else None
-    if not isinstance(answer, dict):
-        raise BadResponseError(
-            f"the service answered HTTP {sent.response.status} but not with a restore document",
-            f"the restore was probably accepted: check it with: vbs backup show {spec.backup_id}",
-        )
-    return doc
+    return sent.found if sent.document is None else sent.document
 
 
 def wait_restored(

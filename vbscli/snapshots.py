@@ -91,8 +91,9 @@ def create(client: Client, spec: SnapshotSpec, notify: Callable[[str], None] | N
         what=f"request for snapshot '{spec.name}'",
         check=f"the snapshots of disk {spec.volume_id} for one named '{spec.name}' ('vbs backup prune' removes it)",
         notify=notify,
+        read=_document,
     )
-    return sent.found if sent.response is None else _document(sent.response)
+    return sent.found if sent.document is None else sent.document
 
 
 def find(client: Client, spec: SnapshotSpec) -> dict[str, Any] | None:
