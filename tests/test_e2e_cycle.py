@@ -152,6 +152,18 @@ def test_a_refused_backup_does_not_leave_its_snapshot_behind():
         assert service.emu.stats()["snapshots_created"] == 1 and made_by_vbs(service) == []
 
 
+def test_a_full_snapshot_quota_is_named_as_such_with_what_to_do():
+    with own_emulator(quotas={"snapshots": len(demo_seed().snapshots)}) as service:
+        run = run_vbs("backup", "create", "--volume-id", VOLUME, "-o", "table", env=service.env)
+        assert run.exit_code == 1 and run.stdout == ""
+        assert (
+            "HTTP 413 overLimit: SnapshotLimitExceeded: Maximum number of snapshots allowed (4) exceeded" in run.stderr
+        )
+        assert "the project's snapshot quota is full: delete snapshots you no longer need" in run.stderr
+        assert service.emu.stats()["requests"]["POST snapshots"] == 1  # a refusal: not repeated
+        assert "POST backups" not in service.emu.stats()["requests"]
+
+
 def test_an_attached_disk_needs_force_for_its_snapshot_too(emulator: Service):
     run = run_vbs("backup", "create", "--volume-id", IN_USE, "-o", "table", env=emulator.env)
     assert run.exit_code == 1 and "in-use" in run.stderr

@@ -239,9 +239,14 @@ def _service_hint(exc: object, st: object) -> str | None:
     if status == 413:
         if getattr(exc, "exit_code", None) == ExitCode.SERVICE:
             return "a rate limit was reached; try again later"
+        if "snapshot" in str(getattr(exc, "message", "")).lower():  # Cinder's SnapshotLimitExceeded
+            return (
+                "the project's snapshot quota is full: delete snapshots you no longer need ('vbs backup prune' "
+                "removes those vbs made) or ask for a larger quota; retrying will not help"
+            )
         return (
-            "a backup quota or rate limit was reached: delete backups you no longer need (vbs backup list "
-            "shows them) or ask for a larger quota; retrying will not help"
+            "a backup quota or rate limit was reached: delete backups you no longer need ('vbs backup prune' "
+            "keeps what a policy says) or ask for a larger quota; retrying will not help"
         )
     if code in SERVICE_CODES:
         return SERVICE_CODES[code]
