@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -570,14 +571,22 @@ def test_prune_needs_yes_without_a_terminal_and_sends_nothing(emulator: Service)
 # -- on a terminal: show, then ask ----------------------------------------------------------------
 
 
-def _converse(args: tuple[str, ...], env: dict[str, str], answer: bytes) -> tuple[int, str]:
+def _converse(args: tuple[str, ...], env: dict[str, str], answer: bytes, stdout: Path | None = None) -> tuple[int, str]:
+    """Run vbs on a terminal (stdin and stderr; stdout too, unless redirected to `stdout`), and type
+    `answer` at its question: a line (b"y"), or keys such as Ctrl-C (b"\x03") or Ctrl-D (b"\x04")."""
     pid, fd = pty.fork()
     if pid == 0:
+        if stdout is not None:
+            os.dup2(os.open(stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
         os.execve(vbs_binary(), ["vbs", *args], {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **env})
-    screen, answered = b"", False
+    keys = answer if answer[:1] < b" " else answer + b"\n"
+    screen, answered = b"", 0.0
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.2)
+        if answered and keys == b"\x03" and time.monotonic() - answered > 2:
+            os.write(fd, keys)  # a Ctrl-C that came before the read began waits for it: press again, as people do
+            answered = time.monotonic()
         if not ready:
             continue
         try:
@@ -588,8 +597,8 @@ def _converse(args: tuple[str, ...], env: dict[str, str], answer: bytes) -> tupl
             break
         screen += chunk
         if not answered and b"[y/N]" in screen:
-            os.write(fd, answer + b"\n")
-            answered = True
+            os.write(fd, keys)
+            answered = time.monotonic()
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), screen.decode(errors="replace")
 
@@ -602,6 +611,35 @@ def test_on_a_terminal_delete_shows_what_it_will_delete_and_asks(emulator: Servi
     code, screen = _converse(("backup", "delete", backup_id), emulator.env, b"y")
     assert code == 0, screen
     assert backup_status(emulator, backup_id) == "gone"
+
+
+def test_on_a_terminal_a_backup_not_found_is_shown_and_the_others_are_asked_about(emulator: Service):
+    backup_id = old_backup(emulator)
+    code, screen = _converse(("backup", "delete", backup_id, UNKNOWN, "-o", "table"), emulator.env, b"y")
+    assert code == 1, screen
+    assert f"  {UNKNOWN}  not found" in screen and "Delete it? [y/N]: y" in screen
+    assert f"backup {UNKNOWN}: HTTP 404" in screen and "vbs: 1 of 2 failed" in screen
+    assert backup_status(emulator, backup_id) == "gone"
+
+
+@pytest.mark.parametrize(("keys", "told"), [(b"\x03", "interrupted; not confirmed"), (b"\x04", "not confirmed")])
+def test_on_a_terminal_ctrl_c_or_ctrl_d_at_the_question_deletes_nothing(emulator: Service, keys, told):
+    backup_id = old_backup(emulator)
+    code, screen = _converse(("backup", "delete", backup_id), emulator.env, keys)
+    assert code == 130, screen
+    assert f"vbs: error: {told}: nothing deleted" in screen
+    assert backup_status(emulator, backup_id) == "available"
+    assert "DELETE backup" not in emulator.emu.stats()["requests"]
+
+
+def test_on_a_terminal_the_question_stays_off_stdout_which_carries_only_the_result(emulator: Service, tmp_path):
+    backup_id = old_backup(emulator)
+    out = tmp_path / "stdout.json"
+    code, screen = _converse(("backup", "delete", backup_id, "-o", "json"), emulator.env, b"y", stdout=out)
+    assert code == 0, screen
+    assert "Delete it? [y/N]: y" in screen
+    text = out.read_text()
+    assert text.startswith("{") and json.loads(text)["deletions"][0]["id"] == backup_id
 
 
 def test_on_a_terminal_prune_shows_the_plan_and_asks(emulator: Service):

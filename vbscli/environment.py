@@ -17,6 +17,7 @@ class Environment:
     stdin_isatty: bool = False
     stdout_isatty: bool = False
     stderr_isatty: bool = False
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
 
     @classmethod
     def from_process(cls) -> Environment:
@@ -28,6 +29,7 @@ class Environment:
             stdin_isatty=_isatty(sys.stdin),
             stdout_isatty=_isatty(sys.stdout),
             stderr_isatty=_isatty(sys.stderr),
+            stdin=sys.stdin,
         )
 
     @property

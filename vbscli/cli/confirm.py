@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from vbscli.environment import Environment
-from vbscli.errors import InputError, VbsError
+from vbscli.errors import InputError, Interrupted, VbsError
 from vbscli.exit_codes import ExitCode
 
 Yes = Annotated[
@@ -39,9 +39,18 @@ def must_ask(env: Environment, yes: bool, command: str) -> bool:
 
 
 def ask(env: Environment, lines: list[str], question: str, declined: str) -> None:
-    """Show `lines` on stderr and ask `question`; raise Declined with `declined` on anything but yes."""
-    for line in lines:
-        env.stderr.write(line + "\n")
+    """Show `lines` and `question` on stderr and read the answer; raise Declined with `declined` on
+    anything but yes (an empty line, end of input), Interrupted on Ctrl-C.
+
+    Nothing of the conversation goes to stdout, which carries only the result (`... -o json | jq`)."""
+    env.stderr.write("".join(line + "\n" for line in lines) + f"{question} [y/N]: ")
     env.stderr.flush()
-    if not typer.confirm(question, default=False, err=True):
+    try:
+        answer = env.stdin.readline()
+    except (Interrupted, KeyboardInterrupt):
+        env.stderr.write("\n")
+        raise Interrupted(declined) from None
+    if not answer:  # end of input (Ctrl-D): no answer is no
+        env.stderr.write("\n")
+    if answer.strip().lower() not in ("y", "yes"):
         raise Declined(declined)

@@ -81,14 +81,26 @@ def backup_delete(
         render_requests([preview.prepare(client, "DELETE", f"/backups/{i}") for i in ids], fmt, st.env)
         return
     if asking:
+        from vbscli.errors import ServiceError
+
         lines = [f"vbs: about to delete {len(ids)} backup{'s' if len(ids) > 1 else ''}:"]
+        missing = 0
         for backup_id in ids:
-            backup = backups.show(client, backup_id)["backup"]
+            try:
+                backup = backups.show(client, backup_id)["backup"]
+            except ServiceError as exc:
+                if exc.status != 404:
+                    raise
+                missing += 1  # as with --yes: the others are deleted, this one is reported as failed
+                lines.append(f"  {backup_id}  not found")
+                continue
             lines.append(
                 f"  {backup_id}  {backup.get('name') or '(no name)'}  disk {backup.get('volume_id')}  "
                 f"{backup.get('status')}  made {backup.get('created_at')}"
             )
-        confirm.ask(st.env, lines, "Delete them?" if len(ids) > 1 else "Delete it?", "not confirmed: nothing deleted")
+        if missing < len(ids):
+            question = "Delete them?" if len(ids) - missing > 1 else "Delete it?"
+            confirm.ask(st.env, lines, question, "not confirmed: nothing deleted")
     policy = backups.WaitPolicy(timeout=wait_timeout or 3600.0, interval=poll_interval or 30.0) if wait else None
     if len(ids) == 1:  # one backup: its failure is the command's, with the usual message and exit code
         deletion.delete(client, ids[0], client.notify)
