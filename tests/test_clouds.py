@@ -243,3 +243,13 @@ def test_a_cloud_without_credentials_says_what_is_missing(places):
         resolve_cloud(places, "clouds:\n  c:\n    auth: {auth_url: 'https://k', username: u, user_domain_id: d}\n")
     assert info.value.message.endswith("auth type password needs 'auth.password'")
     assert "clouds.yaml or secure.yaml" in info.value.hint
+
+
+@pytest.mark.parametrize("value", ["false", "no", "0", "'False'"])
+def test_cacert_names_a_file_and_never_turns_verification_off(places, value):
+    # only `verify: false` (or `insecure: true`) turns verification off; a CA bundle is always a file
+    with pytest.raises(ConfigError) as info:
+        resolve_cloud(places, f"clouds:\n  c:\n    auth: {{auth_url: 'https://k', token: t}}\n    cacert: {value}\n")
+    assert info.value.exit_code == 3
+    message = info.value.message
+    assert "'cacert' in cloud 'c'" in message and "must be the path of a CA bundle file" in message

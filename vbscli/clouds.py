@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vbscli.errors import ConfigError
-from vbscli.values import Layer, cloud_name, parse_into, read_document, secret, type_name
+from vbscli.values import Layer, ca_bundle, cloud_name, parse_into, read_document, secret, type_name
 
 SUFFIXES = (".yaml", ".yml", ".json")
 AUTH_TYPES = {
@@ -267,8 +267,9 @@ def _verify(layer: Layer, cloud: dict[str, Any], where: str, origin: Any) -> Non
     if off:
         layer.values["verify"] = False
         layer.origins["verify"] = origin("verify" if "verify" in cloud else "insecure", False)
-    elif cloud.get("cacert") not in (None, ""):
-        parse_into(layer, "verify", cloud["cacert"], f"'cacert' in {where}", origin("cacert", False), ConfigError)
+    elif cloud.get("cacert") not in (None, ""):  # a file, never a way to turn verification off
+        label = f"'cacert' in {where}"
+        parse_into(layer, "verify", cloud["cacert"], label, origin("cacert", False), ConfigError, ca_bundle)
     elif isinstance(cloud.get("verify"), str) and cloud["verify"].lower() not in ("true", ""):
         parse_into(layer, "verify", cloud["verify"], f"'verify' in {where}", origin("verify", False), ConfigError)
 

@@ -313,10 +313,18 @@ class Layer:
         return self.read_auth is not None
 
 
-def parse_into(layer: Layer, name: str, raw: Any, label: str, origin: str, error: type[Exception]) -> None:
-    """Parse one raw value with its setting's parser; a bad value names where it came from."""
+def parse_into(
+    layer: Layer,
+    name: str,
+    raw: Any,
+    label: str,
+    origin: str,
+    error: type[Exception],
+    parse: Callable[[Any], Any] | None = None,
+) -> None:
+    """Parse one raw value with its setting's parser (or `parse`); a bad value names where it came from."""
     try:
-        layer.values[name] = SETTING[name].parse(raw)
+        layer.values[name] = (parse or SETTING[name].parse)(raw)
     except ValueError as exc:
         raise error(f"{label} {exc}, got {_shown(raw)}") from None
     layer.origins[name] = origin
