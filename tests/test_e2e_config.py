@@ -136,7 +136,11 @@ def test_whitespace_around_secrets_is_removed(emulator: Service, profiles: Profi
 
 
 def test_a_malformed_os_project_id_exits_3_naming_it(emulator: Service):
-    env = {"VBS_ENDPOINT": emulator.emu.url, "OS_AUTH_TOKEN": "demo-token", "OS_PROJECT_ID": "not a project!"}
+    env = {
+        "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE": emulator.emu.url,
+        "OS_AUTH_TOKEN": "demo-token",
+        "OS_PROJECT_ID": "not a project!",
+    }
     run = run_vbs("backup", "list", "-o", "table", env=env)
     assert run.exit_code == 3
     assert run.stderr.startswith("vbs: error: OS_PROJECT_ID must be a project ID") and len(run.stderr.splitlines()) == 1

@@ -231,7 +231,12 @@ def test_aksk_without_an_endpoint_says_it_has_no_catalog(profiles):
     ],
 )
 def test_a_malformed_variable_is_a_config_error_naming_it(name, value):
-    env = {"VBS_ENDPOINT": "https://e.example", "OS_AUTH_TOKEN": "t", "OS_PROJECT_ID": "p1", name: value}
+    env = {
+        "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE": "https://e.example",
+        "OS_AUTH_TOKEN": "t",
+        "OS_PROJECT_ID": "p1",
+        name: value,
+    }
     with pytest.raises(ConfigError) as info:
         resolve(env)
     assert info.value.exit_code == 3 and info.value.message.startswith(name)

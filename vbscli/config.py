@@ -244,11 +244,17 @@ def _connection(
     ambient: dict[str, list[Layer | None]] = {"endpoint": [top, envl, base], "project_id": [top, envl, base]}
     if envl.has_credentials():
         return envl, ambient
-    if "endpoint" in envl.values and base is not None and base.kind != "openrc" and base.has_credentials():
+    if "endpoint" in envl.values and base is not None and base.has_credentials():
+        beside = (
+            "unset VBS_ENDPOINT (the service catalog gives the endpoint) or export "
+            "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE with the openrc variables"
+            if base.kind == "openrc"
+            else "export VBS_TOKEN too, or unset VBS_ENDPOINT"
+        )
         raise ConfigError(
             f"VBS_ENDPOINT is set without VBS_TOKEN, and vbs does not send the credentials of {base.where} "
             "to an endpoint they were not configured for",
-            "export VBS_TOKEN too, or unset VBS_ENDPOINT, or give --endpoint to change the endpoint for one run",
+            f"{beside}, or give --endpoint to change the endpoint for one run",
         )
     return base, ambient
 

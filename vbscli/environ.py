@@ -96,9 +96,17 @@ def has_openrc(env: Mapping[str, str]) -> bool:
     return any(_set(env, n) for n in ("OS_PASSWORD", "OS_AUTH_TOKEN", "OS_TOKEN", "OS_APPLICATION_CREDENTIAL_SECRET"))
 
 
+OPENRC_ENDPOINTS = tuple(f"OS_{kind}_ENDPOINT_OVERRIDE" for kind in ("BLOCK_STORAGE", "VOLUMEV3", "VOLUMEV2", "VOLUME"))
+"""The block-storage endpoint beside an openrc file's credentials, as openstacksdk reads it."""
+
+
 def openrc_layer(env: Mapping[str, str]) -> Layer:
-    """The credentials (and project) of an openrc file: a password, a token or an application credential."""
+    """The credentials (and project, and endpoint override) of an openrc file: a password, a token or an
+    application credential."""
     layer = Layer("environment (openrc)", "openrc")
+    name = next((n for n in OPENRC_ENDPOINTS if _set(env, n)), None)
+    if name is not None:
+        parse_into(layer, "endpoint", env[name], name, f"environment {name}", ConfigError)
     if _set(env, "OS_PROJECT_ID") or _set(env, "OS_TENANT_ID"):
         name = "OS_PROJECT_ID" if _set(env, "OS_PROJECT_ID") else "OS_TENANT_ID"
         parse_into(layer, "project_id", env[name], name, f"environment {name}", ConfigError)
