@@ -298,3 +298,17 @@ def test_a_debug_trace_of_an_application_credential_login_shows_no_secret(emulat
     assert run.exit_code == 0, run.stderr
     assert '"secret": "<redacted>"' in run.stderr and "X-Subject-Token: <redacted>" in run.stderr
     assert f'"id": "{APP_ID}"' in run.stderr  # the credential's ID is no secret: it says which one was used
+
+
+def test_a_catalog_endpoint_for_another_project_is_refused_showing_both(emulator: Service, isolated_env: Path):
+    # An application credential carries its own project: a project ID configured beside it that is not
+    # that project would send every request to another project's URL.
+    directory = clouds_yaml(isolated_env, emulator.emu.url)
+    other = "ffffffffffffffffffffffffffffffff"
+    text = (directory / "clouds.yaml").read_text()
+    (directory / "clouds.yaml").write_text(text.replace("  appcred:\n", f"  appcred:\n    project_id: '{other}'\n", 1))
+    run = run_vbs("--os-cloud", "appcred", "backup", "list", "-o", "table")
+    assert run.exit_code == 3, run.stderr
+    assert f"gives block storage for project {emulator.emu.project_id}, but the project ID is {other}" in run.stderr
+    assert "clouds.yaml" in run.stderr and len(run.stderr.splitlines()) == 1
+    assert emulator.requests("GET backups_detail") == 0

@@ -122,7 +122,7 @@ def login_facts(settings: Settings, env: Mapping[str, str]) -> dict[str, tuple[A
         return facts
     from vbscli.auth import build_auth
     from vbscli.iam import TokenCache
-    from vbscli.keystone import catalog_root
+    from vbscli.keystone import catalog_endpoint
     from vbscli.values import missing_auth
 
     kind = settings.auth.get("type")
@@ -135,7 +135,10 @@ def login_facts(settings: Settings, env: Mapping[str, str]) -> dict[str, tuple[A
         facts["project_id"] = (grant.project_id, "the login (cached)") if grant else (None, "the login")
     if not settings.endpoint and grant is not None and grant.catalog is not None:
         try:
-            root = catalog_root(grant.catalog, settings.region, settings.interface, auth.auth_url)[0]  # type: ignore[attr-defined]
+            where, project_from = auth.auth_url, settings.origins.get("project_id", "")  # type: ignore[attr-defined]
+            root = catalog_endpoint(
+                grant.catalog, settings.region, settings.interface, where, settings.project_id, project_from
+            )
             facts["endpoint"] = (root, "service catalog (cached login)")
         except ConfigError as exc:
             facts["endpoint"] = (None, f"service catalog: {exc.message}")

@@ -132,10 +132,12 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
     )
 
     def from_catalog(credentials: Any) -> str:
-        from vbscli.keystone import catalog_root
+        from vbscli.keystone import catalog_endpoint
 
         found = credentials.catalog()  # a dry run's stand-in answers from a cached login only
-        return catalog_root(found, settings.region, settings.interface, credentials.auth_url)[0]
+        project_from = settings.origins.get("project_id", "")
+        where = credentials.auth_url
+        return catalog_endpoint(found, settings.region, settings.interface, where, settings.project_id, project_from)
 
     client = Client(
         endpoint=settings.endpoint,
