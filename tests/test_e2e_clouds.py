@@ -312,3 +312,25 @@ def test_a_catalog_endpoint_for_another_project_is_refused_showing_both(emulator
     assert f"gives block storage for project {emulator.emu.project_id}, but the project ID is {other}" in run.stderr
     assert "clouds.yaml" in run.stderr and len(run.stderr.splitlines()) == 1
     assert emulator.requests("GET backups_detail") == 0
+
+
+def test_a_vendor_profile_gives_the_keystone_and_the_region(emulator: Service, isolated_env: Path):
+    # As an OTC user's clouds.yaml names `profile: otc`, this one names a vendor profile published in a
+    # clouds-public.yaml: the Keystone to log in at, and the region whose catalog endpoint is used.
+    directory = isolated_env / ".config" / "openstack"
+    directory.mkdir(parents=True)
+    (directory / "clouds-public.yaml").write_text(
+        f"public-clouds:\n  emu:\n    auth: {{auth_url: '{emulator.emu.url}/v3'}}\n"
+        "    regions: [RegionTwo, RegionOne]\n"
+    )
+    (directory / "clouds.yaml").write_text(
+        "clouds:\n  mine:\n    profile: emu\n    auth_type: v3applicationcredential\n"
+        f"    auth: {{application_credential_id: {APP_ID}, application_credential_secret: demo-app-secret}}\n"
+    )
+    run = run_vbs("--os-cloud", "mine", *CREATE)
+    assert run.exit_code == 0, run.stderr
+    assert emulator.requests("POST auth_tokens") == 1 and emulator.created() == 1
+    assert self_link(run).startswith(f"http://localhost:{emulator.emu.port}/v3/")  # RegionTwo's URL
+    shown = run_vbs("--os-cloud", "mine", "profile", "show").json()["profile"]
+    assert shown["auth"]["auth_url"] == f"{emulator.emu.url}/v3"
+    assert shown["origins"]["auth.auth_url"] == f"clouds-public.yaml {directory / 'clouds-public.yaml'} (profile 'emu')"

@@ -5,6 +5,10 @@ Search order (the first file found wins): $OS_CLIENT_CONFIG_FILE, then `clouds.y
 `$XDG_CONFIG_DIRS/openstack` (`/etc/xdg/openstack`) and `/etc/openstack`. `secure.yaml` is looked
 for the same way ($OS_CLIENT_SECURE_FILE first) and merged into it key by key, nested mappings
 included, its values winning: so passwords can live in a file of their own.
+
+A cloud may name a vendor profile (`profile: otc`): the settings a provider publishes for all its
+users (the Keystone URL, its regions), under the cloud's own. They come from `clouds-public.yaml`
+(`public-clouds:`, looked for the same way) or from the few vendors whose clouds serve VBS, built in.
 """
 
 from __future__ import annotations
@@ -46,6 +50,20 @@ AUTH_KEYS = (
     "application_credential_secret",
 )
 RENAMED = {"tenant_id": "project_id", "tenant_name": "project_name", "auth_token": "token"}
+VENDORS: dict[str, dict[str, Any]] = {
+    "otc": {
+        "auth": {"auth_url": "https://iam.{region_name}.otc.t-systems.com/v3"},
+        "regions": ["eu-de"],
+        "interface": "public",
+    },
+    "otc-swiss": {
+        "auth": {"auth_url": "https://iam-pub.eu-ch2.sc.otc.t-systems.com/v3"},
+        "regions": ["eu-ch2"],
+        "interface": "public",
+    },
+}
+"""Vendor profiles of the clouds that serve VBS, as openstacksdk publishes them (`{region_name}` in the
+auth_url is the region in use)."""
 ENDPOINT_KEYS = tuple(f"{kind}_endpoint_override" for kind in ("block_storage", "volumev3", "volumev2", "volume"))
 
 
@@ -133,6 +151,19 @@ def load(env: Mapping[str, str], cwd: str | None = None) -> CloudsFile | None:
     return CloudsFile(path, secure_path, merge(clouds, secure), secure)
 
 
+def vendor(name: str, env: Mapping[str, str], cwd: str) -> tuple[dict[str, Any], str] | None:
+    """A vendor profile and where it came from: clouds-public.yaml first, then the built-in ones."""
+    path = _first(env, cwd, "clouds-public", "")
+    if path is not None:
+        doc = read_document(path, "vendor file")
+        public = doc.get("public-clouds") if isinstance(doc, dict) else None
+        if isinstance(public, dict) and isinstance(public.get(name), dict):
+            return public[name], f"clouds-public.yaml {path} (profile '{name}')"
+    if name in VENDORS:
+        return VENDORS[name], f"vendor profile '{name}' (built in)"
+    return None
+
+
 def not_found(env: Mapping[str, str], cwd: str | None = None) -> str:
     where = candidates(env, cwd if cwd is not None else os.getcwd(), "clouds", "OS_CLIENT_CONFIG_FILE")
     shown = [p for p in where if p.endswith(".yaml")]
@@ -154,7 +185,7 @@ def cloud_layer(name: str, env: Mapping[str, str], chosen_by: str, cwd: str | No
             f"cloud '{name}' (from {chosen_by}) not found in {found.where()}; known clouds: {known}",
             "choose one of them",
         )
-    return layer_of(name, found)
+    return layer_of(name, found, env, cwd)
 
 
 def _normalised(node: Any) -> Any:
@@ -164,8 +195,8 @@ def _normalised(node: Any) -> Any:
     return node
 
 
-def layer_of(name: str, found: CloudsFile) -> Layer:
-    """A cloud's settings as vbs uses them; keys vbs has no use for are ignored."""
+def layer_of(name: str, found: CloudsFile, env: Mapping[str, str] | None = None, cwd: str | None = None) -> Layer:
+    """A cloud's settings as vbs uses them (over its vendor profile's); keys vbs has no use for are ignored."""
     raw = found.clouds[name]
     where = f"cloud '{name}' in {found.where()}"
     if not isinstance(raw, dict):
@@ -175,22 +206,40 @@ def layer_of(name: str, found: CloudsFile) -> Layer:
     secure = secure if isinstance(secure, dict) else {}
     shown = f"clouds.yaml {found.path} (cloud '{name}')"
     secure_shown = f"secure.yaml {found.secure_path} (cloud '{name}')"
+    own = cloud
+    vendor_name = cloud.get("profile") or cloud.get("cloud")  # `cloud:` is openstacksdk's old name for it
+    vendor_shown = ""
+    if vendor_name not in (None, ""):
+        given = vendor(str(vendor_name), env if env is not None else os.environ, cwd or os.getcwd())
+        auth_block = cloud.get("auth") if isinstance(cloud.get("auth"), dict) else {}
+        if given is None and not auth_block.get("auth_url"):
+            raise ConfigError(
+                f"{where} names the vendor profile '{vendor_name}', which vbs does not know "
+                f"(it knows {', '.join(VENDORS)} and those of a clouds-public.yaml)",
+                "give auth.auth_url (and region_name) in the cloud itself",
+            )
+        if given is not None:
+            cloud = merge(_normalised(given[0]), cloud)
+            vendor_shown = given[1]
 
     def origin(key: str, in_auth: bool) -> str:
         block = secure.get("auth") if in_auth else secure
-        return secure_shown if isinstance(block, dict) and key in block else shown
+        if isinstance(block, dict) and key in block:
+            return secure_shown
+        mine = own.get("auth") if in_auth else own
+        return shown if not vendor_shown or isinstance(mine, dict) and key in mine else vendor_shown
 
     layer = Layer(where, "clouds.yaml", name=name, cloud=name)
     endpoint_key = next((k for k in ENDPOINT_KEYS if cloud.get(k)), None)
     if endpoint_key:
         label = f"'{endpoint_key}' in {where}"
         parse_into(layer, "endpoint", cloud[endpoint_key], label, origin(endpoint_key, False), ConfigError)
-    region = cloud.get("region_name")
+    region, region_key = cloud.get("region_name"), "region_name"
     if region is None and isinstance(cloud.get("regions"), list) and cloud["regions"]:
         first = cloud["regions"][0]  # openstacksdk's choice when region_name is not given
-        region = first.get("name") if isinstance(first, dict) else first
+        region, region_key = first.get("name") if isinstance(first, dict) else first, "regions"
     if region not in (None, ""):
-        parse_into(layer, "region", region, f"'region_name' in {where}", origin("region_name", False), ConfigError)
+        parse_into(layer, "region", region, f"'{region_key}' in {where}", origin(region_key, False), ConfigError)
     for key in ("block_storage_interface", "interface", "endpoint_type"):
         if cloud.get(key) not in (None, ""):
             parse_into(layer, "interface", cloud[key], f"'{key}' in {where}", origin(key, False), ConfigError)
@@ -246,10 +295,10 @@ def layer_of(name: str, found: CloudsFile) -> Layer:
         return resolved, origins
 
     layer.read_auth = read_auth
-    if not fields.get("auth_url") and cloud.get("profile"):
+    if vendor_name not in (None, "") and not vendor_shown:
         layer.warnings.append(
-            f"{where} names the vendor profile '{cloud['profile']}', which vbs does not read; "
-            "give auth.auth_url (and an endpoint if needed) in the cloud itself"
+            f"{where} names the vendor profile '{vendor_name}', which vbs does not know: only the cloud's "
+            "own settings are used"
         )
     return layer
 

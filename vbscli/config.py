@@ -154,7 +154,7 @@ def resolve(
             "create a profile file (see the README), choose a cloud of clouds.yaml with --os-cloud or OS_CLOUD, "
             "or export VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN (or source an openrc file)",
         )
-    auth = _credentials(conn, strict, origins)
+    auth = _credentials(conn, strict, origins, values["region"])
     endpoint, project = _endpoint_and_project(values, auth, origins, conn.where)
     kind = auth.get("type")
     logs_in = kind in LOGIN_TYPES or (kind == "token" and bool(auth.get("auth_url")))
@@ -278,8 +278,9 @@ def _layered(
     return values, origins
 
 
-def _credentials(conn: Layer, strict: bool, origins: dict[str, str]) -> dict[str, Any]:
-    """The connection's auth block, read and checked (its fields' origins go into `origins`)."""
+def _credentials(conn: Layer, strict: bool, origins: dict[str, str], region: str | None) -> dict[str, Any]:
+    """The connection's auth block, read and checked (its fields' origins go into `origins`); a
+    `{region_name}` in the auth_url (as vendor profiles write it) is the region in use."""
     where = conn.where
     if conn.read_auth is None:
         if strict:
@@ -300,6 +301,13 @@ def _credentials(conn: Layer, strict: bool, origins: dict[str, str]) -> dict[str
             if conn.kind == "profile file"
             else f"add auth.{first[0]} to the cloud in clouds.yaml or secure.yaml",
         )
+    if auth.get("auth_url") and "{region_name}" in auth["auth_url"]:
+        if not region:
+            raise ConfigError(
+                f"{where}: 'auth.auth_url' {auth['auth_url']} needs a region",
+                "set region_name in the cloud or the profile, OS_REGION_NAME or --os-region-name",
+            )
+        auth["auth_url"] = auth["auth_url"].replace("{region_name}", region)
     if auth.get("auth_url"):
         auth["auth_url"] = _iam_url(auth["auth_url"], f"{where}: 'auth.auth_url'")
     return auth
@@ -369,7 +377,7 @@ def _base(
 
     found = clouds.load(env, cwd)
     if found is not None and len(found.clouds) == 1:
-        return clouds.layer_of(next(iter(found.clouds)), found)  # as the openstack client does
+        return clouds.layer_of(next(iter(found.clouds)), found, env, cwd)  # as the openstack client does
     if found is not None and found.clouds:
         raise ConfigError(
             f"no profile file and no cloud chosen, and {found.where()} has several clouds: "
