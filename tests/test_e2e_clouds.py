@@ -334,3 +334,52 @@ def test_a_vendor_profile_gives_the_keystone_and_the_region(emulator: Service, i
     shown = run_vbs("--os-cloud", "mine", "profile", "show").json()["profile"]
     assert shown["auth"]["auth_url"] == f"{emulator.emu.url}/v3"
     assert shown["origins"]["auth.auth_url"] == f"clouds-public.yaml {directory / 'clouds-public.yaml'} (profile 'emu')"
+
+
+def test_show_and_test_take_the_names_that_list_shows(emulator: Service, isolated_env: Path, profiles: Profiles):
+    clouds_yaml(isolated_env, emulator.emu.url)
+    listed = run_vbs("profile", "list").json()["profiles"]
+    assert ("cloud", "appcred") in {(e["source"], e["name"]) for e in listed}
+    shown = run_vbs("profile", "show", "appcred")
+    assert shown.exit_code == 0, shown.stderr
+    assert (shown.json()["profile"]["cloud"], shown.json()["profile"]["name"]) == ("appcred", None)
+    tested = run_vbs("profile", "test", "appcred", "-o", "table")
+    assert tested.exit_code == 0, tested.stderr
+    assert "appcred" in tested.stdout and "None" not in tested.stdout and "True" not in tested.stdout
+    profiles.write(
+        f"profiles:\n  appcred:\n    endpoint: {emulator.emu.url}\n    project_id: {emulator.emu.project_id}\n"
+        "    auth: {type: token, token: demo-token}\n"
+    )
+    assert run_vbs("profile", "show", "appcred").json()["profile"]["name"] == "appcred"  # a profile first
+    unknown = run_vbs("profile", "show", "nope", "-o", "table")
+    assert unknown.exit_code == 3
+    assert "'nope' is neither a profile" in unknown.stderr and "appcred-by-name, demo" in unknown.stderr
+    both = run_vbs("-p", "appcred", "profile", "test", "demo", "-o", "table")
+    assert both.exit_code == 2 and "NAME and --profile" in both.stderr
+
+
+def test_list_and_show_mark_what_a_command_uses_without_a_name(emulator: Service, isolated_env: Path):
+    directory = isolated_env / ".config" / "openstack"
+    directory.mkdir(parents=True)
+    (directory / "clouds.yaml").write_text(
+        f"clouds:\n  only:\n    auth: {{auth_url: '{emulator.emu.url}', token: demo-token, project_id: p1}}\n"
+    )
+    listed = run_vbs("profile", "list").json()["profiles"]
+    assert [(e["name"], e["default"]) for e in listed] == [("only", True)]  # the only cloud is the default
+    assert run_vbs("profile", "show").json()["profile"]["default"] is True
+    openrc = {
+        "OS_AUTH_TYPE": "v3applicationcredential",
+        "OS_AUTH_URL": emulator.emu.url,
+        "OS_APPLICATION_CREDENTIAL_ID": APP_ID,
+        "OS_APPLICATION_CREDENTIAL_SECRET": "demo-app-secret",
+    }
+    listed = run_vbs("profile", "list", env=openrc).json()["profiles"]
+    assert [(e["name"], e["source"], e["default"]) for e in listed] == [
+        (None, "environment", True),
+        ("only", "cloud", False),
+    ]
+    assert listed[0]["auth_type"] == "application_credential"
+    table = run_vbs("profile", "list", "-o", "table", env=openrc).stdout
+    assert "environment" in table and "*" in table
+    shown = run_vbs("profile", "show", "-o", "table", env=openrc).stdout
+    assert "environment (openrc)" in shown and "OS_APPLICATION_CREDENTIAL_ID" in shown

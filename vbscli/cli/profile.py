@@ -73,15 +73,56 @@ def _file(ctx: typer.Context) -> Any:
     return profiles.read(config.default_config_path(runtime.state(ctx).env.vars))
 
 
-def _in_use(env: dict[str, str], pfile: Any) -> tuple[str, str] | None:
-    """Which profile or cloud a command uses when none is named on the command line."""
-    if env.get("VBS_PROFILE", "").strip():
-        return ("profile", env["VBS_PROFILE"].strip())
-    if env.get("OS_CLOUD", "").strip():
-        return ("cloud", env["OS_CLOUD"].strip())
-    if pfile.default:
-        return ("profile", pfile.default)
-    return ("profile", next(iter(pfile.profiles))) if len(pfile.profiles) == 1 else None
+def _in_use(ctx: typer.Context) -> Any:
+    """The settings a command uses when no profile or cloud is named on the command line (the resolver
+    decides: VBS_PROFILE, OS_CLOUD, the default profile, the environment, the only cloud), or None."""
+    from vbscli import config
+    from vbscli.errors import ConfigError
+
+    try:
+        return config.resolve({}, runtime.state(ctx).env.vars, None, None, strict=False)
+    except ConfigError:
+        return None
+
+
+def _named(ctx: typer.Context, name: str | None) -> tuple[str | None, str | None]:
+    """(profile, cloud) that NAME of `show`/`test` names: a profile, else a cloud of clouds.yaml (as
+    `profile list` shows both); (None, None) for the global options' choice."""
+    from vbscli import clouds
+    from vbscli.errors import ConfigError, InputError
+
+    opts = runtime.global_options.given(ctx)
+    if name is None:
+        return None, None
+    if opts.get("profile") or opts.get("os_cloud"):
+        raise InputError(
+            f"NAME and {'--profile' if opts.get('profile') else '--os-cloud'} both say what to use",
+            "give one of them",
+        )
+    pfile = _file(ctx)
+    if name in pfile.profiles:
+        return name, None
+    env = runtime.state(ctx).env.vars
+    try:
+        known_clouds = clouds.names(env)
+    except ConfigError:
+        known_clouds = []
+    if name in known_clouds:
+        return None, name
+    raise ConfigError(
+        f"'{name}' is neither a profile in {pfile.path} (known: {', '.join(sorted(pfile.profiles)) or 'none'}) "
+        f"nor a cloud of clouds.yaml (known: {', '.join(known_clouds) or 'none'})",
+        "choose one of them (vbs profile list shows both)",
+    )
+
+
+def _source_of(settings: Any) -> tuple[str, str | None]:
+    """("profile", name), ("cloud", name) or ("environment", None): what supplies these settings."""
+    if settings.profile:
+        return "profile", settings.profile
+    if settings.cloud:
+        return "cloud", settings.cloud
+    return "environment", None
 
 
 @app.command("list", cls=VbsCommand)
@@ -92,14 +133,15 @@ def profile_list(ctx: typer.Context) -> None:
 
     st = runtime.begin(ctx)
     pfile = _file(ctx)
-    entries = profiles.listing(st.env.vars, pfile, _in_use(dict(st.env.vars), pfile))
+    ambient = _in_use(ctx)
+    entries = profiles.listing(st.env.vars, pfile, _source_of(ambient) if ambient else None, ambient)
     for entry in entries:
         if entry["source"] == "profile":
             entry["file"] = str(pfile.path)
     rows = [
         (
             "*" if e["default"] else "",
-            e["name"],
+            e["name"] or "",
             e["source"],
             e.get("endpoint") or ("" if e.get("problem") else "(at login)"),
             e.get("endpoint_from") or "",
@@ -127,20 +169,22 @@ def profile_show(
     from vbscli.render import Result, render
 
     st = runtime.begin(ctx)
-    settings = runtime.resolve(ctx, name, strict=False)
+    profile, cloud = _named(ctx, name)
+    settings = runtime.resolve(ctx, profile, strict=False, cloud=cloud)
     for warning in settings.warnings:
         st.env.warn(warning)
     values, origins = profiles.describe(settings, st.env.vars)
-    pfile = _file(ctx)
+    ambient = _in_use(ctx)
     doc = {
         "name": settings.profile,
         "cloud": settings.cloud,
-        "default": settings.profile is not None and pfile.default == settings.profile,
+        "default": ambient is not None and _source_of(ambient) == _source_of(settings),
         "source": settings.source,
         **values,
         "origins": origins,
     }
     rows = [("name", settings.profile or "", ""), ("cloud", settings.cloud or "", "")]
+    rows += [("source", settings.source, ""), ("default", "yes" if doc["default"] else "no", "")]
     rows += [(key, _text(value), origins.get(key, "")) for key, value in values.items() if key != "auth"]
     rows += [(f"auth.{key}", _text(value), origins.get(f"auth.{key}", "")) for key, value in values["auth"].items()]
     render(
@@ -603,8 +647,9 @@ def profile_test(
     from vbscli.render import Result, render
 
     st = runtime.begin(ctx)
+    profile, cloud = _named(ctx, name)
     # Proving a password means using it: log in afresh (the cached token is replaced only on success).
-    settings, client = runtime.connect(ctx, profile=name, fresh_login=True)
+    settings, client = runtime.connect(ctx, profile=profile, fresh_login=True, cloud=cloud)
     elapsed = backups.probe(client)
     doc = {
         "profile": settings.profile,
@@ -615,5 +660,5 @@ def profile_test(
         "auth_type": settings.auth_type,
         "elapsed_ms": round(elapsed * 1000, 1),
     }
-    rows = [(k, str(v)) for k, v in doc.items()]
+    rows = [(k, _text(v)) for k, v in doc.items() if v is not None]
     render(Result(doc, rows), runtime.output_format(ctx), st.env)

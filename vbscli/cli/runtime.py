@@ -73,18 +73,21 @@ def setting_flags(ctx: typer.Context) -> dict[str, Any]:
     }
 
 
-def resolve(ctx: typer.Context, profile: str | None = None, *, strict: bool = True) -> Any:
-    """The settings for this run (`profile` overrides -p and --os-cloud)."""
+def resolve(ctx: typer.Context, profile: str | None = None, *, strict: bool = True, cloud: str | None = None) -> Any:
+    """The settings for this run (`profile` or `cloud` overrides -p and --os-cloud)."""
     from vbscli import config
 
     opts = global_options.given(ctx)
-    chosen = profile or opts.get("profile")
-    cloud = None if profile else opts.get("os_cloud")
-    return config.resolve(setting_flags(ctx), state(ctx).env.vars, chosen, cloud, strict=strict)
+    if not (profile or cloud):
+        profile, cloud = opts.get("profile"), opts.get("os_cloud")
+    return config.resolve(setting_flags(ctx), state(ctx).env.vars, profile, cloud, strict=strict)
 
 
-def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool = False) -> tuple[Any, Any]:
-    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
+def connect(
+    ctx: typer.Context, profile: str | None = None, *, fresh_login: bool = False, cloud: str | None = None
+) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile (`profile` or `cloud`
+    overrides -p and --os-cloud).
 
     `fresh_login` makes a login ignore the cached token (profile test). (A dry run builds its
     requests with vbscli.preview: no login, nothing sent.)
@@ -94,7 +97,7 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
     from vbscli.transport import Transport
 
     st = begin(ctx)
-    settings = resolve(ctx, profile)
+    settings = resolve(ctx, profile, cloud=cloud)
     st.output = settings.output or st.output
     st.profile = settings.profile
     st.cloud = settings.cloud
