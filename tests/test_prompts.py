@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import termios
 import time
@@ -110,3 +111,49 @@ def test_add_a_login_profile_that_takes_the_endpoint_from_the_catalog(profiles: 
             "project_name": "eu-de_demo",
         }
     }
+
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+
+
+def test_an_endpoint_that_names_the_project_is_not_asked_for_it_and_must_agree(profiles: Profiles):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(vbs_binary(), ["vbs", "profile", "add", "typed", "--project-id", "f" * 32, "--auth-type", "token"])
+    # the form `openstack catalog list` shows, for another project than --project-id: said why, asked again
+    screen = _answer(fd, "", "Endpoint", f"https://evs.example/v3/{PROJECT}")
+    screen = _answer(fd, screen, "Endpoint", f"https://evs.example/v3/{'f' * 32}")
+    screen += _read_until(fd, "IAM token")
+    _wait_for_echo_off(fd)
+    os.write(fd, SECRET.encode() + b"\n")
+    screen += _read_until(fd, None)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert f"Error: it is for project {PROJECT}, but the project ID is {'f' * 32}" in screen
+    assert yaml.safe_load(profiles.path.read_text())["profiles"]["typed"]["endpoint"].endswith("f" * 32)
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(vbs_binary(), ["vbs", "profile", "add", "catalog-form", "--auth-type", "token"])
+    screen = _answer(fd, "", "Endpoint", f"https://evs.example/v3/{PROJECT}")
+    screen += _read_until(fd, "IAM token")  # the endpoint told the project: not asked for
+    _wait_for_echo_off(fd)
+    os.write(fd, SECRET.encode() + b"\n")
+    screen += _read_until(fd, None)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert "Project ID" not in screen
+
+
+def test_ctrl_c_at_a_prompt_stops_on_a_line_of_its_own_and_writes_nothing(profiles: Profiles):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(vbs_binary(), ["vbs", "profile", "add", "typed", "--endpoint", "https://evs.example"])
+    screen = _read_until(fd, "Project ID")
+    os.write(fd, b"\x03")  # Ctrl-C, as the terminal sends it
+    screen += _read_until(fd, None)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 130, screen
+    last = re.sub(r"\x1b\[[0-9;]*m", "", screen.replace("\r", "")).splitlines()[-1]
+    assert last == "vbs: error: interrupted", screen  # not glued to the prompt
+    assert "Traceback" not in screen and not profiles.path.exists()

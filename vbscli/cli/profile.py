@@ -316,6 +316,13 @@ def profile_add(
     st = runtime.begin(ctx)
     profiles.check_name(name)
     opts = given(ctx)
+    if opts.get("profile"):
+        from vbscli.errors import InputError
+
+        raise InputError(
+            f"--profile has no effect on 'profile add': the profile added is NAME ({name})",
+            f"drop --profile {opts['profile']}",
+        )
     given_values = {
         "token": token,
         "token_env": token_env,
@@ -465,15 +472,46 @@ class _Draft:
     def has(self, *fields: str) -> bool:
         return any(self.creds.get(f) or self.creds.get(f"{f}_env") for f in fields)
 
+    def project_known(self) -> bool:
+        """A project ID given, or carried by the endpoint (`https://host/v3/<project_id>`)."""
+        from vbscli.values import service_root
+
+        if self.project_id:
+            return True
+        try:
+            return bool(self.endpoint) and service_root(self.endpoint)[1] is not None
+        except ValueError:
+            return False
+
+    def check_endpoint(self, value: str) -> str:
+        """An endpoint answer: well formed, and for the project given (if it names one)."""
+        from vbscli.values import endpoint, service_root
+
+        endpoint(value)
+        in_url = service_root(value)[1]
+        if in_url and self.project_id and in_url != self.project_id:
+            raise ValueError(f"is for project {in_url}, but the project ID is {self.project_id}")
+        return value
+
+    def check_project(self, value: str) -> str:
+        """A project ID answer: well formed, and the one the endpoint names (if it names one)."""
+        from vbscli.values import project_id, service_root
+
+        project_id(value)
+        in_url = service_root(self.endpoint)[1] if self.endpoint else None
+        if in_url and in_url != value.strip():
+            raise ValueError(f"is not the project of the endpoint ({in_url})")
+        return value
+
     def needs(self, kind: str | None) -> list[tuple[str, ...]]:
         """What is still missing, as groups of alternatives, in the order they are asked."""
         groups: list[tuple[str, ...]] = []
         logs_in = kind in ("password", "application_credential") or (kind == "token" and self.has("auth_url"))
         if not self.endpoint and not self.cloud and not logs_in:
             groups.append(("endpoint",))
-        if not self.project_id and not self.cloud and kind in ("token", "aksk"):
+        if not self.project_known() and not self.cloud and kind in ("token", "aksk"):
             groups.append(("project_id",))
-        if not self.project_id and not self.cloud and kind == "password" and not self.has("project_name"):
+        if not self.project_known() and not self.cloud and kind == "password" and not self.has("project_name"):
             groups.append(("project_id", "project_name"))
         if self.cloud and kind is None:
             return groups
@@ -516,12 +554,12 @@ class _Draft:
             self.endpoint = (
                 ask(
                     "Endpoint (service root URL; empty: from the service catalog of a login)",
-                    check=values.endpoint,
+                    check=self.check_endpoint,
                     optional=True,
                 )
                 or None
             )
-        if not self.project_id and not self.cloud:
+        if not self.project_known() and not self.cloud:
             self.project_id = (
                 ask("Project ID (empty: the project of the login)", check=values.project_id, optional=True) or None
             )
@@ -536,10 +574,10 @@ class _Draft:
             field = group[0]
             if field == "endpoint":
                 self.endpoint = ask(
-                    f"Endpoint (auth type {kind} needs it: it has no service catalog)", check=values.endpoint
+                    f"Endpoint (auth type {kind} needs it: it has no service catalog)", check=self.check_endpoint
                 )
             elif field == "project_id" and len(group) == 1:
-                self.project_id = ask("Project ID", check=values.project_id)
+                self.project_id = ask("Project ID", check=self.check_project)
             elif field == "project_id":
                 self.creds["project_name"] = ask("Project name (the scope of the login)")
             elif field == "auth_url":
@@ -569,6 +607,7 @@ def _prompter(st: runtime.State) -> Any:
     An answer that breaks a rule is refused with the reason and asked again."""
     if not st.env.interactive:
         return None
+    from vbscli.errors import Interrupted
 
     def ask(
         label: str, *, secret: bool = False, default: str | None = None, check: Any = None, optional: bool = False
@@ -588,14 +627,18 @@ def _prompter(st: runtime.State) -> Any:
                     raise typer.BadParameter(getattr(exc, "message", str(exc))) from None
             return text
 
-        return typer.prompt(
-            label,
-            default=default if default is not None else ("" if optional else None),
-            show_default=bool(default),
-            hide_input=secret,
-            err=True,
-            value_proc=accept,
-        )
+        try:
+            return typer.prompt(
+                label,
+                default=default if default is not None else ("" if optional else None),
+                show_default=bool(default),
+                hide_input=secret,
+                err=True,
+                value_proc=accept,
+            )
+        except (Interrupted, KeyboardInterrupt, typer.Abort):  # Ctrl-C, Ctrl-D: the message starts a line
+            st.env.stderr.write("\n")
+            raise
 
     return ask
 
