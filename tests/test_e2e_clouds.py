@@ -383,3 +383,23 @@ def test_list_and_show_mark_what_a_command_uses_without_a_name(emulator: Service
     assert "environment" in table and "*" in table
     shown = run_vbs("profile", "show", "-o", "table", env=openrc).stdout
     assert "environment (openrc)" in shown and "OS_APPLICATION_CREDENTIAL_ID" in shown
+
+
+def test_a_cached_catalog_without_the_region_asked_for_is_renewed_once(emulator: Service, isolated_env: Path):
+    clouds_yaml(isolated_env, emulator.emu.url)
+    assert run_vbs("--os-cloud", "demo", "backup", "list").exit_code == 0
+    cached = next((isolated_env / ".cache" / "vbs" / "tokens").glob("*.json"))
+    doc = json.loads(cached.read_text())  # as if cached before the cloud offered block storage in RegionTwo
+    doc["extra"]["catalog"] = [e for e in doc["extra"]["catalog"] if e["region_id"] == "RegionOne"]
+    cached.write_text(json.dumps(doc))
+    run = run_vbs("--os-cloud", "demo", "--os-region-name", "RegionTwo", *CREATE)
+    assert run.exit_code == 0, run.stderr
+    assert self_link(run).startswith(f"http://localhost:{emulator.emu.port}/v3/")  # RegionTwo's endpoint
+    assert emulator.requests("POST auth_tokens") == 2  # the first run's login, and one to renew the catalog
+    assert {e["region_id"] for e in json.loads(cached.read_text())["extra"]["catalog"]} == {"RegionOne", "RegionTwo"}
+    assert file_mode(cached) == 0o600
+    again = run_vbs("--os-cloud", "demo", "--os-region-name", "RegionTwo", "backup", "list")
+    assert again.exit_code == 0 and emulator.requests("POST auth_tokens") == 2  # cached from then on
+    nowhere = run_vbs("--os-cloud", "demo", "--os-region-name", "RegionNine", "backup", "list", "-o", "table")
+    assert nowhere.exit_code == 3 and "no public block-storage endpoint in region 'RegionNine'" in nowhere.stderr
+    assert emulator.requests("POST auth_tokens") == 3  # renewed once to be sure, then refused

@@ -135,12 +135,24 @@ def connect(
     )
 
     def from_catalog(credentials: Any) -> str:
+        from vbscli.errors import ConfigError
         from vbscli.keystone import catalog_endpoint
 
         found = credentials.catalog()  # a dry run's stand-in answers from a cached login only
         project_from = settings.origins.get("project_id", "")
         where = credentials.auth_url
-        return catalog_endpoint(found, settings.region, settings.interface, where, settings.project_id, project_from)
+        try:
+            return catalog_endpoint(
+                found, settings.region, settings.interface, where, settings.project_id, project_from
+            )
+        except ConfigError:
+            renew = getattr(credentials, "renew_catalog", None)  # a cached catalog may predate a change
+            fresh = renew() if renew is not None else None
+            if fresh is None:
+                raise
+            return catalog_endpoint(
+                fresh, settings.region, settings.interface, where, settings.project_id, project_from
+            )
 
     client = Client(
         endpoint=settings.endpoint,
