@@ -335,3 +335,17 @@ def test_a_value_with_a_line_break_keeps_the_error_on_one_line(isolated_env):
     assert run.stdout == ""
     assert run.stderr.count("\n") == 1 and "\x1b" not in run.stderr
     assert "cloud '0\\n0\\x1b[31m' (from OS_CLOUD) not found" in run.stderr
+
+
+def test_unknown_keys_at_the_top_of_the_profile_file_get_a_did_you_mean(prod_profile):
+    text = prod_profile.path.read_text()
+    prod_profile.write(text.replace("default: prod", "defualt: prod"))
+    resolve(profile="prod")  # fine: chosen by name
+    with pytest.raises(ConfigError) as info:
+        resolve()
+    assert "several profiles and no default" in info.value.message
+    assert "unknown key 'defualt' ignored; did you mean 'default'?" in " ".join(resolve(profile="prod").warnings)
+    prod_profile.write(text.replace("profiles:", "profile:"))
+    with pytest.raises(ConfigError) as info:
+        resolve()
+    assert info.value.message.endswith("known profiles: none (unknown key 'profile' ignored; did you mean 'profiles'?)")

@@ -197,6 +197,7 @@ def _profile_file(env: Mapping[str, str], asked: bool, warnings: list[str]) -> P
             "create it (see the README) or point VBS_CONFIG at your profile file",
         )
     pfile = profile_file.load(path)
+    warnings += pfile.warnings
     if pfile.mode is not None and pfile.mode & 0o077 and pfile.holds_secrets():
         warnings.append(f"{path} holds secrets and is readable by group or others; run: chmod 600 {path}")
     return pfile
