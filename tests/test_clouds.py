@@ -321,3 +321,11 @@ def test_an_unknown_vendor_profile_is_named(places):
     )
     with pytest.raises(ConfigError, match="'auth.auth_url' https://iam.{region_name}.example/v3 needs a region"):
         resolve_cloud(places, needs_region)
+
+
+def test_regions_as_openstacksdk_spells_them(places):
+    base = "clouds:\n  c:\n    auth: {auth_url: 'https://k', token: t, project_id: p}\n"
+    assert resolve_cloud(places, base + "    region_name: 'eu-nl,eu-de'\n").region == "eu-nl"  # the old list
+    listed = resolve_cloud(places, base + "    regions:\n      - {name: eu-de, values: {interface: internal}}\n")
+    assert listed.region == "eu-de" and listed.interface == "public"
+    assert any("per-region 'values' of 'regions' are not applied" in w for w in listed.warnings)  # not silently

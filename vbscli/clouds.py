@@ -235,9 +235,14 @@ def layer_of(name: str, found: CloudsFile, env: Mapping[str, str] | None = None,
         label = f"'{endpoint_key}' in {where}"
         parse_into(layer, "endpoint", cloud[endpoint_key], label, origin(endpoint_key, False), ConfigError)
     region, region_key = cloud.get("region_name"), "region_name"
-    if region is None and isinstance(cloud.get("regions"), list) and cloud["regions"]:
-        first = cloud["regions"][0]  # openstacksdk's choice when region_name is not given
+    if isinstance(region, str) and "," in region:  # an old spelling of a list of regions: the first is the default
+        region = region.split(",")[0].strip()
+    regions = cloud.get("regions") if isinstance(cloud.get("regions"), list) else []
+    if region is None and regions:
+        first = regions[0]  # openstacksdk's choice when region_name is not given
         region, region_key = first.get("name") if isinstance(first, dict) else first, "regions"
+    if any(isinstance(r, dict) and r.get("values") for r in regions):
+        layer.warnings.append(f"{where}: the per-region 'values' of 'regions' are not applied by vbs")
     if region not in (None, ""):
         parse_into(layer, "region", region, f"'{region_key}' in {where}", origin(region_key, False), ConfigError)
     for key in ("block_storage_interface", "interface", "endpoint_type"):
