@@ -105,22 +105,6 @@ CASES: dict[str, Case] = {
 }
 
 
-@pytest.fixture(scope="module")
-def _other() -> Iterator[Any]:
-    from vbscli.emulator import Emulator, EmulatorConfig
-
-    with Emulator(EmulatorConfig(port=0, create_delay=0.0)) as emu:
-        yield emu
-
-
-@pytest.fixture
-def other(_other: Any) -> Iterator[Any]:
-    """Emulator B (emulator A is the shared one)."""
-    _other.reset()
-    yield _other
-    _other.reset()
-
-
 @pytest.fixture
 def listener() -> Iterator[Listener]:
     found = Listener()
@@ -167,10 +151,10 @@ def _received(a: Any, b: Any, listener: Listener) -> str:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_credentials_only_go_to_the_endpoint_configured_beside_them(
-    name: str, emulator: Service, other: Any, listener: Listener, profiles: Profiles, isolated_env: Path
+    name: str, emulator: Service, other_emulator: Service, listener: Listener, profiles: Profiles, isolated_env: Path
 ):
     case = CASES[name]
-    a = emulator.emu
+    a, other = emulator.emu, other_emulator.emu
     only = _write_sources(isolated_env, profiles, a, other, case.default)
     places = {"{A}": a.url, "{B}": other.url, "{L}": f"http://127.0.0.1:{listener.port}", "{P}": other.project_id}
     places["{ONLY}"] = str(only)
