@@ -20,35 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from vbscli.errors import ConfigError
-from vbscli.values import Layer, ca_bundle, cloud_name, parse_into, read_document, secret, type_name
+from vbscli.values import (
+    KEYSTONE_FIELDS,
+    KEYSTONE_TYPES,
+    KEYSTONE_TYPES_HINT,
+    Layer,
+    ca_bundle,
+    cloud_name,
+    parse_into,
+    read_document,
+    secret,
+    type_name,
+)
 
 SUFFIXES = (".yaml", ".yml", ".json")
-AUTH_TYPES = {
-    "password": "password",
-    "v3password": "password",
-    "token": "token",
-    "v3token": "token",
-    "v3applicationcredential": "application_credential",
-    "applicationcredential": "application_credential",
-    "application_credential": "application_credential",
-}
-"""clouds.yaml's auth_type (keystoneauth plugin names) -> vbs's auth type."""
-AUTH_KEYS = (
-    "auth_url",
-    "username",
-    "user_id",
-    "password",
-    "user_domain_name",
-    "user_domain_id",
-    "project_id",
-    "project_name",
-    "project_domain_name",
-    "project_domain_id",
-    "token",
-    "application_credential_id",
-    "application_credential_name",
-    "application_credential_secret",
-)
 RENAMED = {"tenant_id": "project_id", "tenant_name": "project_name", "auth_token": "token"}
 VENDORS: dict[str, dict[str, Any]] = {
     "otc": {
@@ -258,7 +243,7 @@ def layer_of(name: str, found: CloudsFile, env: Mapping[str, str] | None = None,
     for block, in_auth in ((auth, True), (cloud, False)):  # values outside 'auth' win, as in openstacksdk
         for key, value in block.items():
             canonical = RENAMED.get(key, key)
-            if canonical in AUTH_KEYS and value not in (None, ""):
+            if canonical in KEYSTONE_FIELDS and value not in (None, ""):
                 fields[canonical] = (value, origin(key, in_auth))
     for scope in ("domain_id", "domain_name"):  # a default for the user's and the project's domain
         if scope in auth and auth[scope] not in (None, ""):
@@ -277,13 +262,10 @@ def layer_of(name: str, found: CloudsFile, env: Mapping[str, str] | None = None,
             if "token" in fields and "password" not in fields
             else "password"
         )
-    elif str(kind_raw).lower() in AUTH_TYPES:
-        kind = AUTH_TYPES[str(kind_raw).lower()]
+    elif str(kind_raw).lower() in KEYSTONE_TYPES:
+        kind = KEYSTONE_TYPES[str(kind_raw).lower()]
     else:
-        raise ConfigError(
-            f"{where}: auth_type {kind_raw!r} is not one vbs can use",
-            "use password, v3password, token, v3token or v3applicationcredential",
-        )
+        raise ConfigError(f"{where}: auth_type {kind_raw!r} is not one vbs can use", KEYSTONE_TYPES_HINT)
     layer.auth_type = kind
 
     def read_auth(strict: bool) -> tuple[dict[str, Any], dict[str, str]]:

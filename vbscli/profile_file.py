@@ -16,6 +16,7 @@ from vbscli.values import (
     AUTH_ALIASES,
     AUTH_FIELDS,
     AUTH_TYPES,
+    KEYSTONE_TYPES,
     SETTINGS,
     Layer,
     did_you_mean,
@@ -29,12 +30,6 @@ PROFILE_KEYS = tuple(s.key for s in SETTINGS) + ("auth", "cloud")
 FILE_KEYS = ("default", "profiles")
 SECRET_KEYS = redact.SECRET_FIELDS
 """Profile keys whose values are secrets (for the file-permission warning): the masker's own set."""
-TYPE_ALIASES = {
-    "v3password": "password",
-    "v3token": "token",
-    "v3applicationcredential": "application_credential",
-    "applicationcredential": "application_credential",
-}
 
 
 def default_path(env: Mapping[str, str]) -> Path:
@@ -157,7 +152,7 @@ def layer(pfile: ProfileFile, name: str, env: Mapping[str, str], cwd: str | None
             own[f"{canonical}_env"] = own.pop(f"{alias}_env")
     kind_raw = own.pop("type", None)
     kind = str(kind_raw) if kind_raw is not None else (base.auth_type if base and base.auth_type else "token")
-    kind = TYPE_ALIASES.get(kind, kind)
+    kind = KEYSTONE_TYPES.get(kind, kind)
     if kind not in AUTH_TYPES:
         raise ConfigError(
             f"{where}: unknown auth type {kind_raw!r}{did_you_mean(str(kind_raw), AUTH_TYPES)}",
