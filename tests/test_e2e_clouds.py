@@ -119,6 +119,11 @@ def test_application_credentials_by_id_and_by_name(emulator: Service, isolated_e
     assert by_name.exit_code == 0, by_name.stderr
     assert self_link(by_name).startswith("http://localhost:")
     assert emulator.requests("POST auth_tokens") == 2 and emulator.created() == 2
+    cached = list((isolated_env / ".cache" / "vbs" / "tokens").glob("*.json"))
+    assert len(cached) == 2 and all(file_mode(f) == 0o600 for f in cached)
+    for file in cached:  # the token and the catalog, never the secret the token was obtained with
+        assert set(json.loads(file.read_text())) == {"token", "expires_at", "project_id", "extra"}
+        assert "demo-app-secret" not in file.read_text()
 
 
 def test_a_refused_application_credential_exits_4(emulator: Service, isolated_env: Path):
