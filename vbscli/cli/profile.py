@@ -356,6 +356,7 @@ def profile_add(
     draft = _Draft(
         endpoint=opts.get("endpoint"), project_id=opts.get("project_id"), cloud=opts.get("os_cloud"), creds=creds
     )
+    draft.region = settings.get("region")
     if ask is not None:
         kind = draft.ask_all(ask, kind)
     else:
@@ -375,6 +376,8 @@ def profile_add(
     for setting, key in SETTING_KEYS:
         if setting in settings:
             profile[key] = settings[setting]
+    if draft.region:
+        profile["region_name"] = draft.region
     if kind is not None:
         auth: dict[str, Any] = {"type": kind}
         for field in CREDENTIAL_OPTIONS:
@@ -468,6 +471,7 @@ class _Draft:
         self.project_id = project_id
         self.cloud = cloud
         self.creds = dict(creds)
+        self.region: str | None = None
 
     def has(self, *fields: str) -> bool:
         return any(self.creds.get(f) or self.creds.get(f"{f}_env") for f in fields)
@@ -568,6 +572,12 @@ class _Draft:
                 "Auth type (token, password, application_credential, aksk)",
                 default="token" if self.endpoint else "password",
                 check=_auth_choice,
+            )
+        logs_in = kind in ("password", "application_credential") or kind == "token" and self.has("auth_url")
+        if not self.endpoint and not self.cloud and not self.region and logs_in:
+            self.region = (
+                ask("Region (empty: the only one the service catalog offers)", check=values.region, optional=True)
+                or None
             )
         while self.needs(kind):
             group = self.needs(kind)[0]
