@@ -161,7 +161,11 @@ def profile_show(
     ctx: typer.Context,
     name: Annotated[
         Optional[str],
-        typer.Argument(metavar="[NAME]", help="Profile to show (default: what vbs would use).", show_default=False),
+        typer.Argument(
+            metavar="[NAME]",
+            help="Profile, or cloud of clouds.yaml, to show (default: what vbs would use).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Show the settings of a profile (or cloud) and where each came from, secrets masked"""
@@ -692,7 +696,11 @@ def profile_test(
     ctx: typer.Context,
     name: Annotated[
         Optional[str],
-        typer.Argument(metavar="[NAME]", help="Profile to test (default: the one vbs would use).", show_default=False),
+        typer.Argument(
+            metavar="[NAME]",
+            help="Profile, or cloud of clouds.yaml, to test (default: the one vbs would use).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Prove a profile's (or a cloud's) credentials work with one cheap authenticated call"""
