@@ -349,3 +349,15 @@ def test_unknown_keys_at_the_top_of_the_profile_file_get_a_did_you_mean(prod_pro
     with pytest.raises(ConfigError) as info:
         resolve()
     assert info.value.message.endswith("known profiles: none (unknown key 'profile' ignored; did you mean 'profiles'?)")
+
+
+def test_a_profile_without_credentials_chosen_explicitly_is_not_told_to_set_vbs_token(profiles):
+    profiles.write("profiles:\n  slow: {read_timeout: 120}\n")
+    env = {"VBS_ENDPOINT": OTHER, "VBS_TOKEN": ENV_TOKEN, "VBS_PROJECT_ID": "p9"}
+    with pytest.raises(ConfigError) as info:
+        resolve(env, profile="slow")
+    assert "no credentials" in info.value.message and "--profile slow takes no credentials from VBS_TOKEN" in (
+        info.value.hint or ""
+    )
+    s = resolve({**env, "VBS_PROFILE": "slow"})  # as the default source, the variables supply them
+    assert (s.endpoint, s.read_timeout) == (OTHER, 120.0)

@@ -154,7 +154,7 @@ def resolve(
             "create a profile file (see the README), choose a cloud of clouds.yaml with --os-cloud or OS_CLOUD, "
             "or export VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN (or source an openrc file)",
         )
-    auth = _credentials(conn, strict, origins, values["region"])
+    auth = _credentials(conn, strict, origins, values["region"], chosen_by)
     endpoint, project = _endpoint_and_project(values, auth, origins, conn.where)
     kind = auth.get("type")
     logs_in = kind in LOGIN_TYPES or (kind == "token" and bool(auth.get("auth_url")))
@@ -279,7 +279,9 @@ def _layered(
     return values, origins
 
 
-def _credentials(conn: Layer, strict: bool, origins: dict[str, str], region: str | None) -> dict[str, Any]:
+def _credentials(
+    conn: Layer, strict: bool, origins: dict[str, str], region: str | None, chosen_by: str = ""
+) -> dict[str, Any]:
     """The connection's auth block, read and checked (its fields' origins go into `origins`); a
     `{region_name}` in the auth_url (as vendor profiles write it) is the region in use."""
     where = conn.where
@@ -288,7 +290,11 @@ def _credentials(conn: Layer, strict: bool, origins: dict[str, str], region: str
             raise ConfigError(
                 f"{where}: no credentials: missing 'auth'",
                 "add 'auth: {type: token, token: ...}' (or type password, application_credential or aksk) "
-                "to the profile, or set VBS_TOKEN",
+                + (
+                    f"to the profile ({chosen_by} takes no credentials from VBS_TOKEN)"
+                    if chosen_by
+                    else "to the profile, or set VBS_TOKEN"
+                ),
             )
         return {}
     auth, auth_origins = conn.read_auth(strict)
