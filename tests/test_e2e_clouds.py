@@ -408,3 +408,9 @@ def test_a_cached_catalog_without_the_region_asked_for_is_renewed_once(emulator:
     nowhere = run_vbs("--os-cloud", "demo", "--os-region-name", "RegionNine", "backup", "list", "-o", "table")
     assert nowhere.exit_code == 3 and "no public block-storage endpoint in region 'RegionNine'" in nowhere.stderr
     assert emulator.requests("POST auth_tokens") == 3  # renewed once to be sure, then refused
+
+
+def test_insecure_with_a_plain_http_catalog_has_no_certificate_warning(emulator: Service, isolated_env: Path):
+    clouds_yaml(isolated_env, emulator.emu.url)
+    run = run_vbs("--os-cloud", "demo", "--insecure", "backup", "list", "-o", "table")
+    assert run.exit_code == 0 and run.stderr == "", run.stderr

@@ -15,7 +15,7 @@ file is actually read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,7 +164,7 @@ def resolve(
         _check_complete(conn.where, kind, auth, endpoint, project, catalog=endpoint is None and logs_in)
     if endpoint is None and logs_in:
         origins["endpoint"] = "service catalog (at login)"
-    warnings += _transport_warnings(endpoint, auth.get("auth_url"), values["verify"])
+    warnings += transport_warnings((endpoint, auth.get("auth_url")), values["verify"])
     return Settings(
         endpoint=endpoint,
         project_id=project,
@@ -412,14 +412,15 @@ def _check_complete(
         raise ConfigError(f"{where}: missing 'project_id'", "add it to the profile or set VBS_PROJECT_ID")
 
 
-def _transport_warnings(endpoint: str | None, auth_url: str | None, verify: bool | str) -> list[str]:
-    """Verification off where TLS is used at all; credentials over plain HTTP beyond this machine."""
-    urls = [u for u in (endpoint, auth_url) if u]
+def transport_warnings(urls: Iterable[str | None], verify: bool | str) -> list[str]:
+    """Verification off where TLS is used at all; credentials over plain HTTP beyond this machine.
+    (An endpoint from the service catalog is checked once the catalog tells it: vbscli.cli.runtime.)"""
+    urls = [u for u in urls if u]
     warnings = []
     if verify is False:
         https = [u for u in urls if urlsplit(u).scheme == "https"]
-        if https or endpoint is None:
-            warnings.append(f"TLS certificate verification is off for {https[0] if https else 'the endpoint'}")
+        if https:
+            warnings.append(f"TLS certificate verification is off for {https[0]}")
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:

@@ -134,25 +134,30 @@ def connect(
         fresh_login=fresh_login,
     )
 
+    told: list[str] = []
+
     def from_catalog(credentials: Any) -> str:
+        from vbscli.config import transport_warnings
         from vbscli.errors import ConfigError
         from vbscli.keystone import catalog_endpoint
 
         found = credentials.catalog()  # a dry run's stand-in answers from a cached login only
+        wanted = (settings.region, settings.interface, credentials.auth_url, settings.project_id)
         project_from = settings.origins.get("project_id", "")
-        where = credentials.auth_url
         try:
-            return catalog_endpoint(
-                found, settings.region, settings.interface, where, settings.project_id, project_from
-            )
+            root = catalog_endpoint(found, *wanted, project_from)
         except ConfigError:
             renew = getattr(credentials, "renew_catalog", None)  # a cached catalog may predate a change
             fresh = renew() if renew is not None else None
             if fresh is None:
                 raise
-            return catalog_endpoint(
-                fresh, settings.region, settings.interface, where, settings.project_id, project_from
-            )
+            root = catalog_endpoint(fresh, *wanted, project_from)
+        tls_said = any(w.startswith("TLS") for w in settings.warnings)
+        for warning in transport_warnings((root,), settings.verify):  # what the resolver could not see yet
+            if warning not in told and not (tls_said and warning.startswith("TLS")):
+                told.append(warning)
+                st.env.warn(warning)
+        return root
 
     client = Client(
         endpoint=settings.endpoint,
