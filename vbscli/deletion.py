@@ -44,21 +44,22 @@ def delete(client: Client, backup_id: str, notify: Callable[[str], None] | None 
 
     def look() -> tuple[str, Any]:
         try:
-            status = backups.show(client, backup_id)["backup"].get("status")
+            status = backups.show(client, backup_id, what="lookup")["backup"].get("status")
         except ServiceError as exc:
             if exc.status == 404:
                 return lost_answer.DONE, "gone"
             raise
         return (lost_answer.DONE, status) if status == "deleting" else (lost_answer.AGAIN, None)
 
-    lost_answer.send(
-        client,
+    request = lost_answer.Request(
         delete_call(client, backup_id),
-        look,
-        what=f"delete of backup {backup_id}",
-        check=f"its status with: vbs backup show {backup_id}",
-        notify=notify,
+        name=f"delete of backup {backup_id}",
+        what=f"the delete of backup {backup_id}",
+        look=look,
+        check=f"check its status with: vbs backup show {backup_id}",
+        effect=f"backup {backup_id} may be deleting",
     )
+    lost_answer.send(client, request, notify)
 
 
 def wait_gone(
@@ -72,7 +73,7 @@ def wait_gone(
 
     def look() -> tuple[bool, Any, str]:
         try:
-            backup = backups.show(client, backup_id)["backup"]
+            backup = backups.show(client, backup_id, what="poll")["backup"]
         except ServiceError as exc:
             if exc.status == 404:
                 return True, None, "deleted"
