@@ -293,7 +293,22 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     gc.disable()
     code = run(argv)
     gc.freeze()  # the process ends here: the collection at exit need not walk every object once more
+    if code == ExitCode.INTERRUPTED:
+        _end_now(code)
     sys.exit(code)
+
+
+def _end_now(code: int) -> NoReturn:
+    """Ctrl-C ends the run now: requests still in flight on worker threads (a deletion, a listing,
+    a poll) are abandoned, not waited for - Python would join those threads before exiting."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(code)
 
 
 def _stdout_closed() -> None:
