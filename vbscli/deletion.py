@@ -215,12 +215,11 @@ def run_all(
         except VbsError as exc:
             outcome = Outcome(x, "failed", int(exc.exit_code), exc.as_dict())
         except Exception as exc:  # noqa: BLE001 - one broken item must not hang the run
-            outcome = Outcome(
-                x,
-                "failed",
-                ExitCode.INTERNAL,
-                {"status": None, "code": "Internal", "message": f"unexpected {type(exc).__name__}: {exc}"},
-            )
+            from vbscli import redact
+
+            message = redact.text(f"unexpected {type(exc).__name__}: {exc} (a bug in vbs)")
+            error = {"status": None, "code": "InternalError", "message": message, "request_id": None}
+            outcome = Outcome(x, "failed", ExitCode.INTERNAL, error)
         finish(outcome)
 
     try:
