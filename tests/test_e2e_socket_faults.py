@@ -174,6 +174,16 @@ def test_a_broken_answer_to_a_restore_is_looked_up_and_never_repeated(fault):
 
 
 @pytest.mark.parametrize("fault", ["cut_body", "stall_body", "reset_after_headers"])
+def test_a_broken_answer_to_the_fresh_snapshots_delete_is_looked_up_and_never_repeated(fault):
+    with proxied([("DELETE", r"/snapshots/", fault)]) as (emu, proxy, env):
+        run = run_vbs("backup", "create", "--volume-id", VOLUME, "--name", "fresh", "--wait", *FAST, env=env)
+        assert run.exit_code == 0, run.stderr
+        assert "the answer to the delete of snapshot" in run.stderr and "reporting it" in run.stderr
+        assert proxy.count("DELETE") == 1  # a second one would be refused: the snapshot is deleting
+        assert emu.stats()["snapshots"] == len(emu.store.seed.snapshots)  # none of vbs's stays
+
+
+@pytest.mark.parametrize("fault", ["cut_body", "stall_body", "reset_after_headers"])
 def test_a_broken_answer_to_a_prune_deletion_is_looked_up_and_the_others_go_on(fault):
     with proxied([("DELETE", r"/backups/", fault)], create_delay=30) as (emu, proxy, env):
         doomed = {old(emu, 3), old(emu, 2)}

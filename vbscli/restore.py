@@ -106,6 +106,7 @@ def restore(client: Client, spec: RestoreSpec, notify: Callable[[str], None] | N
         if spec.volume_id is not None
         else f"check for a new volume named '{spec.new_volume_name}': the restore may have made it",
         effect="the restore may have started",
+        found=lambda doc: f"the restore of backup {spec.backup_id} is under way",
         read=_document,
     )
     return lost_answer.send(client, request, notify)

@@ -92,6 +92,7 @@ def create(client: Client, spec: SnapshotSpec, notify: Callable[[str], None] | N
         check=f"check the snapshots of disk {spec.volume_id} for one named '{spec.name}' ('vbs backup prune' "
         "removes it)",
         effect=f"snapshot '{spec.name}' may exist",
+        found=lambda doc: f"snapshot {doc['snapshot']['id']} was made",
         read=_document,
     )
     return lost_answer.send(client, request, notify)
