@@ -72,7 +72,7 @@ def test_a_lost_snapshot_answer_is_found_by_its_token_among_look_alikes(client):
     lines = []
     found = snapshots.create(client, spec, notify=lines.append)
     assert found["snapshot"]["id"] == BID
-    assert len(responses.calls) == 2 and "the service has it" in lines[0]
+    assert len(responses.calls) == 2 and f"but snapshot {BID} was made: reporting it" in lines[0]
 
 
 @responses.activate
