@@ -288,15 +288,24 @@ def test_destructive_dry_runs_send_nothing_not_even_a_login(emulator: Service, t
     )
     os.chmod(profile, 0o600)
     env = {"VBS_CONFIG": str(profile), "NO_PROXY": "127.0.0.1"}
+    fleet = tmp_path / "fleet.jsonl"
+    fleet.write_text(json.dumps({"volume_id": VOLUME, "name": "a"}) + "\n")
+    listing = tmp_path / "backups.json"
+    listing.write_text(json.dumps({"backups": [{"id": UNKNOWN, "volume_id": VOLUME, "status": "available"}]}))
     for args in (
         ("backup", "delete", UNKNOWN, "--dry-run"),
         ("backup", "restore", UNKNOWN, "--volume-id", VOLUME, "--dry-run"),
         ("backup", "prune", "--all", "--keep-last", "3", "--dry-run"),
         ("backup", "create", "--volume-id", VOLUME, "--dry-run"),
+        ("backup", "create", "--from", str(fleet), "--dry-run"),
     ):
         run = run_vbs("-p", "pw", *args, env=env)
         assert run.exit_code == 0, run.stderr
         assert "X-Auth-Token" in run.stdout
+    planned = run_vbs(
+        "-p", "pw", "backup", "prune", "--all", "--keep-last", "3", "--dry-run", "--backups", str(listing), env=env
+    )
+    assert planned.exit_code == 0 and planned.json()["prune"][0]["action"] == "keep"
     assert emulator.emu.stats()["requests"] == {}
 
 
