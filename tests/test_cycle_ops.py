@@ -256,62 +256,13 @@ def test_nothing_to_run_returns_at_once_and_a_circle_is_refused(client):
         deletion.run_all(client, ["a", "b", "c"], lambda item: "deleting", parallel=2, after={"a": ["b"], "b": ["a"]})
 
 
-class ThrottledTogether:
-    """A service on 127.0.0.1 that answers the first `parties` DELETEs only once all of them have
-    arrived, each with 429 APIGW.0308 (throttled in the same round trip), and every later one 202."""
-
-    def __init__(self, parties: int) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.barrier = threading.Barrier(parties, timeout=10)
-        self.lock = threading.Lock()
-        self.first = parties
-        self.deletes: list[int] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_DELETE(self):
-                with outer.lock:
-                    together = outer.first > 0
-                    outer.first -= 1
-                    outer.deletes.append(429 if together else 202)
-                if together:
-                    try:
-                        outer.barrier.wait()
-                    except threading.BrokenBarrierError:
-                        pass
-                    body = b'{"error_code": "APIGW.0308", "error_msg": "throttled"}'
-                    self.send_response(429)
-                else:
-                    body = b""
-                    self.send_response(202)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> ThrottledTogether:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.barrier.abort()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_deletions_throttled_together_halve_the_concurrency_once(monkeypatch):
-    """Four deletions sent together and throttled together are one signal (one round trip): the
-    limit halves once, as a fleet run's creates and a report's listings do, not four times."""
+    """Four deletions sent together and throttled together (the service answers them only once all
+    four have arrived) are one signal, one round trip: the limit halves once, as a fleet run's creates
+    and a report's listings do, not four times."""
+    import threading
+
+    from tests.test_history import Rendezvous
     from vbscli import batch
     from vbscli.retry import RetryPolicy
 
@@ -327,16 +278,36 @@ def test_deletions_throttled_together_halve_the_concurrency_once(monkeypatch):
 
     monkeypatch.setattr(batch, "Limiter", Recording)
     ids = [f"bb089eba-6b38-41c8-85a4-2b94fad7d57{n}" for n in range(4)]
-    with ThrottledTogether(parties=4) as service:
-        host, port = service.server.server_address
-        client = Client(f"http://{host}:{port}", "p1", TokenAuth("t"), pool_size=4)
+    answers: list[int] = []
+    lock = threading.Lock()
+    with Rendezvous(parties=4) as service:
+
+        def do_delete(handler):
+            with lock:
+                together = len(answers) < 4
+                answers.append(429 if together else 202)
+            body = b""
+            if together:
+                try:
+                    service.barrier.wait()
+                except threading.BrokenBarrierError:
+                    pass
+                body = b'{"error_code": "APIGW.0308", "error_msg": "throttled"}'
+            handler.send_response(429 if together else 202)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+
+        service.server.RequestHandlerClass.do_DELETE = do_delete
+        client = service.client(pool=4)
         client.retry = RetryPolicy(max_attempts=2, sleep=lambda seconds: None)
         try:
             outcomes = deletion.delete_many(client, ids, parallel=4)
         finally:
             client.close()
     assert [o.result for o in outcomes] == ["deleting"] * 4
-    assert sorted(service.deletes) == [202] * 4 + [429] * 4
+    assert sorted(answers) == [202] * 4 + [429] * 4
     assert sorted(halvings) == [False, False, False, True] and min(limits) == 2  # 4 halved once, not to 1
 
 
