@@ -55,12 +55,12 @@ def _declaration(
         typer.Option(
             "--output",
             "-o",
-            metavar="[table|json|value]",
+            metavar="FORMAT",
             case_sensitive=False,
             show_default=False,
             rich_help_panel=PANEL,
-            help="Output format; default: table on a terminal, json otherwise; value prints bare values, one "
-            "line per object (see --field). (env: VBS_OUTPUT)",
+            help="Output format: table, json or value (bare values, one line per object; see --field); default: "
+            "table on a terminal, json otherwise. (env: VBS_OUTPUT)",
         ),
     ] = None,
     field: Annotated[
@@ -117,7 +117,7 @@ def _declaration(
         Optional[Interface],
         typer.Option(
             "--os-interface",
-            metavar="[public|internal|admin]",
+            metavar="INTERFACE",
             case_sensitive=False,
             show_default=False,
             rich_help_panel=PANEL,
@@ -256,18 +256,16 @@ def output_options(ctx: typer.Context) -> tuple[tuple[str, ...], bool]:
 
 
 def _readable(param: Any) -> None:
-    """A word for every value (`SHELL`, `PORT`, `[a|b]`) and limits in words, not `<int range>` or `x>=1`."""
+    """A word for every value (`SHELL`, `PORT`, `STATUS`) and limits in words, not `<int range>` or `x>=1`."""
     import typer._click.types as click_types
 
     if param.param_type_name == "argument":
         if param.metavar is None:
             param.metavar = (param.name or "value").upper()
     elif param.param_type_name == "option" and not param.is_flag and not param.count and param.metavar is None:
-        choices = getattr(param.type, "choices", None)
-        if choices:
-            param.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
-        else:
-            param.metavar = param.opts[-1].lstrip("-").upper()
+        # A word, also for a choice (`--status STATUS`): `[a|b|...]` can be too long to read or to fit
+        # beside the help on a terminal, so the help text names the choices.
+        param.metavar = max(param.opts, key=len).lstrip("-").upper().replace("-", "_")
     if isinstance(param.type, click_types._NumberRangeBase) and not isinstance(param.type, _WordRange):
         param.type.__class__ = _WORD_RANGES[type(param.type)]
     if isinstance(param.default, float) and param.default.is_integer():
@@ -316,6 +314,21 @@ def _terminal() -> bool:
         return False
 
 
+PANELS_MIN_WIDTH = 100
+"""Help is drawn in panels on a terminal at least this wide; narrower, the panels' columns would cut
+long option names and paths, so the plain layout (which wraps at spaces only) is used instead."""
+
+
+def _help_width() -> int | None:
+    """None: draw panels; else the width to wrap plain help at (78, or less on a narrow terminal)."""
+    import shutil
+
+    if not _terminal():
+        return 78
+    columns = shutil.get_terminal_size().columns
+    return None if columns >= PANELS_MIN_WIDTH else max(min(columns - 2, 78), 40)
+
+
 class _PlainHelp(typer._click.HelpFormatter):  # type: ignore[name-defined]
     """Help for pipes and files: wrapped at spaces only, so no sentence, URL or option is ever cut."""
 
@@ -330,6 +343,9 @@ class _PlainHelp(typer._click.HelpFormatter):  # type: ignore[name-defined]
         rows = list(rows)
         first_col = min(max(len(first) for first, _ in rows), col_max) + col_spacing
         pad = " " * (first_col + self.current_indent)
+        if self.width - len(pad) < 36:  # a narrow terminal: each description under its option instead
+            pad = " " * (self.current_indent + 4)
+            first_col = 0
         for first, second in rows:
             self.write(f"{'':>{self.current_indent}}{first}")
             if not second:
@@ -339,7 +355,7 @@ class _PlainHelp(typer._click.HelpFormatter):  # type: ignore[name-defined]
                 self.write(" " * (first_col - len(first)))
             else:
                 self.write("\n" + pad)
-            lines = _wrap(second, max(self.width - len(pad), 30))
+            lines = _wrap(second, self.width - len(pad))
             self.write(lines[0] + "\n" + "".join(f"{pad}{line}\n" for line in lines[1:]))
 
 
@@ -380,12 +396,13 @@ class _GlobalOptions:
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
     def get_help(self, ctx: typer.Context) -> str:
-        """Rich panels on a terminal; plain text, wrapped but never cut, anywhere else."""
-        if _terminal():
+        """Rich panels on a wide terminal; plain text, wrapped at spaces but never cut, anywhere else."""
+        width = _help_width()
+        if width is None:
             return super().get_help(ctx)  # type: ignore[misc]
         import typer._click.core as click_core
 
-        formatter = _PlainHelp(width=78)
+        formatter = _PlainHelp(width=width)
         click_core.Command.format_help(self, ctx, formatter)  # type: ignore[arg-type]
         return formatter.getvalue().rstrip("\n")
 
