@@ -615,5 +615,5 @@ def profile_test(
         "auth_type": settings.auth_type,
         "elapsed_ms": round(elapsed * 1000, 1),
     }
-    rows = [(k, str(v)) for k, v in doc.items()]
+    rows = [(k, _text(v)) for k, v in doc.items() if v is not None]  # a table shows no Python `None`/`True`
     render(Result(doc, rows), runtime.output_format(ctx), st.env)
