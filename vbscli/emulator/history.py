@@ -16,11 +16,14 @@ file keeps showing the same picture whenever it is used.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 STATUSES = ("available", "error", "creating")
 """The states a seeded backup can be in (restoring and deleting need a running service)."""
@@ -56,8 +59,6 @@ class SeededBackup:
 
 def parse(doc: dict[str, Any], volumes: set[str], fail: Callable[..., Exception]) -> list[SeededBackup]:
     """The `backups` and `history` sections of a seed document; `fail(problem, near)` makes the error."""
-    from vbscli.emulator.seed import UUID
-
     seeded: list[SeededBackup] = []
 
     def entries(key: str) -> list[dict[str, Any]]:
