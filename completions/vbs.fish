@@ -84,7 +84,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -96,7 +96,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs|--project-id'
             true
@@ -111,7 +111,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup|--ca-bundle'
             printf '%s\n' '@files'
@@ -132,7 +132,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -144,7 +144,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup|--project-id'
             true
@@ -159,7 +159,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup create|--ca-bundle'
             printf '%s\n' '@files'
@@ -189,7 +189,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup create|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup create|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -207,7 +207,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup create|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup create|--project-id'
             true
@@ -231,7 +231,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup create|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup delete|--ca-bundle'
             printf '%s\n' '@files'
@@ -252,7 +252,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup delete|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup delete|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -270,7 +270,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup delete|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup delete|--project-id'
             true
@@ -288,7 +288,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup delete|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup list|--ca-bundle'
             printf '%s\n' '@files'
@@ -315,7 +315,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup list|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup list|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -327,7 +327,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup list|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup list|--project-id'
             true
@@ -348,7 +348,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup list|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup prune|--backups'
             printf '%s\n' '@files'
@@ -393,7 +393,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup prune|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup prune|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -408,7 +408,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup prune|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup prune|--project-id'
             true
@@ -426,7 +426,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup prune|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup report|--ca-bundle'
             printf '%s\n' '@files'
@@ -456,7 +456,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup report|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup report|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -471,7 +471,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup report|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup report|--project-id'
             true
@@ -492,7 +492,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup report|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup restore|--ca-bundle'
             printf '%s\n' '@files'
@@ -516,7 +516,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup restore|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup restore|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -531,7 +531,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup restore|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup restore|--project-id'
             true
@@ -552,7 +552,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup restore|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup show|--ca-bundle'
             printf '%s\n' '@files'
@@ -573,7 +573,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup show|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup show|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -585,7 +585,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup show|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup show|--project-id'
             true
@@ -600,7 +600,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup show|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs completion|--ca-bundle'
             printf '%s\n' '@files'
@@ -621,7 +621,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs completion|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs completion|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -633,7 +633,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs completion|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs completion|--project-id'
             true
@@ -648,7 +648,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs completion|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs emulator|--ca-bundle'
             printf '%s\n' '@files'
@@ -669,7 +669,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs emulator|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs emulator|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -681,7 +681,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs emulator|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs emulator|--project-id'
             true
@@ -696,7 +696,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs emulator|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs emulator start|--ca-bundle'
             printf '%s\n' '@files'
@@ -735,7 +735,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs emulator start|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs emulator start|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -753,7 +753,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs emulator start|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs emulator start|--project-id'
             true
@@ -777,7 +777,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs emulator start|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs emulator status|--ca-bundle'
             printf '%s\n' '@files'
@@ -798,7 +798,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs emulator status|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs emulator status|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -813,7 +813,7 @@ function __vbs_option_values
             printf '%s\n' '@files'
             return 0
         case 'vbs emulator status|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs emulator status|--project-id'
             true
@@ -828,7 +828,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs emulator status|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs emulator stop|--ca-bundle'
             printf '%s\n' '@files'
@@ -849,7 +849,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs emulator stop|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs emulator stop|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -864,7 +864,7 @@ function __vbs_option_values
             printf '%s\n' '@files'
             return 0
         case 'vbs emulator stop|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs emulator stop|--project-id'
             true
@@ -879,7 +879,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs emulator stop|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile|--ca-bundle'
             printf '%s\n' '@files'
@@ -900,7 +900,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -912,7 +912,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile|--project-id'
             true
@@ -927,7 +927,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile add|--access-key'
             true
@@ -972,7 +972,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile add|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile add|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -990,7 +990,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile add|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile add|--project-domain'
             true
@@ -1041,7 +1041,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile add|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile list|--ca-bundle'
             printf '%s\n' '@files'
@@ -1062,7 +1062,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile list|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile list|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1074,7 +1074,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile list|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile list|--project-id'
             true
@@ -1089,7 +1089,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile list|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile remove|--ca-bundle'
             printf '%s\n' '@files'
@@ -1110,7 +1110,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile remove|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile remove|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1122,7 +1122,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile remove|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile remove|--project-id'
             true
@@ -1137,7 +1137,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile remove|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile set-default|--ca-bundle'
             printf '%s\n' '@files'
@@ -1158,7 +1158,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile set-default|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile set-default|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1170,7 +1170,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile set-default|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile set-default|--project-id'
             true
@@ -1185,7 +1185,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile set-default|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile show|--ca-bundle'
             printf '%s\n' '@files'
@@ -1206,7 +1206,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile show|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile show|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1218,7 +1218,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile show|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile show|--project-id'
             true
@@ -1233,7 +1233,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile show|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile test|--ca-bundle'
             printf '%s\n' '@files'
@@ -1254,7 +1254,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile test|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile test|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1266,7 +1266,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile test|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile test|--project-id'
             true
@@ -1281,7 +1281,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile test|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
     end
     return 1
@@ -1292,18 +1292,36 @@ function __vbs_arguments
         case 'vbs completion'
             printf '%s\n' 'bash' 'zsh' 'fish'
         case 'vbs profile remove'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
         case 'vbs profile set-default'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
         case 'vbs profile show'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
         case 'vbs profile test'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
     end
 end
 
 function __vbs_profiles
     command vbs __complete-profiles 2>/dev/null
+end
+
+function __vbs_clouds
+    command vbs __complete-clouds 2>/dev/null
+end
+
+# Prints the candidates, a marker replaced with the values it stands for, read from the user's files.
+function __vbs_expand
+    for value in $argv
+        switch $value
+            case '@profiles'
+                __vbs_profiles
+            case '@clouds'
+                __vbs_clouds
+            case '*'
+                echo $value
+        end
+    end
 end
 
 function __vbs_complete
@@ -1331,7 +1349,7 @@ function __vbs_complete
         if test "$values" = '@files'
             set values (__fish_complete_path $parts[2])
         end
-        for value in $values
+        for value in (__vbs_expand $values)
             echo "$parts[1]=$value"
         end
         return
@@ -1341,7 +1359,7 @@ function __vbs_complete
         if test "$values" = '@files'
             __fish_complete_path $cur
         else
-            printf '%s\n' $values
+            __vbs_expand $values
         end
         return
     end
@@ -1353,7 +1371,7 @@ function __vbs_complete
     if test -n "$subcommands"
         string split ' ' -- $subcommands
     else
-        __vbs_arguments $path
+        __vbs_expand (__vbs_arguments $path)
     end
 end
 
