@@ -32,6 +32,21 @@ def one_json_error(stderr: str) -> dict:
             "vbs backup list",
         ),
         (("backup", "list", "--limit"), "Option '--limit' requires an argument.", "vbs backup list"),
+        (
+            ("backup", "list", "--limit", "x"),
+            "Invalid value for '--limit': 'x' is not a valid whole number.",
+            "vbs backup list",
+        ),
+        (
+            ("--read-timeout", "1s", "backup", "list"),
+            "Invalid value for '--read-timeout': '1s' is not a valid number.",
+            "vbs",
+        ),
+        (
+            ("emulator", "start", "--latency", "x"),
+            "Invalid value for '--latency': 'x' is not a valid number.",
+            "vbs emulator start",
+        ),
         (("backup", "list", "--bogus"), "No such option: --bogus", "vbs backup list"),
         (("backup", "show"), "Missing argument 'ID'.", "vbs backup show"),
         (("profile", "add"), "Missing argument 'NAME'.", "vbs profile add"),

@@ -268,6 +268,8 @@ def _readable(param: Any) -> None:
         param.metavar = max(param.opts, key=len).lstrip("-").upper().replace("-", "_")
     if isinstance(param.type, click_types._NumberRangeBase) and not isinstance(param.type, _WordRange):
         param.type.__class__ = _WORD_RANGES[type(param.type)]
+    elif type(param.type) in _WORD_NUMBERS:
+        param.type = _WORD_NUMBERS[type(param.type)]()  # "'x' is not a valid number", not "... float"
     if isinstance(param.default, float) and param.default.is_integer():
         param.default = int(param.default)  # shown as 3600, not 3600.0; the type still converts it
 
@@ -296,13 +298,24 @@ class _WordRange:
 def _word_ranges() -> dict[type, type]:
     import typer._click.types as click_types
 
+    # `name` is what a bad value is said not to be: "'x' is not a valid whole number", not "int range".
     return {
-        click_types.IntRange: type("IntRange", (_WordRange, click_types.IntRange), {}),
-        click_types.FloatRange: type("FloatRange", (_WordRange, click_types.FloatRange), {}),
+        click_types.IntRange: type("IntRange", (_WordRange, click_types.IntRange), {"name": "whole number"}),
+        click_types.FloatRange: type("FloatRange", (_WordRange, click_types.FloatRange), {"name": "number"}),
+    }
+
+
+def _word_numbers() -> dict[type, type]:
+    import typer._click.types as click_types
+
+    return {
+        click_types.IntParamType: type("Int", (click_types.IntParamType,), {"name": "whole number"}),
+        click_types.FloatParamType: type("Float", (click_types.FloatParamType,), {"name": "number"}),
     }
 
 
 _WORD_RANGES = _word_ranges()
+_WORD_NUMBERS = _word_numbers()
 
 
 def _terminal() -> bool:
