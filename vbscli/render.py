@@ -106,13 +106,14 @@ def render_request(call: Call, fmt: str, env: Environment) -> None:
 
 
 def render_request_lines(calls: list[tuple[dict[str, Any], Call]], fmt: str, env: Environment) -> None:
-    """A dry run of many requests: one JSON line each (with the `extra` fields, e.g. the item's line), or
-    text blocks under a comment line naming them."""
+    """A dry run of many requests: one JSON line each (with the `extra` fields, e.g. the item's line), one
+    line of values each (-o value), or text blocks under a comment line naming them."""
     for extra, call in calls:
         headers = redact.headers(call.headers)
-        if fmt == "json":
+        if fmt in ("json", "value"):
             doc = {**extra, "method": call.method, "url": call.url, "headers": headers, "body": call.document()}
-            _write(env.stdout, json.dumps(doc, ensure_ascii=False) + "\n")
+            line = json.dumps(doc, ensure_ascii=False) + "\n" if fmt == "json" else values(doc, fmt.fields)
+            _write(env.stdout, line)
             continue
         lines = [f"# {', '.join(f'{k} {v}' for k, v in extra.items())}"] if extra else []
         lines += [f"{call.method} {call.url}"] + [f"{name}: {value}" for name, value in headers.items()]
