@@ -145,3 +145,12 @@ def test_a_reader_that_goes_away_ends_vbs_quietly(emulator: Service):
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stderr) == (141, "")
+
+
+def test_output_options_are_not_silently_ignored_by_completion():
+    for extra in (("-f", "id"), ("--wide",), ("-o", "json"), ("--output=value",)):
+        for run in (run_vbs(*extra, "completion", "bash"), run_vbs("completion", "zsh", *extra)):
+            assert (run.exit_code, run.stdout) == (2, ""), extra
+            assert "does not apply to vbs completion, which prints a shell script" in run.stderr
+    assert run_vbs("-o", "table", "completion", "bash").exit_code == 0
+    assert run_vbs("completion", "bash", env={"VBS_OUTPUT": "json"}).exit_code == 0  # a default, not a request

@@ -126,11 +126,27 @@ def command() -> typer.main.TyperGroup:  # type: ignore[name-defined]
 
 
 def completion_script(
+    ctx: typer.Context,
     shell: Annotated[
         Shell, typer.Argument(help="Shell to print the completion script for: bash, zsh or fish.", show_default=False)
     ],
 ) -> None:
     """Print the shell completion script (see the README for where to install it)"""
     from vbscli.cli.completion import script
+    from vbscli.cli.globals import given
+    from vbscli.errors import InputError
+
+    asked = given(ctx)
+    ignored = [
+        option
+        for option, present in (
+            ("--field", asked.get("field")),
+            ("--wide", asked.get("wide")),
+            (f"-o {asked.get('output')}", asked.get("output") in ("json", "value")),
+        )
+        if present
+    ]
+    if ignored:  # never silently ignored
+        raise InputError(f"{ignored[0]} does not apply to vbs completion, which prints a shell script", "drop it")
 
     typer.echo(script(shell.value, command()), nl=False)
