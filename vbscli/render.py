@@ -283,8 +283,24 @@ def _listing(title: str | None, fit: Fit, bold: str | None) -> Any:
     for index in fit.visible:
         table.add_column(fit.columns[index].name, no_wrap=True, overflow="ellipsis", width=fit.widths[index])
     for row in fit.rows:
-        table.add_row(*(row[index] if index < len(row) else "" for index in fit.visible))
+        table.add_row(*(shorten(row[index] if index < len(row) else "", fit.widths[index]) for index in fit.visible))
     return table
+
+
+ID_IN_TEXT = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|\b[0-9a-fA-F]{32}\b")
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut to `width` characters with an ellipsis, but never inside an ID it quotes (`backup
+    4cea6661-…` would name no backup): the cut then falls before the ID."""
+    if len(text) <= width or len(text.encode()) != len(text):  # rich cuts what is not plain ASCII
+        return text
+    cut = width - 1
+    for match in ID_IN_TEXT.finditer(text):
+        if match.start() < cut < match.end():
+            cut = match.start()
+            break
+    return text[:cut].rstrip() + "…"
 
 
 class Fit:
