@@ -26,14 +26,20 @@ app = typer.Typer(
     add_completion=False,
 )
 
+PID_FILE_HELP = (
+    "The emulator's PID file (default: $XDG_STATE_HOME/vbs/emulator.pid, i.e. ~/.local/state/vbs/emulator.pid"
+)
 PidFile = Annotated[
+    Optional[Path],
+    typer.Option("--pid-file", metavar="FILE", show_default=False, help=PID_FILE_HELP + ")."),
+]
+StartPidFile = Annotated[
     Optional[Path],
     typer.Option(
         "--pid-file",
         metavar="FILE",
         show_default=False,
-        help="The emulator's PID file (default: $XDG_STATE_HOME/vbs/emulator.pid, i.e. "
-        "~/.local/state/vbs/emulator.pid; a start in the foreground writes one only when given).",
+        help=PID_FILE_HELP + "; a start in the foreground writes one only when given).",
     ),
 ]
 
@@ -69,7 +75,7 @@ def emulator_start(
             metavar="SECONDS",
             min=0,
             show_default=False,
-            help="Retry-After sent with injected 5xx and 429.",
+            help="Retry-After sent with injected 5xx and 429 (default: none).",
         ),
     ] = None,
     faults: Annotated[
@@ -88,7 +94,7 @@ def emulator_start(
             "'vbs emulator stop').",
         ),
     ] = False,
-    pid_file: PidFile = None,
+    pid_file: StartPidFile = None,
     log_file: Annotated[
         Optional[Path],
         typer.Option(
