@@ -133,20 +133,9 @@ def completion_script(
 ) -> None:
     """Print the shell completion script (see the README for where to install it)"""
     from vbscli.cli.completion import script
-    from vbscli.cli.globals import given
-    from vbscli.errors import InputError
+    from vbscli.cli.globals import given, refuse_unused
 
-    asked = given(ctx)
-    ignored = [
-        option
-        for option, present in (
-            ("--field", asked.get("field")),
-            ("--wide", asked.get("wide")),
-            (f"-o {asked.get('output')}", asked.get("output") in ("json", "value")),
-        )
-        if present
-    ]
-    if ignored:  # never silently ignored
-        raise InputError(f"{ignored[0]} does not apply to vbs completion, which prints a shell script", "drop it")
+    used = ("debug", "output") if given(ctx).get("output") == "table" else ("debug",)  # a script, for a person
+    refuse_unused(ctx, "vbs completion, which prints a shell script", used)
 
     typer.echo(script(shell.value, command()), nl=False)

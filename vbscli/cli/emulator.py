@@ -6,7 +6,10 @@ from typing import Annotated, Any, Optional
 import typer
 
 from vbscli.cli import runtime
-from vbscli.cli.globals import VbsCommand, VbsGroup
+from vbscli.cli.globals import VbsCommand, VbsGroup, refuse_unused
+
+OUTPUT_OPTIONS = ("output", "field", "wide", "debug")
+"""The global options the emulator's commands use: it serves, it does not connect to a service."""
 
 
 class EmulatorGroup(VbsGroup):
@@ -112,6 +115,7 @@ def emulator_start(
     from vbscli.emulator import Emulator, FaultError, background, banner
     from vbscli.errors import InputError
 
+    refuse_unused(ctx, "vbs emulator start", OUTPUT_OPTIONS)
     st = runtime.begin(ctx)
     config = _config(ctx, host, port, seed, create_delay, latency, error_rate, throttle_rate, retry_after, faults)
     try:
@@ -162,6 +166,7 @@ def emulator_stop(ctx: typer.Context, pid_file: PidFile = None) -> None:
     """Stop the emulator started with --detach (only the one its PID file names)"""
     from vbscli.emulator import background
 
+    refuse_unused(ctx, "vbs emulator stop", OUTPUT_OPTIONS)
     st = runtime.begin(ctx)
     path = (pid_file or _default_pid_file(st.env.vars)).expanduser().absolute()
     found = _running(path)
@@ -180,6 +185,7 @@ def emulator_stop(ctx: typer.Context, pid_file: PidFile = None) -> None:
 @app.command("status", cls=VbsCommand)
 def emulator_status(ctx: typer.Context, pid_file: PidFile = None) -> None:
     """Say whether the emulator started with --detach runs, and where (URL, PID, log)"""
+    refuse_unused(ctx, "vbs emulator status", OUTPUT_OPTIONS)
     st = runtime.begin(ctx)
     path = (pid_file or _default_pid_file(st.env.vars)).expanduser().absolute()
     found = _running(path)

@@ -231,6 +231,18 @@ def given(ctx: typer.Context) -> dict[str, Any]:
     return dict(ctx.find_root().meta.get(STORE, {}))
 
 
+def refuse_unused(ctx: typer.Context, command: str, used: tuple[str, ...]) -> None:
+    """For a command that never talks to the service (the emulator, completion): a global option it
+    has no use for, given on the command line, is refused rather than silently ignored."""
+    from vbscli.errors import InputError
+
+    for name, value in given(ctx).items():
+        if name not in used:
+            param = next(p for p in _params()[0] if p.name == name)
+            shown = f"{param.opts[0]} {value}" if name == "output" else max(param.opts, key=len)
+            raise InputError(f"{shown} does not apply to {command}", "drop it")
+
+
 def output_options(ctx: typer.Context) -> tuple[tuple[str, ...], bool]:
     """(--field names, --wide), refused where they cannot apply, before anything is sent.
 
