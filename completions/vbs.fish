@@ -36,15 +36,15 @@ function __vbs_options
         case 'vbs backup show'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs completion'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --debug --help --output -h -o
         case 'vbs emulator'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --debug --field --help --output --wide -f -h -o
         case 'vbs emulator start'
-            printf '%s\n' --ca-bundle --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q
+            printf '%s\n' --create-delay --debug --detach --error-rate --faults --field --help --host --latency --log-file --output --pid-file --port --quiet --retry-after --seed --throttle-rate --wide -d -f -h -o -q
         case 'vbs emulator status'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --debug --field --help --output --pid-file --wide -f -h -o
         case 'vbs emulator stop'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --debug --field --help --output --pid-file --wide -f -h -o
         case 'vbs profile'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile add'
@@ -602,92 +602,17 @@ function __vbs_option_values
         case 'vbs backup show|-p'
             printf '%s\n' '@profiles'
             return 0
-        case 'vbs completion|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
-        case 'vbs completion|--connect-timeout'
-            true
-            return 0
-        case 'vbs completion|--deadline'
-            true
-            return 0
-        case 'vbs completion|--endpoint'
-            true
-            return 0
-        case 'vbs completion|--field'
-            true
-            return 0
-        case 'vbs completion|--max-attempts'
-            true
-            return 0
-        case 'vbs completion|--os-cloud'
-            printf '%s\n' '@clouds'
-            return 0
-        case 'vbs completion|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs completion|--os-region-name'
-            true
-            return 0
         case 'vbs completion|--output'
             printf '%s\n' 'table' 'json' 'value'
-            return 0
-        case 'vbs completion|--profile'
-            printf '%s\n' '@profiles'
-            return 0
-        case 'vbs completion|--project-id'
-            true
-            return 0
-        case 'vbs completion|--read-timeout'
-            true
-            return 0
-        case 'vbs completion|-f'
-            true
             return 0
         case 'vbs completion|-o'
             printf '%s\n' 'table' 'json' 'value'
             return 0
-        case 'vbs completion|-p'
-            printf '%s\n' '@profiles'
-            return 0
-        case 'vbs emulator|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
-        case 'vbs emulator|--connect-timeout'
-            true
-            return 0
-        case 'vbs emulator|--deadline'
-            true
-            return 0
-        case 'vbs emulator|--endpoint'
-            true
-            return 0
         case 'vbs emulator|--field'
-            true
-            return 0
-        case 'vbs emulator|--max-attempts'
-            true
-            return 0
-        case 'vbs emulator|--os-cloud'
-            printf '%s\n' '@clouds'
-            return 0
-        case 'vbs emulator|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs emulator|--os-region-name'
             true
             return 0
         case 'vbs emulator|--output'
             printf '%s\n' 'table' 'json' 'value'
-            return 0
-        case 'vbs emulator|--profile'
-            printf '%s\n' '@profiles'
-            return 0
-        case 'vbs emulator|--project-id'
-            true
-            return 0
-        case 'vbs emulator|--read-timeout'
-            true
             return 0
         case 'vbs emulator|-f'
             true
@@ -695,22 +620,7 @@ function __vbs_option_values
         case 'vbs emulator|-o'
             printf '%s\n' 'table' 'json' 'value'
             return 0
-        case 'vbs emulator|-p'
-            printf '%s\n' '@profiles'
-            return 0
-        case 'vbs emulator start|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
-        case 'vbs emulator start|--connect-timeout'
-            true
-            return 0
         case 'vbs emulator start|--create-delay'
-            true
-            return 0
-        case 'vbs emulator start|--deadline'
-            true
-            return 0
-        case 'vbs emulator start|--endpoint'
             true
             return 0
         case 'vbs emulator start|--error-rate'
@@ -731,18 +641,6 @@ function __vbs_option_values
         case 'vbs emulator start|--log-file'
             printf '%s\n' '@files'
             return 0
-        case 'vbs emulator start|--max-attempts'
-            true
-            return 0
-        case 'vbs emulator start|--os-cloud'
-            printf '%s\n' '@clouds'
-            return 0
-        case 'vbs emulator start|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs emulator start|--os-region-name'
-            true
-            return 0
         case 'vbs emulator start|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -750,15 +648,6 @@ function __vbs_option_values
             printf '%s\n' '@files'
             return 0
         case 'vbs emulator start|--port'
-            true
-            return 0
-        case 'vbs emulator start|--profile'
-            printf '%s\n' '@profiles'
-            return 0
-        case 'vbs emulator start|--project-id'
-            true
-            return 0
-        case 'vbs emulator start|--read-timeout'
             true
             return 0
         case 'vbs emulator start|--retry-after'
@@ -776,34 +665,7 @@ function __vbs_option_values
         case 'vbs emulator start|-o'
             printf '%s\n' 'table' 'json' 'value'
             return 0
-        case 'vbs emulator start|-p'
-            printf '%s\n' '@profiles'
-            return 0
-        case 'vbs emulator status|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
-        case 'vbs emulator status|--connect-timeout'
-            true
-            return 0
-        case 'vbs emulator status|--deadline'
-            true
-            return 0
-        case 'vbs emulator status|--endpoint'
-            true
-            return 0
         case 'vbs emulator status|--field'
-            true
-            return 0
-        case 'vbs emulator status|--max-attempts'
-            true
-            return 0
-        case 'vbs emulator status|--os-cloud'
-            printf '%s\n' '@clouds'
-            return 0
-        case 'vbs emulator status|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs emulator status|--os-region-name'
             true
             return 0
         case 'vbs emulator status|--output'
@@ -812,49 +674,13 @@ function __vbs_option_values
         case 'vbs emulator status|--pid-file'
             printf '%s\n' '@files'
             return 0
-        case 'vbs emulator status|--profile'
-            printf '%s\n' '@profiles'
-            return 0
-        case 'vbs emulator status|--project-id'
-            true
-            return 0
-        case 'vbs emulator status|--read-timeout'
-            true
-            return 0
         case 'vbs emulator status|-f'
             true
             return 0
         case 'vbs emulator status|-o'
             printf '%s\n' 'table' 'json' 'value'
             return 0
-        case 'vbs emulator status|-p'
-            printf '%s\n' '@profiles'
-            return 0
-        case 'vbs emulator stop|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
-        case 'vbs emulator stop|--connect-timeout'
-            true
-            return 0
-        case 'vbs emulator stop|--deadline'
-            true
-            return 0
-        case 'vbs emulator stop|--endpoint'
-            true
-            return 0
         case 'vbs emulator stop|--field'
-            true
-            return 0
-        case 'vbs emulator stop|--max-attempts'
-            true
-            return 0
-        case 'vbs emulator stop|--os-cloud'
-            printf '%s\n' '@clouds'
-            return 0
-        case 'vbs emulator stop|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs emulator stop|--os-region-name'
             true
             return 0
         case 'vbs emulator stop|--output'
@@ -863,23 +689,11 @@ function __vbs_option_values
         case 'vbs emulator stop|--pid-file'
             printf '%s\n' '@files'
             return 0
-        case 'vbs emulator stop|--profile'
-            printf '%s\n' '@profiles'
-            return 0
-        case 'vbs emulator stop|--project-id'
-            true
-            return 0
-        case 'vbs emulator stop|--read-timeout'
-            true
-            return 0
         case 'vbs emulator stop|-f'
             true
             return 0
         case 'vbs emulator stop|-o'
             printf '%s\n' 'table' 'json' 'value'
-            return 0
-        case 'vbs emulator stop|-p'
-            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile|--ca-bundle'
             printf '%s\n' '@files'

@@ -146,7 +146,7 @@ def test_on_a_terminal_no_option_value_or_url_is_cut(columns):
         assert all(len(line) <= columns for line in text.splitlines()), (columns, path, text)
         words = set(re.findall(r"[^\s│,]+", text))
         for line in plain_pages()[path].splitlines():  # the plain page names every option
-            if not re.match(r"  [-A-Z\[]", line):
+            if not re.match(r"  (-|\[?[A-Z_.]+\]?(\s|$))", line):  # an option's or an argument's line
                 continue
             for token in re.findall(r"(?<![\w-])--[a-z][a-z-]+|\b[A-Z][A-Z_]{2,}\b", line.strip().split("  ")[0]):
                 assert token in words, (columns, path, token)

@@ -66,9 +66,15 @@ def _emulator_command() -> Any:
     return typer.main.get_command(emulator.app)
 
 
+class CompletionCommand(VbsCommand):
+    """It prints a script: of the global options, only -o table (what a person reads) and --debug."""
+
+    uses = ("output", "debug")
+
+
 def _completion_command() -> Any:
     single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    single.command("completion", cls=VbsCommand)(completion_script)
+    single.command("completion", cls=CompletionCommand)(completion_script)
     return typer.main.get_command(single)
 
 

@@ -6,13 +6,10 @@ from typing import Annotated, Any, Optional
 import typer
 
 from vbscli.cli import runtime
-from vbscli.cli.globals import VbsCommand, VbsGroup, refuse_unused
-
-OUTPUT_OPTIONS = ("output", "field", "wide", "debug")
-"""The global options the emulator's commands use: it serves, it does not connect to a service."""
+from vbscli.cli.globals import LOCAL, LocalCommand, LocalGroup, refuse_unused
 
 
-class EmulatorGroup(VbsGroup):
+class EmulatorGroup(LocalGroup):
     """`vbs emulator --port 0 ...` (options, no command) stays short for `vbs emulator start --port 0 ...`."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
@@ -47,7 +44,7 @@ StartPidFile = Annotated[
 ]
 
 
-@app.command("start", cls=VbsCommand)
+@app.command("start", cls=LocalCommand)
 def emulator_start(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
@@ -115,7 +112,7 @@ def emulator_start(
     from vbscli.emulator import Emulator, FaultError, background, banner
     from vbscli.errors import InputError
 
-    refuse_unused(ctx, "vbs emulator start", OUTPUT_OPTIONS)
+    refuse_unused(ctx, "vbs emulator start", LOCAL)
     st = runtime.begin(ctx)
     config = _config(ctx, host, port, seed, create_delay, latency, error_rate, throttle_rate, retry_after, faults)
     try:
@@ -161,12 +158,12 @@ def emulator_start(
     sys.exit(code)
 
 
-@app.command("stop", cls=VbsCommand)
+@app.command("stop", cls=LocalCommand)
 def emulator_stop(ctx: typer.Context, pid_file: PidFile = None) -> None:
     """Stop the emulator started with --detach (only the one its PID file names)"""
     from vbscli.emulator import background
 
-    refuse_unused(ctx, "vbs emulator stop", OUTPUT_OPTIONS)
+    refuse_unused(ctx, "vbs emulator stop", LOCAL)
     st = runtime.begin(ctx)
     path = (pid_file or _default_pid_file(st.env.vars)).expanduser().absolute()
     found = _running(path)
@@ -182,10 +179,10 @@ def emulator_stop(ctx: typer.Context, pid_file: PidFile = None) -> None:
     _show(ctx, found.document("stopped"), found)
 
 
-@app.command("status", cls=VbsCommand)
+@app.command("status", cls=LocalCommand)
 def emulator_status(ctx: typer.Context, pid_file: PidFile = None) -> None:
     """Say whether the emulator started with --detach runs, and where (URL, PID, log)"""
-    refuse_unused(ctx, "vbs emulator status", OUTPUT_OPTIONS)
+    refuse_unused(ctx, "vbs emulator status", LOCAL)
     st = runtime.begin(ctx)
     path = (pid_file or _default_pid_file(st.env.vars)).expanduser().absolute()
     found = _running(path)

@@ -237,7 +237,7 @@ def refuse_unused(ctx: typer.Context, command: str, used: tuple[str, ...]) -> No
     from vbscli.errors import InputError
 
     for name, value in given(ctx).items():
-        if name not in used:
+        if name not in used:  # given before the command's name, where every global option is accepted
             param = next(p for p in _params()[0] if p.name == name)
             shown = f"{param.opts[0]} {value}" if name == "output" else max(param.opts, key=len)
             raise InputError(f"{shown} does not apply to {command}", "drop it")
@@ -394,8 +394,12 @@ class _GlobalOptions:
     """Adds the global options to a command or group, stashes their values before it runs, and makes
     its help and usage errors say what a user needs."""
 
+    uses: tuple[str, ...] | None = None
+    """The global options this command takes (None: all of them)."""
+
     def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, params=list(params or []) + _params()[0], **kwargs)  # type: ignore[call-arg]
+        shared = [p for p in _params()[0] if self.uses is None or p.name in self.uses]
+        super().__init__(*args, params=list(params or []) + shared, **kwargs)  # type: ignore[call-arg]
         for param in self.params:  # type: ignore[attr-defined]
             _readable(param)
 
@@ -467,6 +471,21 @@ class VbsCommand(_GlobalOptions, TyperCommand):
 
 class VbsGroup(_GlobalOptions, TyperGroup):
     pass
+
+
+LOCAL = ("output", "field", "wide", "debug")
+"""The global options of a command that talks to no service (the emulator, completion)."""
+
+
+class LocalCommand(VbsCommand):
+    """A command that talks to no service: it takes (and its help shows) only the output options and
+    --debug; the others, given before its name, are refused by refuse_unused."""
+
+    uses = LOCAL
+
+
+class LocalGroup(VbsGroup):
+    uses = LOCAL
 
 
 class VbsRootGroup(VbsGroup):
