@@ -110,6 +110,6 @@ def read(
 def _listing(client: Client, params: dict[str, str]) -> list[Backup]:
     return [
         Backup.from_service(item)
-        for page in paging.pages(client, "/backups/detail", "backups", params, page_size=LIST_PAGE)
+        for page in paging.pages(client, "/backups/detail", "backups", params, page_size=LIST_PAGE, what="list")
         for item in page
     ]

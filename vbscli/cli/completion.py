@@ -35,7 +35,7 @@ class Node:
 
 
 def tree(root: Any) -> list[Node]:
-    """Every node of the command tree under `root` (the app's Click command), parents first."""
+    """Every node of the command tree under `root` (vbscli.cli.command()), parents first."""
     nodes: list[Node] = []
 
     def walk(command: Any, path: str) -> None:

@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
 STATUSES = ("available", "error", "creating")
 """The states a seeded backup can be in (restoring and deleting need a running service)."""
 STRIP = {"#": "available", "x": "error", ".": None}
 BACKUP_KEYS = ("volume_id", "created_at", "ago", "status", "size", "name")
 HISTORY_KEYS = ("volume_id", "strip", "ago", "size", "name")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 NAMESPACE = uuid.UUID("1b9a3c52-77d4-4a8e-9e4b-5f0c2d6e8a10")
 
 
