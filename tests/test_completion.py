@@ -185,18 +185,21 @@ def test_completion_command_prints_the_shipped_scripts():
         assert run.stdout == path.read_text()
 
 
-def test_profile_names_path_imports_no_heavy_modules(prod_profile):
+def lean_path(command: str, cwd: Path) -> tuple[str, set[str]]:
+    """What `vbs <command>` prints, and the modules it imports (python -X importtime)."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "vbscli", "__complete-profiles"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+        [sys.executable, "-X", "importtime", "-m", "vbscli", command], capture_output=True, text=True, cwd=cwd
     )
-    assert proc.returncode == 0
-    assert proc.stdout == "lab\nprod\n"
+    assert proc.returncode == 0, proc.stderr
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
-    for heavy in ("typer", "rich", "requests", "urllib3"):
+    for heavy in ("typer", "rich", "requests", "urllib3", "vbscli.errors", "vbscli.clouds", "vbscli.config"):
         assert heavy not in imported, f"{heavy} imported on the completion path"
+    assert {name for name in imported if name.startswith("vbscli")} <= {"vbscli", "vbscli.exit_codes", "vbscli.paths"}
+    return proc.stdout, imported
+
+
+def test_profile_names_path_imports_no_heavy_modules(prod_profile):
+    assert lean_path("__complete-profiles", ROOT)[0] == "lab\nprod\n"
 
 
 def test_profile_names_path_is_silent_on_a_broken_file(profiles):
@@ -253,17 +256,7 @@ def test_cloud_names_path_finds_what_vbs_finds(clouds_yaml, tmp_path):
 
 
 def test_cloud_names_path_imports_no_heavy_modules(clouds_yaml):
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "vbscli", "__complete-clouds"],
-        capture_output=True,
-        text=True,
-        cwd=clouds_yaml,
-    )
-    assert (proc.returncode, proc.stdout) == (0, "appcred\nmycloud\nmycloud-cron\n")
-    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
-    assert {name for name in imported if name.startswith("vbscli")} <= {"vbscli", "vbscli.exit_codes", "vbscli.paths"}
-    for heavy in ("typer", "rich", "requests", "urllib3", "vbscli.errors", "vbscli.clouds"):
-        assert heavy not in imported, f"{heavy} imported on the completion path"
+    assert lean_path("__complete-clouds", clouds_yaml)[0] == "appcred\nmycloud\nmycloud-cron\n"
 
 
 @pytest.mark.parametrize("complete", [complete_bash, complete_zsh, complete_fish], ids=["bash", "zsh", "fish"])

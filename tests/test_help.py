@@ -44,21 +44,26 @@ def test_commands_are_listed_in_the_order_a_user_needs_them():
     assert listed == ORDER
 
 
-def test_commands_are_listed_in_that_order_on_a_terminal_too():
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(vbs_binary(), ["vbs", "--help"], {**os.environ, "COLUMNS": "100", "TERM": "xterm", "NO_COLOR": "1"})
+def screen_of(pid: int, fd: int) -> str:
+    """All that a process started with pty.fork() showed on its terminal, once it has ended."""
     screen = b""
     while True:
         try:
             chunk = os.read(fd, 65536)
-        except OSError:
+        except OSError:  # the program ended and closed the terminal
             break
         if not chunk:
             break
         screen += chunk
     os.waitpid(pid, 0)
-    panel = re.sub(r"\x1b\[[0-9;]*m", "", screen.decode()).split("Commands", 1)[1]
+    return re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen.decode()).replace("\r\n", "\n")
+
+
+def test_commands_are_listed_in_that_order_on_a_terminal_too():
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(vbs_binary(), ["vbs", "--help"], {**os.environ, "COLUMNS": "100", "TERM": "xterm", "NO_COLOR": "1"})
+    panel = screen_of(pid, fd).split("Commands", 1)[1]
     found = [name for name in re.findall(r"│ (\w+) ", panel) if name in ORDER]
     assert found == ORDER
 
@@ -119,18 +124,7 @@ def terminal_help(paths: list[tuple[str, ...]], columns: int) -> dict[tuple[str,
         env = {**os.environ, "COLUMNS": str(columns), "LINES": "50", "TERM": "xterm", "NO_COLOR": "1"}
         os.execve(sys.executable, [sys.executable, "-c", PAGES], env)
     os.close(read_end)
-    screen = b""
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        screen += chunk
-    os.waitpid(pid, 0)
-    text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen.decode()).replace("\r\n", "\n")
-    pages = text.split("=== ")[1:]
+    pages = screen_of(pid, fd).split("=== ")[1:]
     return {tuple(page.split("\n", 1)[0].split()): page.split("\n", 1)[1] for page in pages}
 
 
