@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from vbscli.emulator.seed import UUID, Seed, Snapshot, Volume
-from vbscli.emulator.state import BACKABLE, Answer, Backup, Store, bad, not_found
+from vbscli.emulator.state import BACKABLE, Answer, Backup, Store, bad, not_found, service_time
 
 SNAPSHOTS = re.compile(r"^/v3/(?P<project>[^/]+)/snapshots(?:/(?P<rest>[^/]+))?/?$")
 RESTORE = re.compile(r"^/v3/(?P<project>[^/]+)/backups/(?P<rest>[^/]+)/restore/?$")
@@ -92,7 +92,7 @@ class MadeSnapshot(Snapshot):
 
 
 def stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return service_time(moment)
 
 
 class CycleStore(Store):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -53,6 +53,28 @@ class Backup:
         if now < self.ready_at:
             return "creating"
         return "error" if self.fail else "available"
+
+
+def service_time(moment: datetime) -> str:
+    """A time as the service writes it: ISO 8601 to the microsecond, no zone (UTC is meant)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class ListingIndex:
+    """The backups as listings read them: newest first, each one's place, each disk's own."""
+
+    newest_first: list[Backup]
+    position: dict[str, int]
+    by_volume: dict[str, list[Backup]]
+
+    @classmethod
+    def of(cls, backups: Iterable[Backup]) -> ListingIndex:
+        newest_first = sorted(backups, key=lambda b: (b.created_at, b.id), reverse=True)
+        by_volume: dict[str, list[Backup]] = {}
+        for backup in newest_first:
+            by_volume.setdefault(backup.volume_id, []).append(backup)
+        return cls(newest_first, {b.id: n for n, b in enumerate(newest_first)}, by_volume)
 
 
 class Store:
@@ -162,11 +184,10 @@ class Store:
 
     def detail(self, backup: Backup, base: str) -> dict[str, Any]:
         status = backup.status(self.clock())
-        stamp = backup.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        stamp = service_time(backup.created_at)
         updated = stamp
         if status != "creating":
-            done = backup.created_at + timedelta(seconds=backup.delay)
-            updated = done.strftime("%Y-%m-%dT%H:%M:%S.%f")
+            updated = service_time(backup.created_at + timedelta(seconds=backup.delay))
         return {
             "id": backup.id,
             "name": backup.name,
@@ -197,14 +218,17 @@ class Store:
         return any(self.backups[i].volume_id == backup.volume_id and self.backups[i].is_incremental for i in later)
 
     def ordered(self) -> list[Backup]:
-        """The backups newest first, sorted again only when the backups held change, so paging
-        through a large history does not sort it for every page (lock held)."""
+        """The backups newest first (lock held)."""
+        return list(self.listing_index().newest_first)
+
+    def listing_index(self) -> ListingIndex:
+        """The backups newest first, by disk and by position, built again only when the backups held
+        change, so paging through a large history neither sorts it nor scans it for every page (lock held)."""
         key = tuple(map(id, self.backups.values()))  # the cache holds the objects: no id is reused
-        cached = getattr(self, "_ordered", None)
+        cached = getattr(self, "_index", None)
         if cached is None or cached[0] != key:
-            newest_first = sorted(self.backups.values(), key=lambda b: (b.created_at, b.id), reverse=True)
-            cached = self._ordered = (key, newest_first)
-        return list(cached[1])
+            cached = self._index = (key, ListingIndex.of(self.backups.values()))
+        return cached[1]
 
     def reset_created(self) -> None:
         """Start counting creates afresh (the backups themselves stay)."""
@@ -244,19 +268,22 @@ class Store:
             return bad("VolumeBackup.0031", f"Invalid limit {limit_text!r}: it must be a non-negative integer.")
         with self.lock:
             now = self.clock()
-            items = self.ordered()
+            index = self.listing_index()
+            items, position = index.newest_first, index.position
             if "volume_id" in query:
-                items = [b for b in items if b.volume_id == query["volume_id"].lower()]
+                items = index.by_volume.get(query["volume_id"].lower(), [])
+                position = None
             if "name" in query:
-                items = [b for b in items if b.name == query["name"]]
+                items, position = [b for b in items if b.name == query["name"]], None
             if "status" in query:
-                items = [b for b in items if b.status(now) == query["status"]]
+                items, position = [b for b in items if b.status(now) == query["status"]], None
             marker = (query.get("marker") or "").lower()
             if marker:
-                ids = [b.id for b in items]
-                if marker not in ids:
+                if position is None:
+                    position = {b.id: n for n, b in enumerate(items)}
+                if marker not in position:
                     return bad("VolumeBackup.0032", f"Marker {marker} could not be found.")
-                items = items[ids.index(marker) + 1 :]
+                items = items[position[marker] + 1 :]
             limit = min(limit, self.max_limit)  # like Cinder's osapi_max_limit: bigger pages are cut
             page, more = items[:limit], len(items) > limit
             if detail:
