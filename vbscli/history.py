@@ -8,11 +8,13 @@ so a large project costs a few small records per backup, not the service's whole
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from vbscli import paging, volumes
 from vbscli.backups import LIST_PAGE
@@ -79,7 +81,7 @@ def read(
     try:
         naming = pool.submit(read_names)
         if volume_ids is None:
-            backups = _listing(client, {})
+            backups = _listing(client, {}, ahead=pool)
         else:
             lock = threading.Lock()
             backups = []
@@ -107,9 +109,51 @@ def read(
     return History(backups, names, problem[0] if problem else None, client.server_now())
 
 
-def _listing(client: Client, params: dict[str, str]) -> list[Backup]:
-    return [
-        Backup.from_service(item)
-        for page in paging.pages(client, "/backups/detail", "backups", params, page_size=LIST_PAGE)
-        for item in page
-    ]
+def _listing(client: Client, params: dict[str, str], ahead: ThreadPoolExecutor | None = None) -> list[Backup]:
+    """The backups of one listing; with `ahead`, its next page is on its way while this one is digested."""
+    pages = paging.pages(client, "/backups/detail", "backups", params, page_size=LIST_PAGE)
+    if ahead is not None:
+        pages = read_ahead(pages, ahead)
+    return [Backup.from_service(item) for page in pages for item in page]
+
+
+def read_ahead(pages: Iterator[list[dict[str, Any]]], pool: ThreadPoolExecutor) -> Iterator[list[dict[str, Any]]]:
+    """The pages of a marker-paged listing, read one page ahead in a worker of `pool`.
+
+    Pages must follow one another (each names the next), but digesting one need not delay asking
+    for the next. A failure reaches the reader with the page it would have been; a reader that stops
+    (an error of its own, Ctrl-C) stops the worker after the page in flight.
+    """
+    handed: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(kind: str, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handed.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not hand("page", page):
+                    return
+        except BaseException as exc:  # handed over, raised where the pages are read
+            hand("error", exc)
+        else:
+            hand("end", None)
+
+    pool.submit(produce)
+    try:
+        while True:
+            kind, value = handed.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
