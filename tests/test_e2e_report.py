@@ -24,7 +24,7 @@ from tests.report_seed import FAILING, FRESH, GAPPY, NAMES, NEVER, ODD, UNNAMED,
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 ORDER = [NAMES[NEVER], NAMES[GAPPY], NAMES[FAILING], UNNAMED, NAMES[ODD], NAMES[FRESH]]
-"""Most at risk first: never backed up, then by the age of the newest available backup."""
+"""Most at risk first: no available backup (build-cache's all failed), then by the age of the newest."""
 
 
 def in_terminal(args: tuple[str, ...], env: dict[str, str], columns: int) -> str:
@@ -152,7 +152,7 @@ def test_max_age_as_a_monitoring_check(reporting: Reporting):
     stale = run_vbs("backup", "report", "--max-age", "3d", env=reporting.env)
     assert stale.exit_code == 1
     lines = stale.stderr.splitlines()
-    assert lines[0] == f"vbs: stale: {NAMES[NEVER]} ({NEVER}): no available backup (--max-age 3d)"
+    assert lines[0] == f"vbs: stale: {NAMES[NEVER]} ({NEVER}): no available backup, 5 error (--max-age 3d)"
     for line in lines[1:]:
         assert re.fullmatch(r"vbs: stale: .+: newest available backup is \d+d \d+h old \(--max-age 3d\)", line)
     assert [line.split(": ")[2] for line in lines] == [f"{NAMES[v]} ({v})" for v in (NEVER, GAPPY, FAILING)]
@@ -246,7 +246,7 @@ def test_the_example_seed_file_draws_its_picture(tmp_path: Path, columns: int):
         proc.terminate()
         proc.wait(10)
     labels = [row.split("│")[1].strip() for row in rows(screen)]
-    assert labels[0] == "build-cache"  # never backed up
+    assert labels[0] == "build-cache"  # backed up, but every backup failed
     if columns == 200:
         assert labels[1] == "-" and "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a06" in screen  # no name: its ID beside it
     else:

@@ -160,6 +160,28 @@ def test_stale_lines_say_which_disk_and_why():
     assert stale_lines(fresh, "1d") == []
 
 
+def test_never_backed_up_and_backups_none_of_which_is_usable_read_differently():
+    gone = "cccccccc-0000-4000-8000-000000000003"
+    made = build(
+        [
+            Backup("f1", NAMED, "error", 10, NOW - timedelta(hours=3)),
+            Backup("f2", NAMED, "error_restoring", 10, NOW - timedelta(hours=30)),
+            Backup("d1", gone, "deleting", 10, NOW - timedelta(hours=3)),
+        ],
+        NOW,
+        volume_ids=[NAMED, gone, UNNAMED],
+        names={NAMED: "db01"},
+        max_age=3600,
+    )
+    assert [row[0] for row in result(made).rows] == [UNNAMED, "db01", gone]
+    assert [row[3] for row in result(made).rows] == ["never", "none", "none"]
+    assert stale_lines(made, "1h") == [
+        f"stale: {UNNAMED}: never backed up (--max-age 1h)",
+        f"stale: db01 ({NAMED}): no available backup, 1 error, 1 error_restoring (--max-age 1h)",
+        f"stale: {gone}: no available backup, 1 deleting (--max-age 1h)",
+    ]
+
+
 def test_value_output_prints_fields_of_each_disk():
     from vbscli.render import Format
 

@@ -242,6 +242,42 @@ def test_most_at_risk_first():
     assert [d.name for d in report.disks] == ["charlie", "delta", "bravo", "alpha"]
 
 
+def test_never_backed_up_then_only_failed_then_stalest():
+    """The order an operator works through: a disk nobody backs up, then one whose backups all fail
+    (or are going away), then the one whose newest good backup is oldest."""
+    report = build(
+        [
+            backup(B, "2026-03-01T02:00:00"),  # stale: 9 days
+            backup(C, "2026-03-09T02:00:00", "error"),  # only failed
+            backup(C, "2026-03-10T02:00:00", "error"),
+            backup(A, "2026-03-10T01:00:00", "deleting"),  # backups, but none that will stay
+        ],
+        NOW,
+        volume_ids=[A, B, C, D],  # D: named, no backup at all
+        names={A: "alpha", B: "bravo", C: "charlie", D: "delta"},
+    )
+    assert [d.name for d in report.disks] == ["delta", "charlie", "alpha", "bravo"]
+
+
+def test_a_backup_being_restored_from_is_usable_and_a_failed_restore_is_a_failure():
+    report = build(
+        [
+            backup(A, "2026-03-09T02:00:00", "restoring"),
+            backup(B, "2026-03-09T02:00:00", "error_restoring"),
+            backup(C, "2026-03-09T02:00:00", "deleting"),
+        ],
+        NOW,
+        days=2,
+        max_age=86400 * 2,
+    )
+    by_id = {d.volume_id: d for d in report.disks}
+    assert states(by_id[A].days) == "#." and by_id[A].age_seconds == 34 * 3600 and by_id[A].stale is False
+    assert by_id[A].newest is not None and by_id[A].newest.status == "restoring"
+    assert states(by_id[B].days) == "x." and by_id[B].newest is None and by_id[B].stale is True
+    assert states(by_id[C].days) == ".." and by_id[C].newest is None and by_id[C].stale is True
+    assert [d.volume_id for d in report.disks] == [B, C, A]  # more failed days first among the unusable
+
+
 def test_ties_are_ordered_by_name_then_id():
     same = "2026-03-10T02:00:00"
     report = build(

@@ -55,6 +55,14 @@ def who(disk: Disk) -> str:
     return f"{printable(disk.name)} ({disk.volume_id})" if disk.name else disk.volume_id
 
 
+def newest(disk: Disk) -> str:
+    """The Newest column: the age of the newest usable backup; 'never' for a disk never backed up,
+    'none' for one with backups of which none is usable."""
+    if disk.age_seconds is None:
+        return "never" if disk.total == 0 else "none"
+    return format_age(disk.age_seconds)
+
+
 def result(report: Report) -> Result:
     """The report for `vbscli.render`: its JSON document, plain rows, and the picture for tables."""
     rows = [
@@ -62,7 +70,7 @@ def result(report: Report) -> Result:
             disk_cell(disk, False),
             disk.volume_id,
             "".join(PLAIN_CELLS[day.state] for day in disk.days),
-            format_age(disk.age_seconds),
+            newest(disk),
             str(disk.total),
             str(disk.total_size),
         )
@@ -80,8 +88,11 @@ def stale_lines(report: Report, limit: str) -> list[str]:
     """One line per stale disk, for stderr: which disk, and how old its newest available backup is."""
     lines = []
     for disk in report.stale:
-        if disk.age_seconds is None:
-            why = "no available backup"
+        if disk.total == 0:
+            why = "never backed up"
+        elif disk.age_seconds is None:
+            held = ", ".join(f"{count} {status}" for status, count in disk.counts.items() if count)
+            why = f"no available backup, {held}"
         else:
             why = f"newest available backup is {format_age(disk.age_seconds)} old"
         lines.append(f"stale: {who(disk)}: {why} (--max-age {limit})")
@@ -97,7 +108,7 @@ def layout(report: Report, width: int | None) -> Layout:
     """
     disks = report.disks
     named = any(d.name for d in disks)
-    age = max([len("Newest")] + [len(format_age(d.age_seconds)) for d in disks])
+    age = max([len("Newest")] + [len(newest(d)) for d in disks])
     count = max([len("Backups")] + [len(str(d.total)) for d in disks])
     size = max([len("Size (GB)")] + [len(str(d.total_size)) for d in disks])
     names_only = max([len("Disk")] + [len(disk_cell(d, True)) for d in disks])
@@ -174,7 +185,7 @@ def draw(report: Report, env: Environment, wide: bool = False) -> None:
             cells.append(disk.volume_id)
         cells.append(_strip(disk, fit.days, colour))
         at_risk = disk.stale or disk.age_seconds is None
-        cells.append(Text(format_age(disk.age_seconds), style="bold red" if colour and at_risk else ""))
+        cells.append(Text(newest(disk), style="bold red" if colour and at_risk else ""))
         if fit.show_counts:
             cells.append(str(disk.total))
         if fit.show_sizes:
