@@ -76,6 +76,27 @@ def test_the_picture_fits_the_terminal(monkeypatch, width):
     assert lines and max(cell_len(line) for line in lines) <= width
 
 
+def test_an_id_standing_in_for_a_name_keeps_its_start_and_end_when_cut(monkeypatch):
+    """Disks made by a compute service often have no name: a cut ID must still tell disks apart."""
+    monkeypatch.setenv("COLUMNS", "80")
+    similar = [f"5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a0{n}" for n in (1, 2)]
+    made = build([Backup(f"b{n}", v, "available", 10, NOW - timedelta(hours=n)) for n, v in enumerate(similar)], NOW)
+    out = io.StringIO()
+    draw(made, Environment(vars={"NO_COLOR": "1"}, stdout=out, stdout_isatty=True, stderr=io.StringIO()))
+    labels = [line.split("│")[1].strip() for line in out.getvalue().splitlines() if line.startswith("│")]
+    assert all("…" in label and cell_len(label) < 36 for label in labels)
+    assert [label.split("…")[1] for label in labels] == ["-0c1d2e3f4a02", "-0c1d2e3f4a01"]  # oldest first
+    assert all(label.startswith("5c1a9f0e-") for label in labels)
+
+
+def test_empty_days_are_dimmed_not_grey(monkeypatch):
+    """Grey ("bright black") is the background itself in themes such as Solarized Dark."""
+    monkeypatch.setenv("COLUMNS", "120")
+    out = io.StringIO()
+    draw(report(), Environment(vars={"TERM": "xterm"}, stdout=out, stdout_isatty=True))
+    assert "\x1b[2m·" in out.getvalue() and "\x1b[90m" not in out.getvalue()
+
+
 def test_colours_and_cells_on_a_terminal(monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")
     out = io.StringIO()

@@ -17,7 +17,9 @@ from vbscli.environment import Environment
 from vbscli.render import Result
 from vbscli.report import AVAILABLE, FAILED, NONE, Disk, Report, format_age, format_limit
 
-COLOUR_CELLS = {AVAILABLE: ("■", "green"), FAILED: ("✗", "bold red"), NONE: ("·", "bright_black")}
+COLOUR_CELLS = {AVAILABLE: ("■", "green"), FAILED: ("✗", "bold red"), NONE: ("·", "dim")}
+"""Dim, not grey, for empty days: themes such as Solarized Dark draw grey ("bright black") in the
+background's own colour, and a terminal that cannot dim shows the dot plainly."""
 PLAIN_CELLS = {AVAILABLE: "#", FAILED: "x", NONE: "."}
 LEGEND = {AVAILABLE: "available", FAILED: "only failed", NONE: "none"}
 MIN_DAYS = 7
@@ -49,6 +51,17 @@ def printable(text: str) -> str:
 
 def disk_cell(disk: Disk, show_ids: bool) -> str:
     return printable((disk.name or "-") if show_ids else disk.label)
+
+
+def shortened(disk: Disk, show_ids: bool, width: int) -> str:
+    """The disk cell cut to `width`: a name keeps its start (the table adds '…'); an ID shown for a
+    disk without a name keeps its start and its end, the parts people compare, e.g.
+    '5c1a9f0e-2b…2e3f4a06'."""
+    text = disk_cell(disk, show_ids)
+    if disk.name or show_ids or len(text) <= width or width < 9:
+        return text
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[-tail:]
 
 
 def who(disk: Disk) -> str:
@@ -180,7 +193,7 @@ def draw(report: Report, env: Environment, wide: bool = False) -> None:
     if fit.show_sizes:
         table.add_column("Size (GB)", no_wrap=True, justify="right")
     for disk in report.disks:
-        cells: list[Any] = [disk_cell(disk, fit.show_ids)]
+        cells: list[Any] = [shortened(disk, fit.show_ids, fit.name_width)]
         if fit.show_ids:
             cells.append(disk.volume_id)
         cells.append(_strip(disk, fit.days, colour))
