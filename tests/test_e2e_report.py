@@ -151,7 +151,8 @@ def test_max_age_as_a_monitoring_check(reporting: Reporting):
     assert all(v["stale"] is False for v in fresh.json()["volumes"])
     stale = run_vbs("backup", "report", "--max-age", "3d", env=reporting.env)
     assert stale.exit_code == 1
-    lines = stale.stderr.splitlines()
+    summary, *lines = stale.stderr.splitlines()
+    assert summary == "vbs: 3 of 6 disks without an available backup younger than 3d"  # what a monitor shows
     assert lines[0] == f"vbs: stale: {NAMES[NEVER]} ({NEVER}): no available backup, 5 error (--max-age 3d)"
     for line in lines[1:]:
         assert re.fullmatch(r"vbs: stale: .+: newest available backup is \d+d \d+h old \(--max-age 3d\)", line)
@@ -159,6 +160,36 @@ def test_max_age_as_a_monitoring_check(reporting: Reporting):
     assert {v["volume_id"] for v in stale.json()["volumes"] if v["stale"]} == {NEVER, GAPPY, FAILING}
     table = run_vbs("backup", "report", "--max-age", "3d", "-o", "table", env=reporting.env)
     assert table.exit_code == 1 and "3 without an available backup younger than 3d" in table.stdout
+
+
+def test_as_a_nagios_style_check_the_first_line_says_what_is_wrong(reporting: Reporting, tmp_path: Path):
+    """Nagios, Icinga and NRPE show the first line of stdout and read the exit code: the README's
+    check line sends the report away and the stale lines to stdout."""
+    command = f"{vbs_binary()} backup report --max-age 3d 2>&1 >/dev/null"
+    env = {**os.environ, **reporting.env}
+    failing = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True, timeout=30)
+    assert failing.returncode == 1 and failing.stderr == ""
+    first, *rest = failing.stdout.splitlines()
+    assert first == "vbs: 3 of 6 disks without an available backup younger than 3d"
+    assert len(rest) == 3 and all(line.startswith("vbs: stale: ") for line in rest)
+    passing = subprocess.run(
+        ["sh", "-c", command.replace("3d", f"3d --volume-id {FRESH}")], env=env, capture_output=True, text=True
+    )
+    assert (passing.returncode, passing.stdout, passing.stderr) == (0, "", "")
+
+
+def test_a_project_without_any_backup_fails_the_check(emulator):
+    """With nothing to report, every backup may be gone: a check must not pass on an empty report."""
+    empty = run_vbs("backup", "report", "--max-age", "26h", env=emulator.env)
+    assert empty.exit_code == 1 and empty.json() == {"volumes": []}
+    assert empty.stderr.splitlines() == [
+        "vbs: no disk to check: the project has no backups (--max-age 26h); "
+        "name the disks with --from or --volume-id to check disks never backed up"
+    ]
+    assert run_vbs("backup", "report", env=emulator.env).exit_code == 0  # without a check: an empty report
+    disk = "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a01"
+    named = run_vbs("backup", "report", "--max-age", "26h", "--volume-id", disk, env=emulator.env)
+    assert named.exit_code == 1 and named.stderr.splitlines()[1].endswith(": never backed up (--max-age 26h)")
 
 
 def test_a_report_that_cannot_be_made_is_not_a_stale_disk(reporting: Reporting):

@@ -97,6 +97,27 @@ def result(report: Report) -> Result:
     )
 
 
+def check_lines(report: Report, limit: str, named: bool) -> list[str]:
+    """What `--max-age` says on stderr when the check fails (nothing when it passes): first a summary
+    (the line a monitoring system shows), then one line per stale disk. A project without any backup
+    fails the check too: with nothing to report, every backup may be gone."""
+    if not report.disks:
+        if named:
+            return []
+        return [
+            f"no disk to check: the project has no backups (--max-age {limit}); "
+            "name the disks with --from or --volume-id to check disks never backed up"
+        ]
+    stale = stale_lines(report, limit)
+    if not stale:
+        return []
+    total = len(report.disks)
+    summary = (
+        f"{len(stale)} of {total} disk{'s' if total != 1 else ''} without an available backup younger than {limit}"
+    )
+    return [summary, *stale]
+
+
 def stale_lines(report: Report, limit: str) -> list[str]:
     """One line per stale disk, for stderr: which disk, and how old its newest available backup is."""
     lines = []

@@ -111,10 +111,11 @@ def backup_report(
     render(render_report.result(made), runtime.output_format(ctx), env)
     if limit is None:
         return
-    for line in render_report.stale_lines(made, max_age or ""):
+    lines = render_report.check_lines(made, max_age or "", named=wanted is not None)
+    for line in lines:
         env.stderr.write(f"vbs: {line}\n")
     env.stderr.flush()
-    if made.stale:
+    if lines:
         raise typer.Exit(ExitCode.REJECTED)
 
 
