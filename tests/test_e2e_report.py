@@ -7,10 +7,14 @@ import fcntl
 import os
 import pty
 import re
+import shutil
+import stat
 import struct
 import subprocess
 import termios
 import threading
+import time
+import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -326,3 +330,85 @@ def test_fields_as_for_every_command(reporting: Reporting):
     assert (ids.exit_code, ids.stdout) == (0, f"{NEVER}\t\n")
     unknown = run_vbs("backup", "report", "-f", "colour", env=reporting.env)
     assert unknown.exit_code == 2 and "volume_id" in unknown.stderr
+
+
+NODE_EXPORTER = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
+ODD_NAMES = ['odd "quoted" \\ name', "line\nbreak and\ttab", "trailing \\", "dåtå-диск-数据", ""]
+
+
+def listening_port(pid: int, deadline: float) -> int:
+    """The TCP port process `pid` listens on (it was given port 0), from /proc."""
+    while time.monotonic() < deadline:
+        inodes = set()
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as lines:
+                for line in list(lines)[1:]:
+                    fields = line.split()
+                    if fields[3] == "0A" and fields[9] in inodes:  # LISTEN
+                        return int(fields[1].rsplit(":", 1)[1], 16)
+        time.sleep(0.05)
+    raise AssertionError("node_exporter did not start listening")
+
+
+@pytest.mark.skipif(NODE_EXPORTER is None, reason="node_exporter is not installed (CI installs it)")
+def test_node_exporters_textfile_collector_reads_the_file_as_written(tmp_path: Path):
+    """The real collector, not a parser of ours: it must open the file (written under a strict umask,
+    as cron jobs often run) and read every sample, odd names included, without a scrape error."""
+    from vbscli.emulator import Emulator, EmulatorConfig
+    from vbscli.emulator.seed import seed_from
+
+    disks = [f"5c1a9f0e-2b3d-4e5f-8a9b-00000000aa0{n}" for n in range(len(ODD_NAMES))]
+    seed = seed_from(
+        {
+            "project_id": "0123456789abcdef0123456789abcdef",
+            "tokens": ["demo-token"],
+            "volumes": [{"id": d, **({"name": n} if n else {})} for d, n in zip(disks, ODD_NAMES, strict=True)],
+            "history": [{"volume_id": d, "strip": "#x#"[: n + 1]} for n, d in enumerate(disks)],
+        }
+    )
+    directory = tmp_path / "textfile"
+    directory.mkdir()
+    target = directory / "vbs_backup.prom"
+    with Emulator(EmulatorConfig(port=0, create_delay=0.0, seed=seed)) as emu:
+        env = {**os.environ, "VBS_ENDPOINT": emu.url, "VBS_PROJECT_ID": emu.project_id, "VBS_TOKEN": emu.token}
+        command = [vbs_binary(), "backup", "report", "--max-age", "26h", "--prometheus", str(target)]
+        written = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=30, preexec_fn=lambda: os.umask(0o077)
+        )
+    assert written.returncode == 1, written.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644  # the collector runs as another user
+    collector = subprocess.Popen(
+        [
+            NODE_EXPORTER,
+            "--web.listen-address=127.0.0.1:0",
+            "--collector.disable-defaults",
+            "--collector.textfile",
+            f"--collector.textfile.directory={directory}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = listening_port(collector.pid, time.monotonic() + 15)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            scraped = {f.name: f for f in text_string_to_metric_families(answer.read().decode())}
+    finally:
+        collector.terminate()
+        _, errors = collector.communicate(timeout=10)
+    assert scraped["node_textfile_scrape_error"].samples[0].value == 0, errors
+    ours = metrics(target)
+    for name, family in ours.items():
+        assert sorted((sorted(s.labels.items()), s.value) for s in scraped[name].samples) == sorted(
+            (sorted(s.labels.items()), s.value) for s in family.samples
+        ), name
+        assert scraped[name].type == family.type == "gauge"
+    names = {s.labels["volume_name"] for s in scraped["vbs_backup_newest_available_timestamp_seconds"].samples}
+    assert names == set(ODD_NAMES)

@@ -118,16 +118,16 @@ def check_target(path: str) -> Path:
 def write_atomically(path: Path, text: str) -> None:
     """Write a temporary file in the same directory, flush it to disk, then rename it over `path`.
 
-    The new file keeps the mode of the one it replaces (or gets 0644 less the umask), so the
-    collector, often another user, can read it.
+    The new file keeps the mode of the one it replaces, or gets 0644 whatever the umask: the file
+    exists to be read by the collector, which runs as another user (cron jobs often run with umask
+    077, which would leave a file only its writer can read). Metrics hold no secrets; a stricter
+    mode set on the file (e.g. 0640 for the collector's group) is kept from then on.
     """
     directory = path.parent if str(path.parent) else Path(".")
     try:
         mode = path.stat().st_mode & 0o7777
     except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        mode = 0o644 & ~umask
+        mode = 0o644
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
