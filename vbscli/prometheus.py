@@ -23,7 +23,10 @@ Sample = tuple[dict[str, str], float]
 
 
 def escape_label(value: str) -> str:
-    """Label values escape backslash, double quote and line feed."""
+    """Label values escape backslash, double quote and line feed; a name that is not valid Unicode
+    (a lone surrogate from a JSON escape) gets U+FFFD in its place, as the format is UTF-8."""
+    if not value.isascii():
+        value = "".join("\ufffd" if 0xD800 <= ord(c) < 0xE000 else c for c in value)
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 

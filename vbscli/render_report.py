@@ -45,8 +45,9 @@ class Layout:
 
 
 def printable(text: str) -> str:
-    """Control characters (line breaks, escape sequences) as '?': a name cannot move the cursor."""
-    return "".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text)
+    """Control characters (line breaks, escape sequences) as '?': a name cannot move the cursor;
+    lone surrogates (not Unicode, so not printable) too."""
+    return "".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 or 0xD800 <= ord(c) < 0xE000 else c for c in text)
 
 
 def disk_cell(disk: Disk, show_ids: bool) -> str:
