@@ -160,13 +160,13 @@ def test_the_title_counts_stale_disks():
 
 def test_control_characters_in_names_never_reach_the_terminal(monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")
-    hostile = "evil\x1b[2J\nname\x9b"
+    hostile = "evil\x1b[2J\nname\x9b\ud800"  # escapes, a line break, a C1 control, a lone surrogate
     made = build(history(), NOW, names={NAMED: hostile}, max_age=3600)
     out = io.StringIO()
     draw(made, Environment(vars={"NO_COLOR": "1"}, stdout=out, stdout_isatty=True))
     assert "\x1b" not in out.getvalue() and "\x9b" not in out.getvalue()
-    assert "evil?[2J?name?" in out.getvalue()
-    assert stale_lines(made, "1h")[0].startswith("stale: evil?[2J?name? (")
+    assert "evil?[2J?name??" in out.getvalue()
+    assert stale_lines(made, "1h")[0].startswith("stale: evil?[2J?name?? (")
     names = {v["volume_id"]: v["volume_name"] for v in made.document()["volumes"]}
     assert names[NAMED] == hostile  # JSON keeps the service's value: its encoder escapes it
 
