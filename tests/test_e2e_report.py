@@ -196,6 +196,47 @@ def test_a_project_without_any_backup_fails_the_check(emulator):
     assert named.exit_code == 1 and named.stderr.splitlines()[1].endswith(": never backed up (--max-age 26h)")
 
 
+def test_disks_whose_backups_are_all_deleting_restoring_or_failed_restoring(emulator, tmp_path: Path):
+    """A disk being restored from is not stale; one whose backups are going away or whose restore
+    failed is, and says why; the picture, the JSON, the check and the metrics agree."""
+    now = datetime.now(timezone.utc)
+    disks = {
+        "deleting": "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a01",
+        "restoring": "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a02",
+        "error_restoring": "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a03",
+    }
+    for status, disk in disks.items():
+        for hours in (3, 27):
+            emulator.emu.store.add_backup(disk, now - timedelta(hours=hours), status=status)
+    target = tmp_path / "vbs_backup.prom"
+    run = run_vbs("backup", "report", "--max-age", "26h", "--prometheus", str(target), env=emulator.env)
+    assert run.exit_code == 1
+    volumes = {v["volume_id"]: v for v in run.json()["volumes"]}
+    assert [v["volume_id"] for v in run.json()["volumes"]] == [
+        disks["error_restoring"],
+        disks["deleting"],
+        disks["restoring"],
+    ]
+    restoring = volumes[disks["restoring"]]
+    assert restoring["stale"] is False and 3 * 3600 - 60 <= restoring["age_seconds"] <= 3 * 3600 + 60
+    assert restoring["backups_by_status"]["restoring"] == 2 and restoring["days"][-1]["state"] == "available"
+    for status in ("deleting", "error_restoring"):
+        disk = volumes[disks[status]]
+        assert disk["stale"] is True and disk["age_seconds"] is None and disk["backups_by_status"][status] == 2
+    assert volumes[disks["deleting"]]["days"][-1]["state"] == "none"
+    assert volumes[disks["error_restoring"]]["days"][-1]["state"] == "failed"
+    assert run.stderr.splitlines()[1:] == [
+        f"vbs: stale: demo-failing ({disks['error_restoring']}): no available backup, 2 error_restoring "
+        "(--max-age 26h)",
+        f"vbs: stale: demo-data ({disks['deleting']}): no available backup, 2 deleting (--max-age 26h)",
+    ]
+    stale = {s.labels["volume_id"]: s.value for s in metrics(target)["vbs_backup_stale"].samples}
+    assert stale == {disks["deleting"]: 1, disks["restoring"]: 0, disks["error_restoring"]: 1}
+    picture = ANSI.sub("", in_terminal(("backup", "report"), {**emulator.env, "NO_COLOR": "1"}, 120))
+    newest = {row.split("│")[2].strip(): row.split("│")[4].strip() for row in rows(picture)}
+    assert newest == {disks["deleting"]: "none", disks["restoring"]: "3h", disks["error_restoring"]: "none"}
+
+
 def test_a_report_that_cannot_be_made_is_not_a_stale_disk(reporting: Reporting):
     reporting.faults(script=[{"match": "GET backups_detail", "fault": "status", "status": 500}])
     run = run_vbs("backup", "report", "--max-age", "26h", "-o", "table", env=reporting.env)

@@ -225,8 +225,8 @@ class CycleStore(Store):
     ) -> str:
         """Put a backup from the past into the store (history for tests and benchmarks); returns its id.
 
-        `status` is held as given ('creating', 'restoring' and 'deleting' never end); `parent_id`
-        makes it an incremental backup of that one.
+        `status` is held as given ('creating', 'restoring', 'deleting' and 'error_restoring', a
+        status VBS lists, never end); `parent_id` makes it an incremental backup of that one.
         """
         backup = Backup(
             id=backup_id or str(uuid.uuid4()),
@@ -242,7 +242,7 @@ class CycleStore(Store):
             is_incremental=parent_id is not None,
             parent_id=parent_id,
         )
-        if status in ("restoring", "deleting"):
+        if status in ("restoring", "deleting", "error_restoring"):
             backup.busy, backup.busy_until = status, FOREVER
         elif status not in ("available", "error", "creating"):
             raise ValueError(f"cannot hold a backup in status {status!r}")
