@@ -254,3 +254,43 @@ def test_nothing_to_run_returns_at_once_and_a_circle_is_refused(client):
     assert deletion.run_all(client, [], lambda item: "deleting", parallel=2) == []
     with pytest.raises(ValueError, match="cycle"):
         deletion.run_all(client, ["a", "b", "c"], lambda item: "deleting", parallel=2, after={"a": ["b"], "b": ["a"]})
+
+
+def test_a_bug_met_by_one_deletion_is_an_internal_error_without_secrets_and_the_others_go_on(client):
+    from vbscli import redact
+
+    redact.remember("sk-BUG-secret")
+
+    def work(item: str) -> str:
+        if item == "b":
+            raise RuntimeError("broken by sk-BUG-secret")
+        return "deleting"
+
+    outcomes = deletion.run_all(client, ["a", "b", "c"], work, 2)
+    assert [o.result for o in outcomes] == ["deleting", "failed", "deleting"]
+    assert outcomes[1].exit_code == 70 and outcomes[1].error == {
+        "status": None,
+        "code": "InternalError",
+        "message": "unexpected RuntimeError: broken by <redacted> (a bug in vbs)",
+        "request_id": None,
+    }
+
+
+def test_every_error_code_vbs_can_give_is_in_the_readmes_table():
+    import re
+    from pathlib import Path
+
+    import vbscli.cli.confirm  # noqa: F401 - defines Declined
+    from vbscli.errors import ServiceError, VbsError
+
+    def kinds(cls: type) -> set[str]:
+        found = set()
+        for sub in cls.__subclasses__():
+            if sub is not ServiceError:  # a service error carries the service's code
+                found |= {sub.kind} | kinds(sub)
+        return found
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("  | `")]  # the table of codes
+    documented = {code for row in rows for code in re.findall(r"`(\w+)`", row.split("|")[1])}
+    assert kinds(VbsError) | {"InternalError", "DependentNotDeleted"} <= documented

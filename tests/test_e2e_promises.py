@@ -180,3 +180,28 @@ def test_profile_test_logs_in_afresh_and_keeps_the_cache_unless_it_works(
     assert emulator.requests("POST auth_tokens") == 1  # proved by logging in, not by the cache
     assert cache.read_text() != cached and file_mode(cache) == 0o600
     assert json.loads(cache.read_text())["token"] != json.loads(cached)["token"]
+
+
+TOKEN_ECHO = {
+    "error_code": "APIGW.0301",
+    "error_msg": "Incorrect IAM authentication information: token demo-token is not valid",
+}
+
+
+def test_a_service_message_that_quotes_the_token_is_masked_in_fleet_lines(emulator: Service, tmp_path):
+    fleet = tmp_path / "fleet.jsonl"
+    fleet.write_text(json.dumps({"volume_id": VOLUME, "snapshot_id": SNAPSHOT, "name": "echoed"}) + "\n")
+    emulator.faults(script=[{"match": "POST backups", "fault": "status", "status": 401, "body": TOKEN_ECHO}])
+    run = run_vbs("backup", "create", "--from", str(fleet), env=emulator.env)  # run_vbs fails on any secret
+    assert run.exit_code == 4
+    assert "token <redacted> is not valid" in json.loads(run.stdout)["error"]["message"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_a_service_message_that_quotes_the_token_is_masked_in_the_results_of_deletions(emulator: Service, fmt):
+    ids = ["3f7f9b85-4352-4534-a2a7-17bc7b74ffd5", "3f7f9b85-4352-4534-a2a7-17bc7b74ffd6"]
+    refused = {"match": "DELETE backup", "fault": "status", "status": 401, "body": TOKEN_ECHO, "times": 2}
+    emulator.faults(script=[refused])
+    run = run_vbs("backup", "delete", *ids, "--yes", "-o", fmt, env=emulator.env)  # run_vbs fails on any secret
+    assert run.exit_code == 4
+    assert "token <redacted> is not valid" in run.stdout and "token <redacted> is not valid" in run.stderr

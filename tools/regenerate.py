@@ -26,9 +26,10 @@ COMPLETION_FILES = {"bash": "vbs.bash", "zsh": "_vbs", "fish": "vbs.fish"}
 
 
 def completion_scripts() -> dict[Path, str]:
+    from vbscli.cli import command
     from vbscli.cli.completion import script
 
-    return {COMPLETIONS / filename: script(shell) for shell, filename in COMPLETION_FILES.items()}
+    return {COMPLETIONS / filename: script(shell, command()) for shell, filename in COMPLETION_FILES.items()}
 
 
 def exit_code_table() -> str:

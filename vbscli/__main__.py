@@ -288,12 +288,27 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if sys.stdout is None:
         _stdout_closed()
     # Start-up allocates tens of thousands of long-lived objects (modules, classes, functions) and no
-    # garbage: the cyclic collector would only walk them again and again. It is switched back on once
-    # the program is loaded (vbscli.cli.runtime.loaded), for runs that last (--wait, --from).
+    # garbage: the cyclic collector would only walk them again and again. It is switched back on where
+    # every command's body is entered (vbscli.cli.globals.VbsCommand.invoke).
     gc.disable()
     code = run(argv)
     gc.freeze()  # the process ends here: the collection at exit need not walk every object once more
+    if code == ExitCode.INTERRUPTED:
+        _end_now(code)
     sys.exit(code)
+
+
+def _end_now(code: int) -> NoReturn:
+    """Ctrl-C ends the run now: requests still in flight on worker threads (a deletion, a listing,
+    a poll) are abandoned, not waited for - Python would join those threads before exiting."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(code)
 
 
 def _stdout_closed() -> None:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from vbscli import paging, validate
+from vbscli import lost_answer, paging, validate
 from vbscli.client import Call, Client, Response
-from vbscli.errors import BackupFailed, BadResponseError, Interrupted, NetworkError, VbsError, WaitTimeout
+from vbscli.errors import BackupFailed, BadResponseError, VbsError, WaitTimeout
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,88 +74,36 @@ def create(
 ) -> dict[str, Any]:
     """Create a backup; returns the service's document `{"backup": {"id", "name", "links"}}` unchanged.
 
-    Never creates two: when the answer is lost after the request may have reached the service, the
-    backup is looked up (same volume, snapshot and name, made since the first attempt, within
-    ALLOWANCE) and reported if found; the request is sent again only when it is certainly not there.
-    Interrupted while the request may be on its way, it says how to check whether the backup exists.
+    Never creates two (vbscli.lost_answer): when the answer is lost after the request may have
+    reached the service, the backup is looked up (same volume, snapshot and name, made since the
+    first attempt, within ALLOWANCE) and reported if found; the request is sent again only when it
+    is certainly not there.
     """
     call = create_call(client, spec)
-    check = f"vbs backup list --volume-id {spec.volume_id} --name {spec.name}"
-    try:
-        return _create(client, spec, call, check, notify, now)
-    except (Interrupted, KeyboardInterrupt):
-        raise Interrupted(
-            f"the create request may have reached the service, so backup '{spec.name}' may exist; check: {check}"
-        ) from None
-
-
-def _create(
-    client: Client,
-    spec: BackupSpec,
-    call: Call,
-    check: str,
-    notify: Callable[[str], None] | None,
-    now: Callable[[], datetime],
-) -> dict[str, Any]:
     since = (now(), time.monotonic())
-    resends = (client.retry.max_attempts if client.retry else 1) - 1
-    while True:
-        try:
-            response = client.send(call, what="create")
-        except VbsError as exc:
-            if not exc.ambiguous:
-                raise
-            if not spec.name:
-                exc.hint = f"the request may have been processed: check the volume's backups before retrying ({check})"
-                raise
-            try:
-                found = find_created(client, spec, since)
-            except VbsError as lookup:
-                raise NetworkError(
-                    f"the answer to the create request was lost ({_told(exc)}) and looking for "
-                    f"backup '{spec.name}' failed too ({_told(lookup, exc)})",
-                    f"before creating it again, check: {check}",
-                    sent=True,
-                ) from None
-            if found is not None:
-                if notify:
-                    notify(
-                        f"the answer to the create request was lost ({exc.brief()}), but backup "
-                        f"{found['backup']['id']} was created: reporting it"
-                    )
-                return found
-            if resends <= 0:
-                exc.add_note(f"backup '{spec.name}' was not created")
-                raise
-            resends -= 1
-            if notify:
-                notify(
-                    f"the answer to the create request was lost ({exc.brief()}) and backup '{spec.name}' "
-                    "does not exist: sending the request again"
-                )
-            continue
-        try:
-            return created_document(response)
-        except BadResponseError as exc:
-            # Accepted, but the answer is unreadable: report the backup if it exists, never re-send.
-            found = None
-            if spec.name:
-                try:
-                    found = find_created(client, spec, since)
-                except VbsError:
-                    pass
-            if found is None:
-                exc.hint = f"the backup may or may not exist; before creating it again, check: {check}"
-                raise
-            if notify:
-                notify(f"{exc.message}, but backup {found['backup']['id']} was created: reporting it")
-            return found
 
+    def look() -> tuple[str, Any]:
+        found = find_created(client, spec, since)
+        return (lost_answer.DONE, found) if found is not None else (lost_answer.AGAIN, None)
 
-def _told(error: VbsError, before: VbsError | None = None) -> str:
-    """An error quoted inside another message: the service's text once, what vbs did about it after."""
-    text = error.brief() if before is not None and error.message == before.message else error.summary()
-    return "; ".join([text, *error.notes])
+    if spec.name:
+        check = f"check: vbs backup list --volume-id {spec.volume_id} --name {spec.name}"
+    else:
+        check = f"check the volume's backups: vbs backup list --volume-id {spec.volume_id}"
+    request = lost_answer.Request(
+        call,
+        name="create",
+        what="the create request",
+        look=look if spec.name else None,
+        check=check,
+        effect=f"backup '{spec.name}' may exist" if spec.name else "the backup may exist",
+        looking=f"looking for backup '{spec.name}'",
+        absent=f"backup '{spec.name}' does not exist",
+        undone=f"backup '{spec.name}' was not created",
+        found=lambda doc: f"backup {doc['backup']['id']} was created",
+        read=created_document,
+    )
+    return lost_answer.send(client, request, notify)
 
 
 def find_created(client: Client, spec: BackupSpec, since: tuple[datetime, float]) -> dict[str, Any] | None:

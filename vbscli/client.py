@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from vbscli.auth import Auth
@@ -22,6 +22,7 @@ from vbscli.transport import MAX_BODY, Call, Response, Transport, default_header
 __all__ = ["MAX_BODY", "Call", "Client", "Response", "encode_query"]
 
 Trace = Callable[[str], None]
+T = TypeVar("T")
 
 _UNRESERVED = "-_.~"  # with A-Za-z0-9: what RFC 3986 never encodes, and what the AK/SK signature keeps
 
@@ -64,9 +65,14 @@ class Client:
     _server_clock: Any = field(default=None, repr=False)
 
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
-        """`{endpoint}/v3/{project_id}{path}` with an optional query string (RFC 3986 encoded)."""
-        root = self.root()
-        project = self.project_id or self.auth.project_id()
+        """`{endpoint}/v3/{project_id}{path}` with an optional query string (RFC 3986 encoded).
+
+        When the root or the project comes from a login (the service catalog, a project known by name),
+        that login is repeated on failures that allow it, as a request is: a login changes nothing."""
+        if self.endpoint and self.project_id:
+            root, project = self.endpoint, self.project_id
+        else:
+            root, project = self._retrying(lambda: (self.root(), self.project_id or self.auth.project_id()), "login")
         url = f"{root}/v3/{project}{path}"
         if params:
             query = encode_query(params)
@@ -115,34 +121,38 @@ class Client:
         with `ambiguous = True`, for the caller to find out what happened before trying again.
         `what` names the request in retry lines ("create", "lookup", "poll", ...).
         """
+        name = what or f"{call.method} {urlsplit(call.url).path}"
+        return self._retrying(lambda: self.send_once(call), name, idempotent=idempotent)
+
+    def _retrying(self, attempt: Callable[[], T], name: str, *, idempotent: bool = True) -> T:
+        """`attempt()` under the retry policy; `name` says what is repeated in retry lines."""
         from vbscli import retry
 
-        name = what or f"{call.method} {urlsplit(call.url).path}"
         policy = self.retry or retry.NO_RETRY
         started = policy.clock()
-        attempt = 1
+        number = 1
         while True:
             try:
-                return self.send_once(call)
+                return attempt()
             except VbsError as exc:
                 verdict = retry.classify(exc)
                 if verdict == retry.AMBIGUOUS and (idempotent or exc.before_sending):
                     verdict = retry.RETRY  # a read, or a login that failed before this request left
                 exc.ambiguous = verdict == retry.AMBIGUOUS
-                if verdict != retry.RETRY or attempt >= policy.max_attempts:
-                    if verdict == retry.RETRY and attempt > 1:
-                        exc.add_note(f"gave up after {attempt} attempts")
+                if verdict != retry.RETRY or number >= policy.max_attempts:
+                    if verdict == retry.RETRY and number > 1:
+                        exc.add_note(f"gave up after {number} attempts")
                     raise
-                wait = policy.delay(attempt, getattr(exc, "retry_after", None))
+                wait = policy.delay(number, getattr(exc, "retry_after", None))
                 if policy.clock() - started + wait > policy.deadline:
                     exc.add_note(f"gave up: the {policy.deadline:g} s deadline would pass")
                     raise
-                attempt += 1
+                number += 1
                 if self.on_retry:
                     self.on_retry(exc)
                 if self.notify:
                     self.notify(
-                        f"retrying {name} in {wait:.1f} s (attempt {attempt} of {policy.max_attempts}): {exc.brief()}"
+                        f"retrying {name} in {wait:.1f} s (attempt {number} of {policy.max_attempts}): {exc.brief()}"
                     )
                 policy.sleep(wait)
 

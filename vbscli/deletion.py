@@ -17,7 +17,7 @@ from typing import Any
 from vbscli import backups, lost_answer, polling, validate
 from vbscli.backups import WaitPolicy
 from vbscli.client import Call, Client
-from vbscli.errors import BackupFailed, ServiceError, VbsError
+from vbscli.errors import BackupFailed, Interrupted, ServiceError, VbsError
 from vbscli.exit_codes import ExitCode
 
 GONE_POLICY = WaitPolicy(timeout=1800.0, interval=15.0, first=1.0)
@@ -44,21 +44,22 @@ def delete(client: Client, backup_id: str, notify: Callable[[str], None] | None 
 
     def look() -> tuple[str, Any]:
         try:
-            status = backups.show(client, backup_id)["backup"].get("status")
+            status = backups.show(client, backup_id, what="lookup")["backup"].get("status")
         except ServiceError as exc:
             if exc.status == 404:
                 return lost_answer.DONE, "gone"
             raise
         return (lost_answer.DONE, status) if status == "deleting" else (lost_answer.AGAIN, None)
 
-    lost_answer.send(
-        client,
+    request = lost_answer.Request(
         delete_call(client, backup_id),
-        look,
-        what=f"delete of backup {backup_id}",
-        check=f"its status with: vbs backup show {backup_id}",
-        notify=notify,
+        name=f"delete of backup {backup_id}",
+        what=f"the delete of backup {backup_id}",
+        look=look,
+        check=f"check its status with: vbs backup show {backup_id}",
+        effect=f"backup {backup_id} may be deleting",
     )
+    lost_answer.send(client, request, notify)
 
 
 def wait_gone(
@@ -72,7 +73,7 @@ def wait_gone(
 
     def look() -> tuple[bool, Any, str]:
         try:
-            backup = backups.show(client, backup_id)["backup"]
+            backup = backups.show(client, backup_id, what="poll")["backup"]
         except ServiceError as exc:
             if exc.status == 404:
                 return True, None, "deleted"
@@ -118,12 +119,15 @@ def run_all(
     after: Mapping[str, Iterable[str]] | None = None,
     settle: Callable[[str], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
+    accepted: set[str] | None = None,
 ) -> list[Outcome]:
     """Run `work(id)` for every id, at most `parallel` at a time, adapting to throttling; its return
     value (default "deleted") is the outcome's result.
 
     `after[x]` lists ids that must be done (and, through `settle(id)`, gone) before `x` starts; if one
-    of them fails, `x` is not tried. Outcomes come in the order of `ids`.
+    of them fails, `x` is not tried. Outcomes come in the order of `ids`. Ctrl-C stops at once: the
+    Interrupted raised says which deletions were accepted (`work` adds an id to `accepted` as soon as
+    the service has taken it), which may or may not have been, and how many were not sent.
     """
     from vbscli.batch import Limiter
     from vbscli.retry import is_throttle
@@ -147,6 +151,8 @@ def run_all(
     errors: list[BaseException] = []
     pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="vbs-delete")
     stopping = False
+    started: set[str] = set()
+    accepted = set() if accepted is None else accepted
 
     def finish(outcome: Outcome) -> None:
         ready: list[str] = []
@@ -195,6 +201,9 @@ def run_all(
             limiter.acquire()
             ok = False
             try:
+                if stopping:
+                    return
+                started.add(x)
                 result = work(x) or "deleted"
                 ok = True
             finally:
@@ -206,12 +215,11 @@ def run_all(
         except VbsError as exc:
             outcome = Outcome(x, "failed", int(exc.exit_code), exc.as_dict())
         except Exception as exc:  # noqa: BLE001 - one broken item must not hang the run
-            outcome = Outcome(
-                x,
-                "failed",
-                ExitCode.INTERNAL,
-                {"status": None, "code": "Internal", "message": f"unexpected {type(exc).__name__}: {exc}"},
-            )
+            from vbscli import redact
+
+            message = redact.text(f"unexpected {type(exc).__name__}: {exc} (a bug in vbs)")
+            error = {"status": None, "code": "InternalError", "message": message, "request_id": None}
+            outcome = Outcome(x, "failed", ExitCode.INTERNAL, error)
         finish(outcome)
 
     try:
@@ -221,12 +229,44 @@ def run_all(
             pass
         if errors:
             raise errors[0]
+    except (Interrupted, KeyboardInterrupt):
+        stopping = True
+        pool.shutdown(wait=False, cancel_futures=True)
+        with lock:
+            note = _interrupted_note(order, dict(outcomes), set(started), set(accepted))
+        raise Interrupted(note) from None
     except BaseException:
         stopping = True
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
     return [outcomes[x] for x in order]
+
+
+SHOWN = 20
+"""IDs listed at most per kind in the note of an interrupted run; more are counted."""
+
+
+def _interrupted_note(order: list[str], outcomes: dict[str, Outcome], started: set[str], accepted: set[str]) -> str:
+    """Ctrl-C: which deletions the service took, which may or may not have reached it, what was not sent."""
+
+    def ids(items: list[str]) -> str:
+        shown = ", ".join(items[:SHOWN])
+        return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
+
+    taken = [x for x in order if x in accepted or (x in outcomes and outcomes[x].result != "failed")]
+    failed = [x for x in order if x in outcomes and outcomes[x].result == "failed"]
+    maybe = [x for x in order if x in started and x not in outcomes and x not in accepted]
+    not_sent = [x for x in order if x not in started and x not in outcomes]
+    parts = []
+    if taken:
+        parts.append(f"deleting or deleted: {ids(taken)}")
+    if maybe:
+        parts.append(f"may or may not have been deleted (no answer yet; check with vbs backup show ID): {ids(maybe)}")
+    if failed:
+        parts.append(f"failed: {ids(failed)}")
+    parts.append(f"not sent: {len(not_sent)} of {len(order)}")
+    return "; ".join(parts)
 
 
 def _check_acyclic(waiting: Mapping[str, set[str]]) -> None:
@@ -259,8 +299,11 @@ def delete_many(
 ) -> list[Outcome]:
     """Delete backups concurrently; with `wait`, each counts as deleted once it is gone (404)."""
 
+    accepted: set[str] = set()
+
     def work(backup_id: str) -> str:
         delete(client, backup_id, notify)
+        accepted.add(backup_id)
         if wait is None:
             return "deleting"
         wait_gone(client, backup_id, wait)
@@ -270,7 +313,7 @@ def delete_many(
         if wait is None:
             wait_gone(client, backup_id, GONE_POLICY)
 
-    return run_all(client, ids, work, parallel, after=after, settle=settle, on_done=on_done)
+    return run_all(client, ids, work, parallel, after=after, settle=settle, on_done=on_done, accepted=accepted)
 
 
 def exit_code(outcomes: list[Outcome]) -> int:

@@ -44,11 +44,16 @@ class Environment:
         return self.stderr_isatty and not self.no_color
 
     def warn(self, message: str) -> None:
-        self.stderr.write(f"vbs: {self._label('warning', '33')}: {message}\n")
+        """One warning line; like every line vbs writes about a failure, it passes the secret masker."""
+        from vbscli import redact
+
+        self.stderr.write(f"vbs: {self._label('warning', '33')}: {redact.text(message)}\n")
         self.stderr.flush()
 
     def error_line(self, message: str) -> None:
-        self.stderr.write(f"vbs: {self._label('error', '31')}: {message}\n")
+        from vbscli import redact
+
+        self.stderr.write(f"vbs: {self._label('error', '31')}: {redact.text(message)}\n")
         self.stderr.flush()
 
     def _label(self, text: str, color: str) -> str:

@@ -39,8 +39,13 @@ class VbsError(Exception):
         self.hint = None if hint is None else one_line(hint)
 
     def as_dict(self) -> dict:
-        """The JSON error object for `-o json` (same keys for every kind of failure)."""
-        return self._with_backup({"status": None, "code": self.kind, "message": self.one_line(), "request_id": None})
+        """The JSON error object for `-o json` (same keys for every kind of failure), secrets masked: a
+        service's message may quote what it was sent."""
+        from vbscli import redact
+
+        return self._with_backup(
+            {"status": None, "code": self.kind, "message": redact.text(self.one_line()), "request_id": None}
+        )
 
     def _with_backup(self, doc: dict) -> dict:
         if self.backup_id is not None:
@@ -161,11 +166,13 @@ class ServiceError(VbsError):
         return exit_code_for_status(self.status, self.retry_after)
 
     def as_dict(self) -> dict:
+        from vbscli import redact
+
         return self._with_backup(
             {
                 "status": self.status,
                 "code": self.code,
-                "message": self.message,
+                "message": redact.text(self.message),
                 "request_id": self.request_id,
             }
         )

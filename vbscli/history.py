@@ -157,7 +157,7 @@ def in_background(work: Callable[[], Any]) -> Callable[[], Any]:
 
 def _listing(client: Client, params: dict[str, str], ahead: bool = False) -> list[Backup]:
     """The backups of one listing; `ahead`: its next page is on its way while this one is digested."""
-    pages = paging.pages(client, "/backups/detail", "backups", params, page_size=LIST_PAGE)
+    pages = paging.pages(client, "/backups/detail", "backups", params, page_size=LIST_PAGE, what="list")
     if ahead:
         pages = read_ahead(pages)
     return [Backup.from_service(item) for page in pages for item in page]

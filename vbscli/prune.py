@@ -7,8 +7,9 @@ dependents first. Nothing here prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,8 +107,21 @@ def entries(decisions: list[retention.Decision], snaps: list[SnapshotDecision]) 
 
 
 def _each(volume_ids: list[str], parallel: int, read: Callable[[str], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(volume_ids))), thread_name_prefix="vbs-read") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(parallel, len(volume_ids))), thread_name_prefix="vbs-read")
+    with _cancelled_on_failure(pool):
         return [item for items in pool.map(read, volume_ids) for item in items]
+
+
+@contextmanager
+def _cancelled_on_failure(pool: ThreadPoolExecutor) -> Iterator[None]:
+    """A failed read (or Ctrl-C) ends the reading: what has not started never will, and nothing waits
+    for the reads in flight (a `with pool:` would wait for every disk's listing first)."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def read_backups(client: Client, volume_ids: list[str] | None, parallel: int = 8) -> list[dict[str, Any]]:
@@ -137,7 +151,8 @@ def read(
     client: Client, volume_ids: list[str] | None, parallel: int = 8
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(backups, snapshots vbs made) of the disks, both listings read at the same time."""
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="vbs-read") as pool:
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vbs-read")
+    with _cancelled_on_failure(pool):
         made = pool.submit(read_snapshots, client, volume_ids, parallel)
         found = read_backups(client, volume_ids, parallel)
         return found, made.result()

@@ -13,7 +13,7 @@ from typing import Any
 
 from vbscli import backups, lost_answer, polling, validate
 from vbscli.backups import WaitPolicy
-from vbscli.client import Call, Client
+from vbscli.client import Call, Client, Response
 from vbscli.errors import BackupFailed, BadResponseError, InputError, NetworkError, ServiceError
 
 VOLUME_NAME_MAX = 255
@@ -62,9 +62,9 @@ def restore_call(client: Client, spec: RestoreSpec) -> Call:
     return client.prepare("POST", f"/backups/{spec.checked().backup_id}/restore", spec.body())
 
 
-def show_volume(client: Client, volume_id: str) -> dict[str, Any]:
+def show_volume(client: Client, volume_id: str, *, what: str = "show") -> dict[str, Any]:
     validate.check_uuid(volume_id, "volume ID")
-    response = client.request("GET", f"/volumes/{volume_id}")
+    response = client.request("GET", f"/volumes/{volume_id}", what=what)
     doc = response.json()
     volume = doc.get("volume") if isinstance(doc, dict) else None
     if not isinstance(volume, dict) or not isinstance(volume.get("id"), str):
@@ -86,10 +86,10 @@ def restore(client: Client, spec: RestoreSpec, notify: Callable[[str], None] | N
     spec.checked()
 
     def look() -> tuple[str, Any]:
-        status = backups.show(client, spec.backup_id)["backup"].get("status")
+        status = backups.show(client, spec.backup_id, what="lookup")["backup"].get("status")
         target = None
         if spec.volume_id is not None:
-            target = show_volume(client, spec.volume_id)["volume"].get("status")
+            target = show_volume(client, spec.volume_id, what="lookup")["volume"].get("status")
         if status == "restoring" or target in ("restoring-backup", "error_restoring"):
             found = {"backup_id": spec.backup_id, "volume_id": spec.volume_id, "volume_name": None}
             return lost_answer.DONE, {"restore": found}
@@ -97,24 +97,27 @@ def restore(client: Client, spec: RestoreSpec, notify: Callable[[str], None] | N
             raise NetworkError(f"backup {spec.backup_id} is {status}: a restore into a new volume may be done already")
         return lost_answer.AGAIN, None
 
-    sent = lost_answer.send(
-        client,
+    request = lost_answer.Request(
         restore_call(client, spec),
-        look,
-        what=f"restore of backup {spec.backup_id}",
-        check=f"the backup (vbs backup show {spec.backup_id}) and the target disk"
+        name="restore",
+        what=f"the restore of backup {spec.backup_id}",
+        look=look,
+        check=f"check the backup (vbs backup show {spec.backup_id}) and the target disk"
         if spec.volume_id is not None
-        else f"for a new volume named '{spec.new_volume_name}': the restore may have made it",
-        notify=notify,
+        else f"check for a new volume named '{spec.new_volume_name}': the restore may have made it",
+        effect="the restore may have started",
+        read=_document,
     )
-    if sent.response is None:
-        return sent.found
-    doc = sent.response.json()
+    return lost_answer.send(client, request, notify)
+
+
+def _document(response: Response) -> dict[str, Any]:
+    doc = response.json()
     answer = doc.get("restore") if isinstance(doc, dict) else None
     if not isinstance(answer, dict):
         raise BadResponseError(
-            f"the service answered HTTP {sent.response.status} but not with a restore document",
-            f"the restore was probably accepted: check it with: vbs backup show {spec.backup_id}",
+            f"the service answered HTTP {response.status} but not with a restore document",
+            "the restore was probably accepted",
         )
     return doc
 
@@ -133,12 +136,12 @@ def wait_restored(
     """
 
     def look() -> tuple[bool, Any, str]:
-        backup = backups.show(client, backup_id)
+        backup = backups.show(client, backup_id, what="poll")
         status = str(backup["backup"].get("status") or "unknown")
         if volume_id is None:
             return status == "available", backup, f"backup {status}"
         try:
-            volume = show_volume(client, volume_id)
+            volume = show_volume(client, volume_id, what="poll")
         except ServiceError as exc:
             if exc.status == 404:
                 raise RestoreFailed(f"the target disk {volume_id} of the restore is gone") from None

@@ -5,7 +5,7 @@ vbscli.transport) or when the service says "later" (429, the gateway's throttlin
 whose Retry-After is at least a second). When the request may have been processed (read timeout,
 connection lost after sending, an answer cut off, 500, 502, 504) the answer is "ambiguous": an
 idempotent request (GET) may simply be repeated, but a create must first look for what it may have
-created (see vbscli.backups.create). A full quota (413 with `Retry-After: 0` or none) is final.
+done (see vbscli.lost_answer). A full quota (413 with `Retry-After: 0` or none) is final.
 """
 
 from __future__ import annotations

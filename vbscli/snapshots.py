@@ -84,20 +84,22 @@ def create(client: Client, spec: SnapshotSpec, notify: Callable[[str], None] | N
         found = find(client, spec)
         return (lost_answer.DONE, found) if found is not None else (lost_answer.AGAIN, None)
 
-    sent = lost_answer.send(
-        client,
+    request = lost_answer.Request(
         create_call(client, spec),
-        look,
-        what=f"request for snapshot '{spec.name}'",
-        check=f"the snapshots of disk {spec.volume_id} for one named '{spec.name}' ('vbs backup prune' removes it)",
-        notify=notify,
+        name="snapshot",
+        what=f"the request for snapshot '{spec.name}'",
+        look=look,
+        check=f"check the snapshots of disk {spec.volume_id} for one named '{spec.name}' ('vbs backup prune' "
+        "removes it)",
+        effect=f"snapshot '{spec.name}' may exist",
+        read=_document,
     )
-    return sent.found if sent.response is None else _document(sent.response)
+    return lost_answer.send(client, request, notify)
 
 
 def find(client: Client, spec: SnapshotSpec) -> dict[str, Any] | None:
     """The snapshot this spec made, if the service has it (matched by name and request token)."""
-    for snapshot in list_snapshots(client, volume_id=spec.volume_id):
+    for snapshot in list_snapshots(client, volume_id=spec.volume_id, what="lookup"):
         metadata = snapshot.get("metadata") if isinstance(snapshot.get("metadata"), dict) else {}
         if snapshot.get("name") == spec.name and metadata.get(REQUEST) == spec.token and made_by_vbs(snapshot):
             return {"snapshot": snapshot}
@@ -115,15 +117,16 @@ def _document(response: Response) -> dict[str, Any]:
     return doc
 
 
-def show(client: Client, snapshot_id: str) -> dict[str, Any]:
+def show(client: Client, snapshot_id: str, *, what: str = "show") -> dict[str, Any]:
     validate.check_uuid(snapshot_id, "snapshot ID")
-    response = client.request("GET", f"/snapshots/{snapshot_id}")
+    response = client.request("GET", f"/snapshots/{snapshot_id}", what=what)
     return _document(response)
 
 
-def list_snapshots(client: Client, volume_id: str | None = None) -> list[dict[str, Any]]:
+def list_snapshots(client: Client, volume_id: str | None = None, *, what: str = "list") -> list[dict[str, Any]]:
     """Every snapshot in detail (of one disk, checked here too), following `next` links."""
-    pages = paging.pages(client, "/snapshots/detail", "snapshots", {"volume_id": volume_id}, page_size=PAGE)
+    params = {"volume_id": volume_id}
+    pages = paging.pages(client, "/snapshots/detail", "snapshots", params, page_size=PAGE, what=what)
     found = [item for page in pages for item in page]
     if volume_id is not None:
         found = [s for s in found if str(s.get("volume_id", "")).lower() == volume_id.lower()]
@@ -140,7 +143,7 @@ def wait_available(
     """Poll until the snapshot is `available` (SnapshotFailed on `error`, WaitTimeout when time is up)."""
 
     def look() -> tuple[bool, Any, str]:
-        doc = show(client, snapshot_id)
+        doc = show(client, snapshot_id, what="poll")
         status = str(doc["snapshot"].get("status") or "unknown")
         if status == "error":
             raise SnapshotFailed(
@@ -165,21 +168,21 @@ def delete(client: Client, snapshot_id: str, notify: Callable[[str], None] | Non
 
     def look() -> tuple[str, Any]:
         try:
-            status = show(client, snapshot_id)["snapshot"].get("status")
+            status = show(client, snapshot_id, what="lookup")["snapshot"].get("status")
         except ServiceError as exc:
             if exc.status == 404:
                 return lost_answer.DONE, None
             raise
         return (lost_answer.DONE, None) if status == "deleting" else (lost_answer.AGAIN, None)
 
-    lost_answer.send(
-        client,
+    request = lost_answer.Request(
         client.prepare("DELETE", f"/snapshots/{snapshot_id}"),
-        look,
-        what=f"delete of snapshot {snapshot_id}",
-        check=f"whether snapshot {snapshot_id} still exists",
-        notify=notify,
+        name="snapshot delete",
+        what=f"the delete of snapshot {snapshot_id}",
+        look=look,
+        check=f"check whether snapshot {snapshot_id} still exists",
     )
+    lost_answer.send(client, request, notify)
 
 
 def remove(
@@ -200,7 +203,7 @@ def remove(
         busy: VbsError = exc
 
     def look() -> tuple[bool, Any, str]:
-        status = str(show(client, snapshot_id)["snapshot"].get("status") or "unknown")
+        status = str(show(client, snapshot_id, what="poll")["snapshot"].get("status") or "unknown")
         return status in ("available", "error"), None, status
 
     try:

@@ -3,7 +3,7 @@
 Every failure becomes a NetworkError that says whether the request **surely did not reach** the
 service (`sent=False`: nothing left this process, or no connection was made) or **may have been
 processed** (`sent=True`: the request went out and its answer was lost, cut off or late). What to do
-about it - retry, look up, give up - is decided above this module (vbscli.client, vbscli.backups).
+about it - retry, look up, give up - is decided above this module (vbscli.client, vbscli.lost_answer).
 Failures are told apart by exception type (isinstance), never by class names.
 
 Nothing here prints; the optional `trace` callback receives debug lines with secrets masked.

@@ -11,7 +11,7 @@ LIST_PAGE = 200
 def names(client: Client) -> dict[str, str]:
     """Volume ID (lower case) -> name, for every disk that has a name; all pages, GETs only."""
     found: dict[str, str] = {}
-    for page in paging.pages(client, "/volumes/detail", "volumes", page_size=LIST_PAGE):
+    for page in paging.pages(client, "/volumes/detail", "volumes", page_size=LIST_PAGE, what="list"):
         for volume in page:
             volume_id, name = volume.get("id"), volume.get("name")
             if isinstance(volume_id, str) and isinstance(name, str) and name.strip():

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from vbscli import __version__
-from vbscli.cli import backup, report
+from vbscli.cli import backup, delete, prune, report, restore
 from vbscli.cli.globals import VbsCommand, VbsRootGroup
 
 
@@ -96,6 +96,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(backup.app, name="backup")
+# The commands that change or remove data, and the report, have modules of their own.
+backup.app.command("restore", cls=VbsCommand)(restore.backup_restore)
+backup.app.command("delete", cls=VbsCommand)(delete.backup_delete)
+backup.app.command("prune", cls=VbsCommand)(prune.backup_prune)
 backup.app.command("report", cls=VbsCommand)(report.backup_report)
 
 
@@ -128,4 +132,4 @@ def completion_script(
     """Print the shell completion script (see the README for where to install it)"""
     from vbscli.cli.completion import script
 
-    typer.echo(script(shell.value), nl=False)
+    typer.echo(script(shell.value, command()), nl=False)

@@ -328,15 +328,3 @@ def backup_list(
         runtime.output_format(ctx),
         runtime.state(ctx).env,
     )
-
-
-def _register() -> None:
-    """The commands that change or remove data have their own modules; they belong to this group."""
-    from vbscli.cli import delete, prune, restore
-
-    app.command("restore", cls=VbsCommand)(restore.backup_restore)
-    app.command("delete", cls=VbsCommand)(delete.backup_delete)
-    app.command("prune", cls=VbsCommand)(prune.backup_prune)
-
-
-_register()

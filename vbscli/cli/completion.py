@@ -31,12 +31,8 @@ class Node:
     argument: list[str] = field(default_factory=list)
 
 
-def tree() -> list[Node]:
-    """Every node of the app's command tree, parents first."""
-    import typer
-
-    from vbscli.cli import app
-
+def tree(root: Any) -> list[Node]:
+    """Every node of the command tree under `root` (vbscli.cli.command()), parents first."""
     nodes: list[Node] = []
 
     def walk(command: Any, path: str) -> None:
@@ -67,7 +63,7 @@ def tree() -> list[Node]:
         for name in node.subcommands:
             walk(subcommands[name], f"{path} {name}")
 
-    walk(typer.main.get_command(app), "vbs")
+    walk(root, "vbs")
     return nodes
 
 
@@ -82,10 +78,11 @@ def takes_file(param: Any) -> bool:
     return metavar in FILE_METAVARS or metavar.endswith("_FILE")
 
 
-def script(shell: str) -> str:
+def script(shell: str, root: Any) -> str:
+    """The completion script for `shell` of the command tree under `root` (vbscli.cli.command())."""
     if shell not in SHELLS:
         raise ValueError(f"unknown shell {shell!r}")
-    nodes = tree()
+    nodes = tree(root)
     return {"bash": _bash, "zsh": _zsh, "fish": _fish}[shell](nodes)
 
 

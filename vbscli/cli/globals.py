@@ -5,7 +5,9 @@ options are attached to every group and command by the classes below. Values giv
 command win. They are stored for `vbscli.cli.runtime`, which applies the precedence rules.
 """
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from enum import Enum
 from typing import Annotated, Any, Optional
 
@@ -420,7 +422,44 @@ class _GlobalOptions:
 
 
 class VbsCommand(_GlobalOptions, TyperCommand):
-    pass
+    """Every command of vbs: the one place its body is entered from."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        collect_garbage()
+        return super().invoke(ctx)
+
+
+def collect_garbage() -> None:
+    """Start-up is done: collect garbage cycles from here on.
+
+    vbscli.__main__ runs the start-up (imports, the command tree, parsing) with the cyclic garbage
+    collector off: it makes tens of thousands of long-lived objects and no garbage, which the
+    collector would only walk again and again. Every command's body runs with it on, whatever the
+    command does and however long it runs; what start-up made is set aside first (gc.freeze: it is
+    never garbage), so the collector does not walk it either.
+    """
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
+@contextlib.contextmanager
+def loading() -> Iterator[None]:
+    """Loading modules inside a command's body (the HTTP stack, YAML): start-up again, which makes
+    long-lived objects and no garbage. The collector pauses meanwhile and what was loaded is set aside
+    (gc.freeze) before it resumes, so a command pays for walking it neither now nor later."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 class VbsGroup(_GlobalOptions, TyperGroup):

@@ -94,7 +94,9 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
     from vbscli.transport import Transport
 
     st = begin(ctx)
-    settings = resolve(ctx, profile)
+    with global_options.loading():
+        settings = resolve(ctx, profile)
+        import requests  # noqa: F401 - every command that connects sends a request next
     st.output = settings.output or st.output
     st.profile = settings.profile
     st.cloud = settings.cloud
@@ -151,20 +153,7 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
         endpoint_from=None if settings.endpoint else from_catalog,
     )
     st.clients.append(client)
-    loaded()
     return settings, client
-
-
-def loaded() -> None:
-    """The program is loaded (vbscli.__main__ runs the start-up with the cyclic garbage collector off):
-    load the HTTP stack, set aside what start-up made (gc.freeze: it is never garbage) and collect
-    cycles again from here on, for runs that last hours."""
-    import gc
-
-    import requests  # noqa: F401 - every command that connects sends a request next
-
-    gc.freeze()
-    gc.enable()
 
 
 def output_format(ctx: typer.Context) -> str:

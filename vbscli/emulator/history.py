@@ -16,6 +16,7 @@ file keeps showing the same picture whenever it is used.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ STATUSES = ("available", "error", "creating")
 STRIP = {"#": "available", "x": "error", ".": None}
 BACKUP_KEYS = ("volume_id", "created_at", "ago", "status", "size", "name")
 HISTORY_KEYS = ("volume_id", "strip", "ago", "size", "name")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 NAMESPACE = uuid.UUID("1b9a3c52-77d4-4a8e-9e4b-5f0c2d6e8a10")
 
 
@@ -56,7 +58,6 @@ class SeededBackup:
 
 def parse(doc: dict[str, Any], volumes: set[str], fail: Callable[..., Exception]) -> list[SeededBackup]:
     """The `backups` and `history` sections of a seed document; `fail(problem, near)` makes the error."""
-    from vbscli.emulator.seed import UUID
 
     seeded: list[SeededBackup] = []
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vbscli.emulator.history import SeededBackup
+from vbscli.emulator.history import UUID, SeededBackup
 from vbscli.emulator.history import parse as parse_history
 
-UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 PROJECT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 TOP_KEYS = (

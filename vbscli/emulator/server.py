@@ -140,9 +140,6 @@ class Emulator:
         `on_ready` runs once the signal handlers are in place (print the banner there): a script that
         signals as soon as it reads the banner then always gets the clean stop.
         """
-        import gc
-
-        gc.enable()  # a server runs for long: collect garbage cycles (vbs starts with the collector off)
         stop = threading.Event()
         previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
