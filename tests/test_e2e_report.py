@@ -439,6 +439,31 @@ def listening_port(pid: int, deadline: float) -> int:
     raise AssertionError("node_exporter did not start listening")
 
 
+def collected(directory: Path) -> tuple[dict, str]:
+    """What node_exporter's textfile collector serves from `directory` (parsed), and what it logged."""
+    assert NODE_EXPORTER is not None
+    collector = subprocess.Popen(
+        [
+            NODE_EXPORTER,
+            "--web.listen-address=127.0.0.1:0",
+            "--collector.disable-defaults",
+            "--collector.textfile",
+            f"--collector.textfile.directory={directory}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = listening_port(collector.pid, time.monotonic() + 15)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            scraped = {f.name: f for f in text_string_to_metric_families(answer.read().decode())}
+    finally:
+        collector.terminate()
+        _, errors = collector.communicate(timeout=10)
+    return scraped, errors
+
+
 @pytest.mark.skipif(NODE_EXPORTER is None, reason="node_exporter is not installed (CI installs it)")
 def test_node_exporters_textfile_collector_reads_the_file_as_written(tmp_path: Path):
     """The real collector, not a parser of ours: it must open the file (written under a strict umask,
@@ -466,25 +491,7 @@ def test_node_exporters_textfile_collector_reads_the_file_as_written(tmp_path: P
         )
     assert written.returncode == 1, written.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o644  # the collector runs as another user
-    collector = subprocess.Popen(
-        [
-            NODE_EXPORTER,
-            "--web.listen-address=127.0.0.1:0",
-            "--collector.disable-defaults",
-            "--collector.textfile",
-            f"--collector.textfile.directory={directory}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        port = listening_port(collector.pid, time.monotonic() + 15)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
-            scraped = {f.name: f for f in text_string_to_metric_families(answer.read().decode())}
-    finally:
-        collector.terminate()
-        _, errors = collector.communicate(timeout=10)
+    scraped, errors = collected(directory)
     assert scraped["node_textfile_scrape_error"].samples[0].value == 0, errors
     ours = metrics(target)
     for name, family in ours.items():
@@ -494,3 +501,21 @@ def test_node_exporters_textfile_collector_reads_the_file_as_written(tmp_path: P
         assert scraped[name].type == family.type == "gauge"
     names = {s.labels["volume_name"] for s in scraped["vbs_backup_newest_available_timestamp_seconds"].samples}
     assert names == set(ODD_NAMES)
+
+
+@pytest.mark.skipif(NODE_EXPORTER is None, reason="node_exporter is not installed (CI installs it)")
+def test_two_reports_in_one_collector_directory_repeat_no_series(reporting: Reporting, tmp_path: Path):
+    """Two projects, or two fleets of one project, each with its own file: the collector drops a
+    series that two files hold (and logs an error), so each file's series carry its own label."""
+    directory = tmp_path / "textfile"
+    directory.mkdir()
+    every = ["--prometheus", str(directory / "vbs_all.prom")]
+    some = ["--volume-id", FRESH, "--prometheus", str(directory / "vbs_db.prom")]
+    assert run_vbs("backup", "report", *every, env=reporting.env).exit_code == 0
+    assert run_vbs("backup", "report", *some, env=reporting.env).exit_code == 0
+    scraped, errors = collected(directory)
+    assert "collected before with the same name and label values" not in errors, errors
+    volumes = {s.labels["report"]: s.value for s in scraped["vbs_report_volumes"].samples}
+    assert volumes == {"vbs_all": len(WITH_BACKUPS), "vbs_db": 1}
+    newest = scraped["vbs_backup_newest_available_timestamp_seconds"].samples
+    assert sorted(s.labels["report"] for s in newest if s.labels["volume_id"] == FRESH) == ["vbs_all", "vbs_db"]

@@ -52,25 +52,33 @@ def family(name: str, help_text: str, samples: Iterable[Sample], kind: str = "ga
     return lines
 
 
-def exposition(report: Report | None, timestamp: float) -> str:
-    """The whole file; `report` None means the report could not be made."""
+def report_label(path: Path) -> str:
+    """The `report` label of a metrics file: its name without `.prom` (unique in the collector's
+    directory, so two reports, of two projects or two fleets, never repeat a series)."""
+    return path.name[: -len(".prom")] if path.name.endswith(".prom") else path.name
+
+
+def exposition(report: Report | None, timestamp: float, name: str | None = None) -> str:
+    """The whole file; `report` None means the report could not be made. With `name`, every series
+    carries the label report="name": the collector refuses a series that two files both hold."""
+    mine = {"report": name} if name is not None else {}
     lines = family(
         "vbs_report_success",
         "Whether the last vbs backup report could be made (1) or not (0).",
-        [({}, report is not None)],
+        [(mine, report is not None)],
     )
     lines += family(
         "vbs_report_timestamp_seconds",
         "When the last vbs backup report was made, in seconds since the epoch.",
-        [({}, timestamp)],
+        [(mine, timestamp)],
     )
     if report is None:
         return "\n".join(lines) + "\n"
     disks = report.disks
-    lines += family("vbs_report_volumes", "Disks in the backup report.", [({}, len(disks))])
+    lines += family("vbs_report_volumes", "Disks in the backup report.", [(mine, len(disks))])
 
     def who(disk: Disk) -> dict[str, str]:
-        return {"volume_id": disk.volume_id, "volume_name": disk.name or ""}
+        return {**mine, "volume_id": disk.volume_id, "volume_name": disk.name or ""}
 
     lines += family(
         "vbs_backup_newest_available_timestamp_seconds",
@@ -92,7 +100,7 @@ def exposition(report: Report | None, timestamp: float) -> str:
         lines += family(
             "vbs_backup_max_age_seconds",
             "The --max-age the report checked against.",
-            [({}, report.max_age)],
+            [(mine, report.max_age)],
         )
         lines += family(
             "vbs_backup_stale",
