@@ -55,6 +55,9 @@ class Backup:
         return "error" if self.fail else "available"
 
 
+FAIL_REASON = "Backup of the disk snapshot failed: the storage back end reported an I/O error."
+
+
 def service_time(moment: datetime) -> str:
     """A time as the service writes it: ISO 8601 to the microsecond, no zone (UTC is meant)."""
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds")
@@ -184,31 +187,43 @@ class Store:
 
     def detail(self, backup: Backup, base: str) -> dict[str, Any]:
         status = backup.status(self.clock())
+        doc = dict(self.fixed_detail(backup, base))
+        doc["status"] = status
+        if status == "creating":
+            doc["object_count"], doc["updated_at"] = 0, doc["created_at"]
+        doc["fail_reason"] = FAIL_REASON if status == "error" else None
+        doc["is_incremental"] = backup.is_incremental  # set once the chain is known
+        doc["has_dependent_backups"] = self.has_dependents(backup)
+        return doc
+
+    def fixed_detail(self, backup: Backup, base: str) -> dict[str, Any]:
+        """The parts of a backup's detail that never change, in the answer's order, made once per
+        backup and kept on it: a listing of a large history would otherwise rebuild them every page."""
+        kept = backup.__dict__.get("_detail")
+        if kept is not None and kept[0] == base:
+            return kept[1]
         stamp = service_time(backup.created_at)
-        updated = stamp
-        if status != "creating":
-            updated = service_time(backup.created_at + timedelta(seconds=backup.delay))
-        return {
+        fixed = {
             "id": backup.id,
             "name": backup.name,
-            "status": status,
+            "status": None,
             "description": backup.description,
             "volume_id": backup.volume_id,
             "snapshot_id": backup.snapshot_id,
             "size": backup.size,
-            "object_count": 0 if status == "creating" else backup.size * 4,
+            "object_count": backup.size * 4,
             "availability_zone": backup.availability_zone,
             "container": backup.volume_id,
             "created_at": stamp,
-            "updated_at": updated,
+            "updated_at": service_time(backup.created_at + timedelta(seconds=backup.delay)),
             "data_timestamp": stamp,
-            "fail_reason": "Backup of the disk snapshot failed: the storage back end reported an I/O error."
-            if status == "error"
-            else None,
+            "fail_reason": None,
             "is_incremental": backup.is_incremental,
-            "has_dependent_backups": self.has_dependents(backup),
+            "has_dependent_backups": False,
             "links": self.links(base, backup.id),
         }
+        backup.__dict__["_detail"] = (base, fixed)
+        return fixed
 
     def has_dependents(self, backup: Backup) -> bool:
         """True once a later incremental backup of the same disk builds on this one (call with the lock held)."""
