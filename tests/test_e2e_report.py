@@ -278,6 +278,20 @@ def test_ctrl_c_ends_the_report_at_once_with_reads_in_flight(reporting: Reportin
     assert (proc.returncode, out, err) == (130, "", "vbs: error: interrupted\n")
 
 
+def test_a_failed_listing_ends_the_report_without_waiting_for_the_disk_names(reporting: Reporting):
+    """The names are read beside the backups; once the backups cannot be read, nothing waits for them."""
+    reporting.faults(
+        script=[
+            {"match": "GET volumes_detail", "fault": "delay", "seconds": 30},
+            {"match": "GET backups_detail", "fault": "status", "status": 403},
+        ]
+    )
+    started = time.monotonic()
+    run = run_vbs("backup", "report", "-o", "table", env=reporting.env, timeout=60)
+    assert time.monotonic() - started < 10  # not the 30 s the names' answer is held back
+    assert run.exit_code == 4 and run.stdout == "" and "HTTP 403" in run.stderr
+
+
 def test_a_report_that_cannot_be_made_is_not_a_stale_disk(reporting: Reporting):
     reporting.faults(script=[{"match": "GET backups_detail", "fault": "status", "status": 500}])
     run = run_vbs("backup", "report", "--max-age", "26h", "-o", "table", env=reporting.env)
