@@ -386,7 +386,8 @@ def test_the_example_seed_file_draws_its_picture(tmp_path: Path, columns: int):
 
 
 def test_the_readme_shows_the_report_the_example_seed_draws():
-    """The README's picture (days aside: they depend on the time of day) is what vbs draws today."""
+    """The README's picture (days aside: they depend on the time of day) and its --max-age lines are
+    what vbs gives for the example seed today."""
     root = Path(__file__).resolve().parent.parent
     section = (root / "README.md").read_text().split("## Is every disk backed up?", 1)[1]
     shown = section.split("```text\n", 1)[1].split("```", 1)[0]
@@ -400,6 +401,7 @@ def test_the_readme_shows_the_report_the_example_seed_draws():
         url = re.fullmatch(r"vbs emulator listening on (\S+)\n", proc.stdout.readline()).group(1)
         env = {"VBS_ENDPOINT": url, "VBS_PROJECT_ID": "0123456789abcdef0123456789abcdef", "VBS_TOKEN": "demo-token"}
         drawn = run_vbs("backup", "report", "-o", "table", env=env).stdout
+        checked = run_vbs("backup", "report", "--max-age", "26h", env=env)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -409,6 +411,8 @@ def test_the_readme_shows_the_report_the_example_seed_draws():
         return [re.sub(r"\d{4}-\d\d-\d\d", "DATE", line) for line in lines]
 
     assert without_days(drawn) == without_days(shown)
+    check = section.split("**As a monitoring check**", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    assert checked.exit_code == 1 and checked.stderr == check  # the check's lines, as the README shows them
 
 
 def test_fields_as_for_every_command(reporting: Reporting):
