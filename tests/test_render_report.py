@@ -11,7 +11,7 @@ from rich.cells import cell_len
 
 from vbscli.environment import Environment
 from vbscli.render import Result, render
-from vbscli.render_report import MIN_DAYS, PREFERRED_NAME, draw, layout, result, stale_lines
+from vbscli.render_report import MIN_DAYS, PREFERRED_NAME, check_lines, draw, layout, result, stale_lines
 from vbscli.report import Backup, build
 
 UTC = timezone.utc
@@ -201,6 +201,16 @@ def test_never_backed_up_and_backups_none_of_which_is_usable_read_differently():
         f"stale: db01 ({NAMED}): no available backup, 1 error, 1 error_restoring (--max-age 1h)",
         f"stale: {gone}: no available backup, 1 deleting (--max-age 1h)",
     ]
+
+
+def test_the_check_summarises_first_in_the_units_it_means():
+    made = build(history(), NOW, names={NAMED: "db01"}, max_age=26)  # '--max-age 26' is 26 seconds
+    summary, *lines = check_lines(made, "26", named=False)
+    assert summary == "2 of 2 disks without an available backup younger than 26s"
+    assert lines == stale_lines(made, "26") and lines[0].endswith("(--max-age 26)")  # as typed
+    assert check_lines(build(history(), NOW, max_age=86400), "1d", named=False) == []
+    assert check_lines(build([], NOW, max_age=60), "1m", named=True) == []  # named disks: each is reported
+    assert check_lines(build([], NOW, max_age=60), "1m", named=False)[0].startswith("no disk to check: ")
 
 
 def test_value_output_prints_fields_of_each_disk():

@@ -113,8 +113,9 @@ def check_lines(report: Report, limit: str, named: bool) -> list[str]:
     if not stale:
         return []
     total = len(report.disks)
+    younger = format_limit(report.max_age) if report.max_age is not None else limit  # '26' reads as 26s
     summary = (
-        f"{len(stale)} of {total} disk{'s' if total != 1 else ''} without an available backup younger than {limit}"
+        f"{len(stale)} of {total} disk{'s' if total != 1 else ''} without an available backup younger than {younger}"
     )
     return [summary, *stale]
 
