@@ -63,6 +63,45 @@ def service_time(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
+class Held(dict):  # type: ignore[type-arg]
+    """The backups by ID, counting every change, so a listing knows when its index is out of date
+    without comparing 10,000 entries for every page."""
+
+    changes = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.changes += 1
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self.changes += 1
+
+    def clear(self) -> None:
+        super().clear()
+        self.changes += 1
+
+    def pop(self, *args: Any) -> Any:
+        self.changes += 1
+        return super().pop(*args)
+
+    def popitem(self) -> Any:
+        self.changes += 1
+        return super().popitem()
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self.changes += 1
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self.changes += 1
+
+    def __ior__(self, other: Any) -> Held:
+        self.update(other)
+        return self
+
+
 @dataclass(frozen=True)
 class ListingIndex:
     """The backups as listings read them: newest first, each one's place, each disk's own."""
@@ -100,7 +139,7 @@ class Store:
         self.wall = wall or (lambda: datetime.now(timezone.utc))
         self.volumes = {v.id: v for v in seed.volumes}
         self.snapshots = {s.id: s for s in seed.snapshots}
-        self.backups: dict[str, Backup] = {}
+        self.backups: dict[str, Backup] = Held()
         self.created = 0
         self.lock = threading.Lock()
         self.started = self.wall()
@@ -239,10 +278,14 @@ class Store:
     def listing_index(self) -> ListingIndex:
         """The backups newest first, by disk and by position, built again only when the backups held
         change, so paging through a large history neither sorts it nor scans it for every page (lock held)."""
-        key = tuple(map(id, self.backups.values()))  # the cache holds the objects: no id is reused
+        held = self.backups
+        if isinstance(held, Held):  # it counts its changes: nothing to compare but the count
+            key: Any = (held, held.changes)
+        else:  # a plain dict put in place of it: compare what it holds (the cache keeps the objects alive)
+            key = (held, tuple(map(id, held.values())))
         cached = getattr(self, "_index", None)
-        if cached is None or cached[0] != key:
-            cached = self._index = (key, ListingIndex.of(self.backups.values()))
+        if cached is None or cached[0][0] is not held or cached[0][1] != key[1]:
+            cached = self._index = (key, ListingIndex.of(held.values()))
         return cached[1]
 
     def reset_created(self) -> None:
@@ -342,7 +385,7 @@ class Store:
                         self._chain(backup)
                     held.update(self.backups)
             finally:
-                self.backups = held
+                self.backups = held if isinstance(held, Held) else Held(held)
 
     def _seeded(self, index: int, entry: Any, start: datetime, snapshot_of: dict[str, str]) -> Backup:
         from vbscli.emulator.history import backup_id
