@@ -129,20 +129,39 @@ class Service:
         return self.emu.stats()["requests"].get(key, 0)
 
 
-@pytest.fixture(scope="session")
-def _emulator() -> Iterator[Any]:
+def _running() -> Iterator[Any]:
     from vbscli.emulator import Emulator, EmulatorConfig
 
     with Emulator(EmulatorConfig(port=0, create_delay=0.0)) as emu:
         yield emu
 
 
+def _reset_around(emu: Any) -> Iterator[Service]:
+    emu.reset()
+    yield Service(emu)
+    emu.reset()
+
+
+@pytest.fixture(scope="session")
+def _emulator() -> Iterator[Any]:
+    yield from _running()
+
+
 @pytest.fixture
 def emulator(_emulator: Any) -> Iterator[Service]:
     """The shared emulator, reset for each test: no backups, faults, issued tokens or counts."""
-    _emulator.reset()
-    yield Service(_emulator)
-    _emulator.reset()
+    yield from _reset_around(_emulator)
+
+
+@pytest.fixture(scope="session")
+def _other_emulator() -> Iterator[Any]:
+    yield from _running()
+
+
+@pytest.fixture
+def other_emulator(_other_emulator: Any) -> Iterator[Service]:
+    """A second emulator (another cloud, with the same seed), reset for each test."""
+    yield from _reset_around(_other_emulator)
 
 
 @dataclass

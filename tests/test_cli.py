@@ -308,3 +308,21 @@ def test_stdout_is_empty_on_every_failure(service):
     run = invoke(*CREATE)
     assert run.exit_code == 5 and run.stdout == ""
     assert json.loads(run.stderr)["error"]["status"] == 500
+
+
+def test_insecure_warns_about_a_catalog_endpoint_only_if_it_speaks_tls(profiles):
+    # The catalog tells the endpoint after the settings are read: the warning follows what it tells.
+    for root, warned in (("https://cinder.example", True), ("http://127.0.0.1:8776", False)):
+        profiles.write(  # another credential each time, so that no login is taken from the cache
+            "profiles:\n  cat:\n    auth: {type: application_credential, auth_url: 'http://127.0.0.1:5000',"
+            f" application_credential_id: ac-{warned}, application_credential_secret: s3cret-app}}\n"
+        )
+        with responses.RequestsMock() as mock:
+            catalog = [{"type": "volumev3", "endpoints": [{"interface": "public", "region": "r", "url": root}]}]
+            token = {"expires_at": "2999-01-01T00:00:00Z", "project": {"id": PROJECT}, "catalog": catalog}
+            mock.post("http://127.0.0.1:5000/v3/auth/tokens", json={"token": token}, headers={"X-Subject-Token": "t"})
+            mock.get(f"{root}/v3/{PROJECT}/backups/detail", json={"backups": []})
+            run = invoke("--insecure", "--profile", "cat", "backup", "list")
+        assert run.exit_code == 0, run.stderr
+        said = "vbs: warning: TLS certificate verification is off for https://cinder.example\n"
+        assert run.stderr == (said if warned else ""), run.stderr

@@ -243,3 +243,89 @@ def test_a_cloud_without_credentials_says_what_is_missing(places):
         resolve_cloud(places, "clouds:\n  c:\n    auth: {auth_url: 'https://k', username: u, user_domain_id: d}\n")
     assert info.value.message.endswith("auth type password needs 'auth.password'")
     assert "clouds.yaml or secure.yaml" in info.value.hint
+
+
+@pytest.mark.parametrize("value", ["false", "no", "0", "'False'"])
+def test_cacert_names_a_file_and_never_turns_verification_off(places, value):
+    # only `verify: false` (or `insecure: true`) turns verification off; a CA bundle is always a file
+    with pytest.raises(ConfigError) as info:
+        resolve_cloud(places, f"clouds:\n  c:\n    auth: {{auth_url: 'https://k', token: t}}\n    cacert: {value}\n")
+    assert info.value.exit_code == 3
+    message = info.value.message
+    assert "'cacert' in cloud 'c'" in message and "must be the path of a CA bundle file" in message
+
+
+OTC_CLOUDS_YAML = """\
+clouds:
+  otc:
+    profile: otc
+    auth:
+      username: 'backup-bot'
+      password: 'clouds-S3CRET-pw'
+      project_name: 'eu-de_nightly'
+      user_domain_name: 'OTC00000000001000000xxx'
+    interface: 'public'
+    identity_api_version: 3
+"""
+"""A clouds.yaml as Open Telekom Cloud documents it: the Keystone URL comes from the vendor profile."""
+
+
+def test_a_vendor_profile_gives_what_the_cloud_leaves_out(places):
+    s = resolve_cloud(places, OTC_CLOUDS_YAML, name="otc")
+    assert (s.auth["auth_url"], s.region) == ("https://iam.eu-de.otc.t-systems.com/v3", "eu-de")  # its regions[0]
+    assert s.origins["auth.auth_url"] == s.origins["region"] == "vendor profile 'otc' (built in)"
+    assert s.origins["auth.username"] == f"clouds.yaml {places['cwd'] / 'clouds.yaml'} (cloud 'otc')"
+    in_nl = resolve_cloud(places, OTC_CLOUDS_YAML + "    region_name: eu-nl\n", name="otc")
+    assert in_nl.auth["auth_url"] == "https://iam.eu-nl.otc.t-systems.com/v3"  # the region in use, in the URL
+    flag = config.resolve(
+        {"region": "eu-nl"}, env_of(places), None, "otc", cwd=str(places["cwd"])
+    )  # a region given on the command line picks the Keystone of that region too
+    assert flag.auth["auth_url"] == "https://iam.eu-nl.otc.t-systems.com/v3"
+    old_name = resolve_cloud(places, OTC_CLOUDS_YAML.replace("profile: otc", "cloud: otc"), name="otc")
+    assert old_name.auth["auth_url"] == "https://iam.eu-de.otc.t-systems.com/v3"  # openstacksdk's older key
+
+
+def test_a_vendor_profile_from_clouds_public_yaml(places):
+    public = write(
+        places["home"] / ".config" / "openstack" / "clouds-public.yaml",
+        "public-clouds:\n  corp:\n    auth: {auth_url: 'https://keystone.corp.example/v3'}\n"
+        "    regions: [north, south]\n    block_storage_endpoint_override: https://cinder.corp.example\n",
+    )
+    s = resolve_cloud(
+        places,
+        "clouds:\n  c:\n    profile: corp\n"
+        "    auth: {application_credential_id: ac, application_credential_secret: s}\n    region_name: south\n",
+    )
+    assert (s.auth["auth_url"], s.region, s.endpoint) == (
+        "https://keystone.corp.example/v3",
+        "south",
+        "https://cinder.corp.example",
+    )
+    assert s.origins["auth.auth_url"] == f"clouds-public.yaml {public} (profile 'corp')"
+    assert s.origins["region"] == f"clouds.yaml {places['cwd'] / 'clouds.yaml'} (cloud 'c')"
+
+
+def test_an_unknown_vendor_profile_is_named(places):
+    text = "clouds:\n  c:\n    profile: nimbus\n"
+    text += "    auth: {application_credential_id: a, application_credential_secret: s}\n"
+    with pytest.raises(ConfigError) as info:
+        resolve_cloud(places, text)
+    assert info.value.exit_code == 3
+    assert "names the vendor profile 'nimbus', which vbs does not know (it knows otc, otc-swiss" in info.value.message
+    assert "auth.auth_url" in info.value.hint
+    own = resolve_cloud(places, text.replace("{application", "{auth_url: 'https://k.example', application", 1))
+    assert own.auth["auth_url"] == "https://k.example/v3"
+    assert any("vendor profile 'nimbus', which vbs does not know" in w for w in own.warnings)
+    needs_region = (
+        "clouds:\n  c:\n    auth: {auth_url: 'https://iam.{region_name}.example/v3', token: t, project_id: p}\n"
+    )
+    with pytest.raises(ConfigError, match="'auth.auth_url' https://iam.{region_name}.example/v3 needs a region"):
+        resolve_cloud(places, needs_region)
+
+
+def test_regions_as_openstacksdk_spells_them(places):
+    base = "clouds:\n  c:\n    auth: {auth_url: 'https://k', token: t, project_id: p}\n"
+    assert resolve_cloud(places, base + "    region_name: 'eu-nl,eu-de'\n").region == "eu-nl"  # the old list
+    listed = resolve_cloud(places, base + "    regions:\n      - {name: eu-de, values: {interface: internal}}\n")
+    assert listed.region == "eu-de" and listed.interface == "public"
+    assert any("per-region 'values' of 'regions' are not applied" in w for w in listed.warnings)  # not silently

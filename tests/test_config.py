@@ -262,7 +262,7 @@ def test_auth_type_names_missing_fields(profiles):
 
 def test_openrc_variables_are_enough_with_an_endpoint():
     env = {
-        "VBS_ENDPOINT": "https://e.example",
+        "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE": "https://e.example/v3",
         "OS_AUTH_URL": "https://iam.example/v3/",
         "OS_USERNAME": "u",
         "OS_PASSWORD": "p",
@@ -281,13 +281,25 @@ def test_openrc_variables_are_enough_with_an_endpoint():
     assert s.project_id is None  # told by the token
     s = resolve({**env, "OS_PROJECT_ID": "p9"})
     assert s.project_id == "p9" and s.auth["project_id"] == "p9"
-    s = resolve({"VBS_ENDPOINT": "https://e.example", "OS_AUTH_TOKEN": "t", "OS_PROJECT_ID": "p9"})
+    assert (
+        s.endpoint == "https://e.example" and s.origins["endpoint"] == "environment OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE"
+    )
+    s = resolve({"OS_VOLUMEV3_ENDPOINT_OVERRIDE": "https://e.example", "OS_AUTH_TOKEN": "t", "OS_PROJECT_ID": "p9"})
     assert s.auth == {"type": "token", "token": "t"} and s.project_id == "p9"
+
+
+def test_vbs_endpoint_never_carries_openrc_credentials():
+    env = {"VBS_ENDPOINT": "https://e.example", "OS_AUTH_TOKEN": "t", "OS_PROJECT_ID": "p9"}
+    with pytest.raises(ConfigError) as info:
+        resolve(env)
+    assert info.value.message.startswith("VBS_ENDPOINT is set without VBS_TOKEN")
+    assert "environment (openrc)" in info.value.message and "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE" in info.value.hint
+    assert resolve({**env, "VBS_TOKEN": "v"}).auth == {"type": "token", "token": "v"}  # a whole configuration
 
 
 def test_openrc_without_domain_says_so():
     env = {
-        "VBS_ENDPOINT": "https://e.example",
+        "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE": "https://e.example",
         "OS_AUTH_URL": "https://iam.example/v3",
         "OS_USERNAME": "u",
         "OS_PASSWORD": "p",

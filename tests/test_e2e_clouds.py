@@ -119,6 +119,11 @@ def test_application_credentials_by_id_and_by_name(emulator: Service, isolated_e
     assert by_name.exit_code == 0, by_name.stderr
     assert self_link(by_name).startswith("http://localhost:")
     assert emulator.requests("POST auth_tokens") == 2 and emulator.created() == 2
+    cached = list((isolated_env / ".cache" / "vbs" / "tokens").glob("*.json"))
+    assert len(cached) == 2 and all(file_mode(f) == 0o600 for f in cached)
+    for file in cached:  # the token and the catalog, never the secret the token was obtained with
+        assert set(json.loads(file.read_text())) == {"token", "expires_at", "project_id", "extra"}
+        assert "demo-app-secret" not in file.read_text()
 
 
 def test_a_refused_application_credential_exits_4(emulator: Service, isolated_env: Path):
@@ -298,3 +303,114 @@ def test_a_debug_trace_of_an_application_credential_login_shows_no_secret(emulat
     assert run.exit_code == 0, run.stderr
     assert '"secret": "<redacted>"' in run.stderr and "X-Subject-Token: <redacted>" in run.stderr
     assert f'"id": "{APP_ID}"' in run.stderr  # the credential's ID is no secret: it says which one was used
+
+
+def test_a_catalog_endpoint_for_another_project_is_refused_showing_both(emulator: Service, isolated_env: Path):
+    # An application credential carries its own project: a project ID configured beside it that is not
+    # that project would send every request to another project's URL.
+    directory = clouds_yaml(isolated_env, emulator.emu.url)
+    other = "ffffffffffffffffffffffffffffffff"
+    text = (directory / "clouds.yaml").read_text()
+    (directory / "clouds.yaml").write_text(text.replace("  appcred:\n", f"  appcred:\n    project_id: '{other}'\n", 1))
+    run = run_vbs("--os-cloud", "appcred", "backup", "list", "-o", "table")
+    assert run.exit_code == 3, run.stderr
+    assert f"gives block storage for project {emulator.emu.project_id}, but the project ID is {other}" in run.stderr
+    assert "clouds.yaml" in run.stderr and len(run.stderr.splitlines()) == 1
+    assert emulator.requests("GET backups_detail") == 0
+
+
+def test_a_vendor_profile_gives_the_keystone_and_the_region(emulator: Service, isolated_env: Path):
+    # As an OTC user's clouds.yaml names `profile: otc`, this one names a vendor profile published in a
+    # clouds-public.yaml: the Keystone to log in at, and the region whose catalog endpoint is used.
+    directory = isolated_env / ".config" / "openstack"
+    directory.mkdir(parents=True)
+    (directory / "clouds-public.yaml").write_text(
+        f"public-clouds:\n  emu:\n    auth: {{auth_url: '{emulator.emu.url}/v3'}}\n"
+        "    regions: [RegionTwo, RegionOne]\n"
+    )
+    (directory / "clouds.yaml").write_text(
+        "clouds:\n  mine:\n    profile: emu\n    auth_type: v3applicationcredential\n"
+        f"    auth: {{application_credential_id: {APP_ID}, application_credential_secret: demo-app-secret}}\n"
+    )
+    run = run_vbs("--os-cloud", "mine", *CREATE)
+    assert run.exit_code == 0, run.stderr
+    assert emulator.requests("POST auth_tokens") == 1 and emulator.created() == 1
+    assert self_link(run).startswith(f"http://localhost:{emulator.emu.port}/v3/")  # RegionTwo's URL
+    shown = run_vbs("--os-cloud", "mine", "profile", "show").json()["profile"]
+    assert shown["auth"]["auth_url"] == f"{emulator.emu.url}/v3"
+    assert shown["origins"]["auth.auth_url"] == f"clouds-public.yaml {directory / 'clouds-public.yaml'} (profile 'emu')"
+
+
+def test_show_and_test_take_the_names_that_list_shows(emulator: Service, isolated_env: Path, profiles: Profiles):
+    clouds_yaml(isolated_env, emulator.emu.url)
+    listed = run_vbs("profile", "list").json()["profiles"]
+    assert ("cloud", "appcred") in {(e["source"], e["name"]) for e in listed}
+    shown = run_vbs("profile", "show", "appcred")
+    assert shown.exit_code == 0, shown.stderr
+    assert (shown.json()["profile"]["cloud"], shown.json()["profile"]["name"]) == ("appcred", None)
+    tested = run_vbs("profile", "test", "appcred", "-o", "table")
+    assert tested.exit_code == 0, tested.stderr
+    assert "appcred" in tested.stdout and "None" not in tested.stdout and "True" not in tested.stdout
+    profiles.write(
+        f"profiles:\n  appcred:\n    endpoint: {emulator.emu.url}\n    project_id: {emulator.emu.project_id}\n"
+        "    auth: {type: token, token: demo-token}\n"
+    )
+    assert run_vbs("profile", "show", "appcred").json()["profile"]["name"] == "appcred"  # a profile first
+    unknown = run_vbs("profile", "show", "nope", "-o", "table")
+    assert unknown.exit_code == 3
+    assert "'nope' is neither a profile" in unknown.stderr and "appcred-by-name, demo" in unknown.stderr
+    both = run_vbs("-p", "appcred", "profile", "test", "demo", "-o", "table")
+    assert both.exit_code == 2 and "NAME and --profile" in both.stderr
+
+
+def test_list_and_show_mark_what_a_command_uses_without_a_name(emulator: Service, isolated_env: Path):
+    directory = isolated_env / ".config" / "openstack"
+    directory.mkdir(parents=True)
+    (directory / "clouds.yaml").write_text(
+        f"clouds:\n  only:\n    auth: {{auth_url: '{emulator.emu.url}', token: demo-token, project_id: p1}}\n"
+    )
+    listed = run_vbs("profile", "list").json()["profiles"]
+    assert [(e["name"], e["default"]) for e in listed] == [("only", True)]  # the only cloud is the default
+    assert run_vbs("profile", "show").json()["profile"]["default"] is True
+    openrc = {
+        "OS_AUTH_TYPE": "v3applicationcredential",
+        "OS_AUTH_URL": emulator.emu.url,
+        "OS_APPLICATION_CREDENTIAL_ID": APP_ID,
+        "OS_APPLICATION_CREDENTIAL_SECRET": "demo-app-secret",
+    }
+    listed = run_vbs("profile", "list", env=openrc).json()["profiles"]
+    assert [(e["name"], e["source"], e["default"]) for e in listed] == [
+        (None, "environment", True),
+        ("only", "cloud", False),
+    ]
+    assert listed[0]["auth_type"] == "application_credential"
+    table = run_vbs("profile", "list", "-o", "table", env=openrc).stdout
+    assert "environment" in table and "*" in table
+    shown = run_vbs("profile", "show", "-o", "table", env=openrc).stdout
+    assert "environment (openrc)" in shown and "OS_APPLICATION_CREDENTIAL_ID" in shown
+
+
+def test_a_cached_catalog_without_the_region_asked_for_is_renewed_once(emulator: Service, isolated_env: Path):
+    clouds_yaml(isolated_env, emulator.emu.url)
+    assert run_vbs("--os-cloud", "demo", "backup", "list").exit_code == 0
+    cached = next((isolated_env / ".cache" / "vbs" / "tokens").glob("*.json"))
+    doc = json.loads(cached.read_text())  # as if cached before the cloud offered block storage in RegionTwo
+    doc["extra"]["catalog"] = [e for e in doc["extra"]["catalog"] if e["region_id"] == "RegionOne"]
+    cached.write_text(json.dumps(doc))
+    run = run_vbs("--os-cloud", "demo", "--os-region-name", "RegionTwo", *CREATE)
+    assert run.exit_code == 0, run.stderr
+    assert self_link(run).startswith(f"http://localhost:{emulator.emu.port}/v3/")  # RegionTwo's endpoint
+    assert emulator.requests("POST auth_tokens") == 2  # the first run's login, and one to renew the catalog
+    assert {e["region_id"] for e in json.loads(cached.read_text())["extra"]["catalog"]} == {"RegionOne", "RegionTwo"}
+    assert file_mode(cached) == 0o600
+    again = run_vbs("--os-cloud", "demo", "--os-region-name", "RegionTwo", "backup", "list")
+    assert again.exit_code == 0 and emulator.requests("POST auth_tokens") == 2  # cached from then on
+    nowhere = run_vbs("--os-cloud", "demo", "--os-region-name", "RegionNine", "backup", "list", "-o", "table")
+    assert nowhere.exit_code == 3 and "no public block-storage endpoint in region 'RegionNine'" in nowhere.stderr
+    assert emulator.requests("POST auth_tokens") == 3  # renewed once to be sure, then refused
+
+
+def test_insecure_with_a_plain_http_catalog_has_no_certificate_warning(emulator: Service, isolated_env: Path):
+    clouds_yaml(isolated_env, emulator.emu.url)
+    run = run_vbs("--os-cloud", "demo", "--insecure", "backup", "list", "-o", "table")
+    assert run.exit_code == 0 and run.stderr == "", run.stderr

@@ -136,7 +136,11 @@ def test_whitespace_around_secrets_is_removed(emulator: Service, profiles: Profi
 
 
 def test_a_malformed_os_project_id_exits_3_naming_it(emulator: Service):
-    env = {"VBS_ENDPOINT": emulator.emu.url, "OS_AUTH_TOKEN": "demo-token", "OS_PROJECT_ID": "not a project!"}
+    env = {
+        "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE": emulator.emu.url,
+        "OS_AUTH_TOKEN": "demo-token",
+        "OS_PROJECT_ID": "not a project!",
+    }
     run = run_vbs("backup", "list", "-o", "table", env=env)
     assert run.exit_code == 3
     assert run.stderr.startswith("vbs: error: OS_PROJECT_ID must be a project ID") and len(run.stderr.splitlines()) == 1
@@ -282,3 +286,21 @@ profiles:
         assert run.json()["url"] == f"{emu.url}/v3/{emu.project_id}/backups"
     assert emu.stats()["requests"] == {}
     assert not (isolated_env / ".cache").exists()
+
+
+def test_profile_add_takes_the_endpoint_a_catalog_lists(emulator: Service, profiles: Profiles):
+    # `openstack catalog list` shows https://host/v3/<project_id>: it says the project too
+    endpoint = f"{emulator.emu.url}/v3/{emulator.emu.project_id}"
+    run = run_vbs("profile", "add", "cat", "--endpoint", endpoint, "--token-env", "T", "-o", "table")
+    assert run.exit_code == 0, run.stderr
+    listed = run_vbs("-p", "cat", "backup", "list", env={"T": "demo-token"})
+    assert listed.exit_code == 0, listed.stderr
+    assert emulator.requests("GET backups_detail") == 1
+
+
+def test_profile_add_refuses_a_profile_option_it_would_ignore(profiles: Profiles):
+    run = run_vbs("-p", "prod", "profile", "add", "x", "--endpoint", "https://e.example", "--project-id", "p",
+                  "--token-env", "T", "-o", "table")  # fmt: skip
+    assert run.exit_code == 2
+    assert run.stderr.startswith("vbs: error: --profile has no effect on 'profile add': the profile added is NAME (x)")
+    assert not profiles.path.exists()

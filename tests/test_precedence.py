@@ -231,7 +231,12 @@ def test_aksk_without_an_endpoint_says_it_has_no_catalog(profiles):
     ],
 )
 def test_a_malformed_variable_is_a_config_error_naming_it(name, value):
-    env = {"VBS_ENDPOINT": "https://e.example", "OS_AUTH_TOKEN": "t", "OS_PROJECT_ID": "p1", name: value}
+    env = {
+        "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE": "https://e.example",
+        "OS_AUTH_TOKEN": "t",
+        "OS_PROJECT_ID": "p1",
+        name: value,
+    }
     with pytest.raises(ConfigError) as info:
         resolve(env)
     assert info.value.exit_code == 3 and info.value.message.startswith(name)
@@ -330,3 +335,29 @@ def test_a_value_with_a_line_break_keeps_the_error_on_one_line(isolated_env):
     assert run.stdout == ""
     assert run.stderr.count("\n") == 1 and "\x1b" not in run.stderr
     assert "cloud '0\\n0\\x1b[31m' (from OS_CLOUD) not found" in run.stderr
+
+
+def test_unknown_keys_at_the_top_of_the_profile_file_get_a_did_you_mean(prod_profile):
+    text = prod_profile.path.read_text()
+    prod_profile.write(text.replace("default: prod", "defualt: prod"))
+    resolve(profile="prod")  # fine: chosen by name
+    with pytest.raises(ConfigError) as info:
+        resolve()
+    assert "several profiles and no default" in info.value.message
+    assert "unknown key 'defualt' ignored; did you mean 'default'?" in " ".join(resolve(profile="prod").warnings)
+    prod_profile.write(text.replace("profiles:", "profile:"))
+    with pytest.raises(ConfigError) as info:
+        resolve()
+    assert info.value.message.endswith("known profiles: none (unknown key 'profile' ignored; did you mean 'profiles'?)")
+
+
+def test_a_profile_without_credentials_chosen_explicitly_is_not_told_to_set_vbs_token(profiles):
+    profiles.write("profiles:\n  slow: {read_timeout: 120}\n")
+    env = {"VBS_ENDPOINT": OTHER, "VBS_TOKEN": ENV_TOKEN, "VBS_PROJECT_ID": "p9"}
+    with pytest.raises(ConfigError) as info:
+        resolve(env, profile="slow")
+    assert "no credentials" in info.value.message and "--profile slow takes no credentials from VBS_TOKEN" in (
+        info.value.hint or ""
+    )
+    s = resolve({**env, "VBS_PROFILE": "slow"})  # as the default source, the variables supply them
+    assert (s.endpoint, s.read_timeout) == (OTHER, 120.0)

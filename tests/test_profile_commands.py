@@ -32,7 +32,7 @@ def test_show_masks_secrets(prod_profile):
 
 def test_show_unknown_profile_exits_3(prod_profile):
     run = run_vbs("profile", "show", "nope", "-o", "table")
-    assert run.exit_code == 3 and "known profiles: lab, prod" in run.stderr
+    assert run.exit_code == 3 and "'nope' is neither a profile" in run.stderr and "(known: lab, prod)" in run.stderr
 
 
 def test_add_writes_mode_0600_and_keeps_other_profiles(prod_profile):

@@ -5,6 +5,10 @@ Search order (the first file found wins): $OS_CLIENT_CONFIG_FILE, then `clouds.y
 `$XDG_CONFIG_DIRS/openstack` (`/etc/xdg/openstack`) and `/etc/openstack`. `secure.yaml` is looked
 for the same way ($OS_CLIENT_SECURE_FILE first) and merged into it key by key, nested mappings
 included, its values winning: so passwords can live in a file of their own.
+
+A cloud may name a vendor profile (`profile: otc`): the settings a provider publishes for all its
+users (the Keystone URL, its regions), under the cloud's own. They come from `clouds-public.yaml`
+(`public-clouds:`, looked for the same way) or from the few vendors whose clouds serve VBS, built in.
 """
 
 from __future__ import annotations
@@ -16,36 +20,35 @@ from pathlib import Path
 from typing import Any
 
 from vbscli.errors import ConfigError
-from vbscli.values import Layer, cloud_name, parse_into, read_document, secret, type_name
+from vbscli.values import (
+    KEYSTONE_FIELDS,
+    KEYSTONE_TYPES,
+    KEYSTONE_TYPES_HINT,
+    Layer,
+    ca_bundle,
+    cloud_name,
+    parse_into,
+    read_document,
+    secret,
+    type_name,
+)
 
 SUFFIXES = (".yaml", ".yml", ".json")
-AUTH_TYPES = {
-    "password": "password",
-    "v3password": "password",
-    "token": "token",
-    "v3token": "token",
-    "v3applicationcredential": "application_credential",
-    "applicationcredential": "application_credential",
-    "application_credential": "application_credential",
-}
-"""clouds.yaml's auth_type (keystoneauth plugin names) -> vbs's auth type."""
-AUTH_KEYS = (
-    "auth_url",
-    "username",
-    "user_id",
-    "password",
-    "user_domain_name",
-    "user_domain_id",
-    "project_id",
-    "project_name",
-    "project_domain_name",
-    "project_domain_id",
-    "token",
-    "application_credential_id",
-    "application_credential_name",
-    "application_credential_secret",
-)
 RENAMED = {"tenant_id": "project_id", "tenant_name": "project_name", "auth_token": "token"}
+VENDORS: dict[str, dict[str, Any]] = {
+    "otc": {
+        "auth": {"auth_url": "https://iam.{region_name}.otc.t-systems.com/v3"},
+        "regions": ["eu-de"],
+        "interface": "public",
+    },
+    "otc-swiss": {
+        "auth": {"auth_url": "https://iam-pub.eu-ch2.sc.otc.t-systems.com/v3"},
+        "regions": ["eu-ch2"],
+        "interface": "public",
+    },
+}
+"""Vendor profiles of the clouds that serve VBS, as openstacksdk publishes them (`{region_name}` in the
+auth_url is the region in use)."""
 ENDPOINT_KEYS = tuple(f"{kind}_endpoint_override" for kind in ("block_storage", "volumev3", "volumev2", "volume"))
 
 
@@ -133,6 +136,19 @@ def load(env: Mapping[str, str], cwd: str | None = None) -> CloudsFile | None:
     return CloudsFile(path, secure_path, merge(clouds, secure), secure)
 
 
+def vendor(name: str, env: Mapping[str, str], cwd: str) -> tuple[dict[str, Any], str] | None:
+    """A vendor profile and where it came from: clouds-public.yaml first, then the built-in ones."""
+    path = _first(env, cwd, "clouds-public", "")
+    if path is not None:
+        doc = read_document(path, "vendor file")
+        public = doc.get("public-clouds") if isinstance(doc, dict) else None
+        if isinstance(public, dict) and isinstance(public.get(name), dict):
+            return public[name], f"clouds-public.yaml {path} (profile '{name}')"
+    if name in VENDORS:
+        return VENDORS[name], f"vendor profile '{name}' (built in)"
+    return None
+
+
 def not_found(env: Mapping[str, str], cwd: str | None = None) -> str:
     where = candidates(env, cwd if cwd is not None else os.getcwd(), "clouds", "OS_CLIENT_CONFIG_FILE")
     shown = [p for p in where if p.endswith(".yaml")]
@@ -154,7 +170,7 @@ def cloud_layer(name: str, env: Mapping[str, str], chosen_by: str, cwd: str | No
             f"cloud '{name}' (from {chosen_by}) not found in {found.where()}; known clouds: {known}",
             "choose one of them",
         )
-    return layer_of(name, found)
+    return layer_of(name, found, env, cwd)
 
 
 def _normalised(node: Any) -> Any:
@@ -164,8 +180,8 @@ def _normalised(node: Any) -> Any:
     return node
 
 
-def layer_of(name: str, found: CloudsFile) -> Layer:
-    """A cloud's settings as vbs uses them; keys vbs has no use for are ignored."""
+def layer_of(name: str, found: CloudsFile, env: Mapping[str, str] | None = None, cwd: str | None = None) -> Layer:
+    """A cloud's settings as vbs uses them (over its vendor profile's); keys vbs has no use for are ignored."""
     raw = found.clouds[name]
     where = f"cloud '{name}' in {found.where()}"
     if not isinstance(raw, dict):
@@ -175,22 +191,45 @@ def layer_of(name: str, found: CloudsFile) -> Layer:
     secure = secure if isinstance(secure, dict) else {}
     shown = f"clouds.yaml {found.path} (cloud '{name}')"
     secure_shown = f"secure.yaml {found.secure_path} (cloud '{name}')"
+    own = cloud
+    vendor_name = cloud.get("profile") or cloud.get("cloud")  # `cloud:` is openstacksdk's old name for it
+    vendor_shown = ""
+    if vendor_name not in (None, ""):
+        given = vendor(str(vendor_name), env if env is not None else os.environ, cwd or os.getcwd())
+        auth_block = cloud.get("auth") if isinstance(cloud.get("auth"), dict) else {}
+        if given is None and not auth_block.get("auth_url"):
+            raise ConfigError(
+                f"{where} names the vendor profile '{vendor_name}', which vbs does not know "
+                f"(it knows {', '.join(VENDORS)} and those of a clouds-public.yaml)",
+                "give auth.auth_url (and region_name) in the cloud itself",
+            )
+        if given is not None:
+            cloud = merge(_normalised(given[0]), cloud)
+            vendor_shown = given[1]
 
     def origin(key: str, in_auth: bool) -> str:
         block = secure.get("auth") if in_auth else secure
-        return secure_shown if isinstance(block, dict) and key in block else shown
+        if isinstance(block, dict) and key in block:
+            return secure_shown
+        mine = own.get("auth") if in_auth else own
+        return shown if not vendor_shown or isinstance(mine, dict) and key in mine else vendor_shown
 
     layer = Layer(where, "clouds.yaml", name=name, cloud=name)
     endpoint_key = next((k for k in ENDPOINT_KEYS if cloud.get(k)), None)
     if endpoint_key:
         label = f"'{endpoint_key}' in {where}"
         parse_into(layer, "endpoint", cloud[endpoint_key], label, origin(endpoint_key, False), ConfigError)
-    region = cloud.get("region_name")
-    if region is None and isinstance(cloud.get("regions"), list) and cloud["regions"]:
-        first = cloud["regions"][0]  # openstacksdk's choice when region_name is not given
-        region = first.get("name") if isinstance(first, dict) else first
+    region, region_key = cloud.get("region_name"), "region_name"
+    if isinstance(region, str) and "," in region:  # an old spelling of a list of regions: the first is the default
+        region = region.split(",")[0].strip()
+    regions = cloud.get("regions") if isinstance(cloud.get("regions"), list) else []
+    if region is None and regions:
+        first = regions[0]  # openstacksdk's choice when region_name is not given
+        region, region_key = first.get("name") if isinstance(first, dict) else first, "regions"
+    if any(isinstance(r, dict) and r.get("values") for r in regions):
+        layer.warnings.append(f"{where}: the per-region 'values' of 'regions' are not applied by vbs")
     if region not in (None, ""):
-        parse_into(layer, "region", region, f"'region_name' in {where}", origin("region_name", False), ConfigError)
+        parse_into(layer, "region", region, f"'{region_key}' in {where}", origin(region_key, False), ConfigError)
     for key in ("block_storage_interface", "interface", "endpoint_type"):
         if cloud.get(key) not in (None, ""):
             parse_into(layer, "interface", cloud[key], f"'{key}' in {where}", origin(key, False), ConfigError)
@@ -204,7 +243,7 @@ def layer_of(name: str, found: CloudsFile) -> Layer:
     for block, in_auth in ((auth, True), (cloud, False)):  # values outside 'auth' win, as in openstacksdk
         for key, value in block.items():
             canonical = RENAMED.get(key, key)
-            if canonical in AUTH_KEYS and value not in (None, ""):
+            if canonical in KEYSTONE_FIELDS and value not in (None, ""):
                 fields[canonical] = (value, origin(key, in_auth))
     for scope in ("domain_id", "domain_name"):  # a default for the user's and the project's domain
         if scope in auth and auth[scope] not in (None, ""):
@@ -223,13 +262,10 @@ def layer_of(name: str, found: CloudsFile) -> Layer:
             if "token" in fields and "password" not in fields
             else "password"
         )
-    elif str(kind_raw).lower() in AUTH_TYPES:
-        kind = AUTH_TYPES[str(kind_raw).lower()]
+    elif str(kind_raw).lower() in KEYSTONE_TYPES:
+        kind = KEYSTONE_TYPES[str(kind_raw).lower()]
     else:
-        raise ConfigError(
-            f"{where}: auth_type {kind_raw!r} is not one vbs can use",
-            "use password, v3password, token, v3token or v3applicationcredential",
-        )
+        raise ConfigError(f"{where}: auth_type {kind_raw!r} is not one vbs can use", KEYSTONE_TYPES_HINT)
     layer.auth_type = kind
 
     def read_auth(strict: bool) -> tuple[dict[str, Any], dict[str, str]]:
@@ -246,10 +282,10 @@ def layer_of(name: str, found: CloudsFile) -> Layer:
         return resolved, origins
 
     layer.read_auth = read_auth
-    if not fields.get("auth_url") and cloud.get("profile"):
+    if vendor_name not in (None, "") and not vendor_shown:
         layer.warnings.append(
-            f"{where} names the vendor profile '{cloud['profile']}', which vbs does not read; "
-            "give auth.auth_url (and an endpoint if needed) in the cloud itself"
+            f"{where} names the vendor profile '{vendor_name}', which vbs does not know: only the cloud's "
+            "own settings are used"
         )
     return layer
 
@@ -267,8 +303,9 @@ def _verify(layer: Layer, cloud: dict[str, Any], where: str, origin: Any) -> Non
     if off:
         layer.values["verify"] = False
         layer.origins["verify"] = origin("verify" if "verify" in cloud else "insecure", False)
-    elif cloud.get("cacert") not in (None, ""):
-        parse_into(layer, "verify", cloud["cacert"], f"'cacert' in {where}", origin("cacert", False), ConfigError)
+    elif cloud.get("cacert") not in (None, ""):  # a file, never a way to turn verification off
+        label = f"'cacert' in {where}"
+        parse_into(layer, "verify", cloud["cacert"], label, origin("cacert", False), ConfigError, ca_bundle)
     elif isinstance(cloud.get("verify"), str) and cloud["verify"].lower() not in ("true", ""):
         parse_into(layer, "verify", cloud["verify"], f"'verify' in {where}", origin("verify", False), ConfigError)
 

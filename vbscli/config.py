@@ -15,7 +15,7 @@ file is actually read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,7 +154,7 @@ def resolve(
             "create a profile file (see the README), choose a cloud of clouds.yaml with --os-cloud or OS_CLOUD, "
             "or export VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN (or source an openrc file)",
         )
-    auth = _credentials(conn, strict, origins)
+    auth = _credentials(conn, strict, origins, values["region"], chosen_by)
     endpoint, project = _endpoint_and_project(values, auth, origins, conn.where)
     kind = auth.get("type")
     logs_in = kind in LOGIN_TYPES or (kind == "token" and bool(auth.get("auth_url")))
@@ -164,7 +164,7 @@ def resolve(
         _check_complete(conn.where, kind, auth, endpoint, project, catalog=endpoint is None and logs_in)
     if endpoint is None and logs_in:
         origins["endpoint"] = "service catalog (at login)"
-    warnings += _transport_warnings(endpoint, auth.get("auth_url"), values["verify"])
+    warnings += transport_warnings((endpoint, auth.get("auth_url")), values["verify"])
     return Settings(
         endpoint=endpoint,
         project_id=project,
@@ -197,6 +197,7 @@ def _profile_file(env: Mapping[str, str], asked: bool, warnings: list[str]) -> P
             "create it (see the README) or point VBS_CONFIG at your profile file",
         )
     pfile = profile_file.load(path)
+    warnings += pfile.warnings
     if pfile.mode is not None and pfile.mode & 0o077 and pfile.holds_secrets():
         warnings.append(f"{path} holds secrets and is readable by group or others; run: chmod 600 {path}")
     return pfile
@@ -244,11 +245,17 @@ def _connection(
     ambient: dict[str, list[Layer | None]] = {"endpoint": [top, envl, base], "project_id": [top, envl, base]}
     if envl.has_credentials():
         return envl, ambient
-    if "endpoint" in envl.values and base is not None and base.kind != "openrc" and base.has_credentials():
+    if "endpoint" in envl.values and base is not None and base.has_credentials():
+        beside = (
+            "unset VBS_ENDPOINT (the service catalog gives the endpoint) or export "
+            "OS_BLOCK_STORAGE_ENDPOINT_OVERRIDE with the openrc variables"
+            if base.kind == "openrc"
+            else "export VBS_TOKEN too, or unset VBS_ENDPOINT"
+        )
         raise ConfigError(
             f"VBS_ENDPOINT is set without VBS_TOKEN, and vbs does not send the credentials of {base.where} "
             "to an endpoint they were not configured for",
-            "export VBS_TOKEN too, or unset VBS_ENDPOINT, or give --endpoint to change the endpoint for one run",
+            f"{beside}, or give --endpoint to change the endpoint for one run",
         )
     return base, ambient
 
@@ -272,15 +279,22 @@ def _layered(
     return values, origins
 
 
-def _credentials(conn: Layer, strict: bool, origins: dict[str, str]) -> dict[str, Any]:
-    """The connection's auth block, read and checked (its fields' origins go into `origins`)."""
+def _credentials(
+    conn: Layer, strict: bool, origins: dict[str, str], region: str | None, chosen_by: str = ""
+) -> dict[str, Any]:
+    """The connection's auth block, read and checked (its fields' origins go into `origins`); a
+    `{region_name}` in the auth_url (as vendor profiles write it) is the region in use."""
     where = conn.where
     if conn.read_auth is None:
         if strict:
             raise ConfigError(
                 f"{where}: no credentials: missing 'auth'",
                 "add 'auth: {type: token, token: ...}' (or type password, application_credential or aksk) "
-                "to the profile, or set VBS_TOKEN",
+                + (
+                    f"to the profile ({chosen_by} takes no credentials from VBS_TOKEN)"
+                    if chosen_by
+                    else "to the profile, or set VBS_TOKEN"
+                ),
             )
         return {}
     auth, auth_origins = conn.read_auth(strict)
@@ -294,6 +308,13 @@ def _credentials(conn: Layer, strict: bool, origins: dict[str, str]) -> dict[str
             if conn.kind == "profile file"
             else f"add auth.{first[0]} to the cloud in clouds.yaml or secure.yaml",
         )
+    if auth.get("auth_url") and "{region_name}" in auth["auth_url"]:
+        if not region:
+            raise ConfigError(
+                f"{where}: 'auth.auth_url' {auth['auth_url']} needs a region",
+                "set region_name in the cloud or the profile, OS_REGION_NAME or --os-region-name",
+            )
+        auth["auth_url"] = auth["auth_url"].replace("{region_name}", region)
     if auth.get("auth_url"):
         auth["auth_url"] = _iam_url(auth["auth_url"], f"{where}: 'auth.auth_url'")
     return auth
@@ -363,7 +384,7 @@ def _base(
 
     found = clouds.load(env, cwd)
     if found is not None and len(found.clouds) == 1:
-        return clouds.layer_of(next(iter(found.clouds)), found)  # as the openstack client does
+        return clouds.layer_of(next(iter(found.clouds)), found, env, cwd)  # as the openstack client does
     if found is not None and found.clouds:
         raise ConfigError(
             f"no profile file and no cloud chosen, and {found.where()} has several clouds: "
@@ -391,14 +412,15 @@ def _check_complete(
         raise ConfigError(f"{where}: missing 'project_id'", "add it to the profile or set VBS_PROJECT_ID")
 
 
-def _transport_warnings(endpoint: str | None, auth_url: str | None, verify: bool | str) -> list[str]:
-    """Verification off where TLS is used at all; credentials over plain HTTP beyond this machine."""
-    urls = [u for u in (endpoint, auth_url) if u]
+def transport_warnings(urls: Iterable[str | None], verify: bool | str) -> list[str]:
+    """Verification off where TLS is used at all; credentials over plain HTTP beyond this machine.
+    (An endpoint from the service catalog is checked once the catalog tells it: vbscli.cli.runtime.)"""
+    urls = [u for u in urls if u]
     warnings = []
     if verify is False:
         https = [u for u in urls if urlsplit(u).scheme == "https"]
-        if https or endpoint is None:
-            warnings.append(f"TLS certificate verification is off for {https[0] if https else 'the endpoint'}")
+        if https:
+            warnings.append(f"TLS certificate verification is off for {https[0]}")
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:

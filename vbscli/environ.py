@@ -9,7 +9,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from vbscli.errors import ConfigError
-from vbscli.values import SETTINGS, Layer, ca_bundle, missing_auth, parse_into, secret
+from vbscli.values import (
+    KEYSTONE_TYPES,
+    KEYSTONE_TYPES_HINT,
+    SETTINGS,
+    Layer,
+    ca_bundle,
+    missing_auth,
+    parse_into,
+    secret,
+)
 
 CONNECTION_VARIABLES = ("VBS_ENDPOINT", "VBS_PROJECT_ID", "VBS_TOKEN")
 """Where the service is and who calls it: never lent to a profile or cloud chosen explicitly."""
@@ -81,14 +90,6 @@ OPENRC_AUTH = {
     "application_credential_secret": ("OS_APPLICATION_CREDENTIAL_SECRET",),
 }
 """Auth field -> the openrc variables that give it, the first set one winning."""
-OPENRC_TYPES = {
-    "password": "password",
-    "v3password": "password",
-    "token": "token",
-    "v3token": "token",
-    "v3applicationcredential": "application_credential",
-    "applicationcredential": "application_credential",
-}
 
 
 def has_openrc(env: Mapping[str, str]) -> bool:
@@ -96,20 +97,25 @@ def has_openrc(env: Mapping[str, str]) -> bool:
     return any(_set(env, n) for n in ("OS_PASSWORD", "OS_AUTH_TOKEN", "OS_TOKEN", "OS_APPLICATION_CREDENTIAL_SECRET"))
 
 
+OPENRC_ENDPOINTS = tuple(f"OS_{kind}_ENDPOINT_OVERRIDE" for kind in ("BLOCK_STORAGE", "VOLUMEV3", "VOLUMEV2", "VOLUME"))
+"""The block-storage endpoint beside an openrc file's credentials, as openstacksdk reads it."""
+
+
 def openrc_layer(env: Mapping[str, str]) -> Layer:
-    """The credentials (and project) of an openrc file: a password, a token or an application credential."""
+    """The credentials (and project, and endpoint override) of an openrc file: a password, a token or an
+    application credential."""
     layer = Layer("environment (openrc)", "openrc")
+    name = next((n for n in OPENRC_ENDPOINTS if _set(env, n)), None)
+    if name is not None:
+        parse_into(layer, "endpoint", env[name], name, f"environment {name}", ConfigError)
     if _set(env, "OS_PROJECT_ID") or _set(env, "OS_TENANT_ID"):
         name = "OS_PROJECT_ID" if _set(env, "OS_PROJECT_ID") else "OS_TENANT_ID"
         parse_into(layer, "project_id", env[name], name, f"environment {name}", ConfigError)
     kind_raw = _set(env, "OS_AUTH_TYPE")
     if kind_raw is not None:
-        kind = OPENRC_TYPES.get(kind_raw.strip().lower())
+        kind = KEYSTONE_TYPES.get(kind_raw.strip().lower())
         if kind is None:
-            raise ConfigError(
-                f"OS_AUTH_TYPE {kind_raw.strip()!r} is not one vbs can use",
-                "use password, v3password, token, v3token or v3applicationcredential",
-            )
+            raise ConfigError(f"OS_AUTH_TYPE {kind_raw.strip()!r} is not one vbs can use", KEYSTONE_TYPES_HINT)
     elif _set(env, "OS_APPLICATION_CREDENTIAL_SECRET"):
         kind = "application_credential"
     elif (_set(env, "OS_AUTH_TOKEN") or _set(env, "OS_TOKEN")) and not _set(env, "OS_PASSWORD"):

@@ -266,6 +266,16 @@ class PasswordAuth:
                 grant = self._current()
             return grant.catalog
 
+    def renew_catalog(self) -> list[dict[str, str]] | None:
+        """The catalog of a fresh login, when the one in use came from the cache and may be out of date
+        (it lacks the region or interface asked for); None when this run logged in already."""
+        with self._lock:
+            if self._current().token in self._obtained:
+                return None
+            self._log_in()
+            assert self._grant is not None
+            return self._grant.catalog
+
     def cached(self) -> Grant | None:
         """The cached grant if it is still good, without logging in or writing (for --dry-run)."""
         with self._lock:

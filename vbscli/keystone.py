@@ -160,6 +160,27 @@ def catalog_root(
         ) from None
 
 
+def catalog_endpoint(
+    entries: list[dict[str, str]] | None,
+    region: str | None,
+    interface: str,
+    where: str,
+    project: str | None = None,
+    project_from: str = "",
+) -> str:
+    """The service root the catalog names for this region and interface. A project in its URL that is not
+    the configured one is refused (an application credential carries its own project): the request
+    would go to another project's URL."""
+    root, in_url = catalog_root(entries, region, interface, where)
+    if project and in_url and in_url != project:
+        raise ConfigError(
+            f"the service catalog from {where} gives block storage for project {in_url}, "
+            f"but the project ID is {project} ({project_from or 'configured'})",
+            "remove the project ID (an application credential carries its own project) or make them agree",
+        )
+    return root
+
+
 class DryRun:
     """A login as a dry run may use it (see vbscli.preview): it never logs in or writes.
 

@@ -16,6 +16,7 @@ from vbscli.values import (
     AUTH_ALIASES,
     AUTH_FIELDS,
     AUTH_TYPES,
+    KEYSTONE_TYPES,
     SETTINGS,
     Layer,
     did_you_mean,
@@ -26,14 +27,9 @@ from vbscli.values import (
 )
 
 PROFILE_KEYS = tuple(s.key for s in SETTINGS) + ("auth", "cloud")
+FILE_KEYS = ("default", "profiles")
 SECRET_KEYS = redact.SECRET_FIELDS
 """Profile keys whose values are secrets (for the file-permission warning): the masker's own set."""
-TYPE_ALIASES = {
-    "v3password": "password",
-    "v3token": "token",
-    "v3applicationcredential": "application_credential",
-    "applicationcredential": "application_credential",
-}
 
 
 def default_path(env: Mapping[str, str]) -> Path:
@@ -53,6 +49,8 @@ class ProfileFile:
         self.default = default
         self.profiles = profiles
         self.mode = mode
+        self.warnings: list[str] = []
+        """Keys at the top of the file that vbs does not know (ignored, with a suggestion)."""
 
     def holds_secrets(self) -> bool:
         return redact.holds_secret(self.profiles)
@@ -85,13 +83,17 @@ def load(path: Path) -> ProfileFile:
     default = doc.get("default")
     if default is not None and (isinstance(default, bool) or not isinstance(default, (str, int))):
         raise ConfigError(f"{path}: 'default' must be a profile name, found {type_name(default)}")
-    return ProfileFile(path, None if default is None else str(default), checked, mode)
+    pfile = ProfileFile(path, None if default is None else str(default), checked, mode)
+    for key in sorted(str(k) for k in doc if k not in FILE_KEYS):
+        pfile.warnings.append(f"{path}: unknown key '{key}' ignored{did_you_mean(key, FILE_KEYS)}")
+    return pfile
 
 
 def choose(pfile: ProfileFile, requested: str | None, requested_by: str) -> str:
     """The profile to use: the one asked for, else the file's default, else the only one."""
     names = sorted(pfile.profiles)
-    known = ", ".join(names) if names else "none"
+    unknown = "".join(f" ({w.split(': ', 1)[1]})" for w in pfile.warnings)  # why, as an error ends the run
+    known = ", ".join(names) if names else "none" + unknown
     if requested:
         if requested not in pfile.profiles:
             raise ConfigError(
@@ -108,7 +110,7 @@ def choose(pfile: ProfileFile, requested: str | None, requested_by: str) -> str:
     if len(names) == 1:
         return names[0]
     if not names:
-        raise ConfigError(f"{pfile.path} defines no profiles", "see the README for an example file")
+        raise ConfigError(f"{pfile.path} defines no profiles{unknown}", "see the README for an example file")
     raise ConfigError(
         f"{pfile.path} has several profiles and no default; known profiles: {known}",
         "choose one with --profile or VBS_PROFILE, or set 'default:' in the file",
@@ -150,7 +152,7 @@ def layer(pfile: ProfileFile, name: str, env: Mapping[str, str], cwd: str | None
             own[f"{canonical}_env"] = own.pop(f"{alias}_env")
     kind_raw = own.pop("type", None)
     kind = str(kind_raw) if kind_raw is not None else (base.auth_type if base and base.auth_type else "token")
-    kind = TYPE_ALIASES.get(kind, kind)
+    kind = KEYSTONE_TYPES.get(kind, kind)
     if kind not in AUTH_TYPES:
         raise ConfigError(
             f"{where}: unknown auth type {kind_raw!r}{did_you_mean(str(kind_raw), AUTH_TYPES)}",

@@ -122,7 +122,7 @@ def login_facts(settings: Settings, env: Mapping[str, str]) -> dict[str, tuple[A
         return facts
     from vbscli.auth import build_auth
     from vbscli.iam import TokenCache
-    from vbscli.keystone import catalog_root
+    from vbscli.keystone import catalog_endpoint
     from vbscli.values import missing_auth
 
     kind = settings.auth.get("type")
@@ -135,7 +135,10 @@ def login_facts(settings: Settings, env: Mapping[str, str]) -> dict[str, tuple[A
         facts["project_id"] = (grant.project_id, "the login (cached)") if grant else (None, "the login")
     if not settings.endpoint and grant is not None and grant.catalog is not None:
         try:
-            root = catalog_root(grant.catalog, settings.region, settings.interface, auth.auth_url)[0]  # type: ignore[attr-defined]
+            where, project_from = auth.auth_url, settings.origins.get("project_id", "")  # type: ignore[attr-defined]
+            root = catalog_endpoint(
+                grant.catalog, settings.region, settings.interface, where, settings.project_id, project_from
+            )
             facts["endpoint"] = (root, "service catalog (cached login)")
         except ConfigError as exc:
             facts["endpoint"] = (None, f"service catalog: {exc.message}")
@@ -167,13 +170,22 @@ def origin_kind(origin: str) -> str:
     return origin
 
 
-def listing(env: Mapping[str, str], pfile: ProfileFile, in_use: tuple[str, str] | None) -> list[dict[str, Any]]:
-    """Every profile of the file and every cloud of clouds.yaml, with what tells them apart (no secrets).
+def listing(
+    env: Mapping[str, str],
+    pfile: ProfileFile,
+    in_use: tuple[str, str | None] | None,
+    ambient: Settings | None = None,
+) -> list[dict[str, Any]]:
+    """Every profile of the file and every cloud of clouds.yaml, with what tells them apart (no secrets);
+    and the environment first when it is what a command uses without --profile.
 
-    `in_use` is ("profile" | "cloud", name) of the source a command would use without --profile."""
+    `in_use` is ("profile" | "cloud" | "environment", name) of the source a command would use without
+    --profile or --os-cloud, and `ambient` its settings."""
     from vbscli import clouds, config
 
     entries: list[dict[str, Any]] = []
+    if in_use is not None and in_use[0] == "environment" and ambient is not None:
+        entries.append({"name": None, "source": "environment", "default": True, **_summary(ambient, env)})
     sources = [("profile", name) for name in sorted(pfile.profiles)]
     try:
         sources += [("cloud", name) for name in clouds.names(env)]
@@ -190,15 +202,18 @@ def listing(env: Mapping[str, str], pfile: ProfileFile, in_use: tuple[str, str] 
             entry.update({"endpoint": None, "endpoint_from": None, "auth_type": None, "problem": exc.one_line()})
             entries.append(entry)
             continue
-        facts = login_facts(settings, env)
-        entry.update(
-            {
-                "cloud": settings.cloud,
-                "endpoint": facts["endpoint"][0],
-                "endpoint_from": origin_kind(facts["endpoint"][1]),
-                "project_id": facts["project_id"][0],
-                "auth_type": settings.auth.get("type"),
-            }
-        )
+        entry.update(_summary(settings, env))
         entries.append(entry)
     return entries
+
+
+def _summary(settings: Settings, env: Mapping[str, str]) -> dict[str, Any]:
+    """What `profile list` shows of one source."""
+    facts = login_facts(settings, env)
+    return {
+        "cloud": settings.cloud,
+        "endpoint": facts["endpoint"][0],
+        "endpoint_from": origin_kind(facts["endpoint"][1]),
+        "project_id": facts["project_id"][0],
+        "auth_type": settings.auth.get("type"),
+    }

@@ -233,6 +233,19 @@ AUTH_FIELDS: dict[str, tuple[str, ...]] = {
 """The fields each auth type takes in a resolved `auth` block (plus `type`); see `missing_auth`."""
 AUTH_ALIASES = {"domain": "user_domain_name", "project_domain": "project_domain_name"}
 """Shorter spellings a vbs profile may use."""
+KEYSTONE_TYPES = {
+    "password": "password",
+    "v3password": "password",
+    "token": "token",
+    "v3token": "token",
+    "v3applicationcredential": "application_credential",
+    "applicationcredential": "application_credential",
+    "application_credential": "application_credential",
+}
+"""keystoneauth's plugin names (clouds.yaml's auth_type, OS_AUTH_TYPE, a profile's type) -> vbs's auth type."""
+KEYSTONE_TYPES_HINT = "use password, v3password, token, v3token or v3applicationcredential"
+KEYSTONE_FIELDS = frozenset(f for kind in ("password", "token", "application_credential") for f in AUTH_FIELDS[kind])
+"""The auth fields of a Keystone login (what clouds.yaml and openrc files may give)."""
 
 
 def missing_auth(auth: dict[str, Any]) -> list[str]:
@@ -313,10 +326,18 @@ class Layer:
         return self.read_auth is not None
 
 
-def parse_into(layer: Layer, name: str, raw: Any, label: str, origin: str, error: type[Exception]) -> None:
-    """Parse one raw value with its setting's parser; a bad value names where it came from."""
+def parse_into(
+    layer: Layer,
+    name: str,
+    raw: Any,
+    label: str,
+    origin: str,
+    error: type[Exception],
+    parse: Callable[[Any], Any] | None = None,
+) -> None:
+    """Parse one raw value with its setting's parser (or `parse`); a bad value names where it came from."""
     try:
-        layer.values[name] = SETTING[name].parse(raw)
+        layer.values[name] = (parse or SETTING[name].parse)(raw)
     except ValueError as exc:
         raise error(f"{label} {exc}, got {_shown(raw)}") from None
     layer.origins[name] = origin

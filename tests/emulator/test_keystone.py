@@ -98,3 +98,15 @@ def test_the_seed_names_regions_and_application_credentials(start, tmp_path):
     answer = login(emu, app_cred(name="cron", secret="s3", user={"id": "bot-id"}))
     assert answer.status_code == 201
     assert {e["region_id"] for e in block_storage(answer)} == {"eu-de", "eu-nl", "eu-ch"}
+
+
+def test_a_password_login_takes_the_user_by_id_or_by_name_in_a_domain_by_id(emu):
+    # as clouds.yaml files often write it: user_domain_id: default, or a user_id
+    scope = {"project": {"id": PROJECT}}
+    by_id = {"methods": ["password"], "password": {"user": {"id": "u-demo", "password": "demo-password"}}}
+    assert login(emu, by_id, scope).status_code == 201
+    domain_id = {"name": "demo", "domain": {"id": "demo-domain"}, "password": "demo-password"}
+    assert login(emu, {"methods": ["password"], "password": {"user": domain_id}}, scope).status_code == 201
+    wrong = {"id": "u-demo", "password": "not-it"}
+    assert login(emu, {"methods": ["password"], "password": {"user": wrong}}, scope).status_code == 401
+    assert login(emu, by_id, {"project": {"id": "f" * 32}}).status_code == 401

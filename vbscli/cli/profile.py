@@ -73,15 +73,56 @@ def _file(ctx: typer.Context) -> Any:
     return profiles.read(config.default_config_path(runtime.state(ctx).env.vars))
 
 
-def _in_use(env: dict[str, str], pfile: Any) -> tuple[str, str] | None:
-    """Which profile or cloud a command uses when none is named on the command line."""
-    if env.get("VBS_PROFILE", "").strip():
-        return ("profile", env["VBS_PROFILE"].strip())
-    if env.get("OS_CLOUD", "").strip():
-        return ("cloud", env["OS_CLOUD"].strip())
-    if pfile.default:
-        return ("profile", pfile.default)
-    return ("profile", next(iter(pfile.profiles))) if len(pfile.profiles) == 1 else None
+def _in_use(ctx: typer.Context) -> Any:
+    """The settings a command uses when no profile or cloud is named on the command line (the resolver
+    decides: VBS_PROFILE, OS_CLOUD, the default profile, the environment, the only cloud), or None."""
+    from vbscli import config
+    from vbscli.errors import ConfigError
+
+    try:
+        return config.resolve({}, runtime.state(ctx).env.vars, None, None, strict=False)
+    except ConfigError:
+        return None
+
+
+def _named(ctx: typer.Context, name: str | None) -> tuple[str | None, str | None]:
+    """(profile, cloud) that NAME of `show`/`test` names: a profile, else a cloud of clouds.yaml (as
+    `profile list` shows both); (None, None) for the global options' choice."""
+    from vbscli import clouds
+    from vbscli.errors import ConfigError, InputError
+
+    opts = runtime.global_options.given(ctx)
+    if name is None:
+        return None, None
+    if opts.get("profile") or opts.get("os_cloud"):
+        raise InputError(
+            f"NAME and {'--profile' if opts.get('profile') else '--os-cloud'} both say what to use",
+            "give one of them",
+        )
+    pfile = _file(ctx)
+    if name in pfile.profiles:
+        return name, None
+    env = runtime.state(ctx).env.vars
+    try:
+        known_clouds = clouds.names(env)
+    except ConfigError:
+        known_clouds = []
+    if name in known_clouds:
+        return None, name
+    raise ConfigError(
+        f"'{name}' is neither a profile in {pfile.path} (known: {', '.join(sorted(pfile.profiles)) or 'none'}) "
+        f"nor a cloud of clouds.yaml (known: {', '.join(known_clouds) or 'none'})",
+        "choose one of them (vbs profile list shows both)",
+    )
+
+
+def _source_of(settings: Any) -> tuple[str, str | None]:
+    """("profile", name), ("cloud", name) or ("environment", None): what supplies these settings."""
+    if settings.profile:
+        return "profile", settings.profile
+    if settings.cloud:
+        return "cloud", settings.cloud
+    return "environment", None
 
 
 @app.command("list", cls=VbsCommand)
@@ -92,14 +133,15 @@ def profile_list(ctx: typer.Context) -> None:
 
     st = runtime.begin(ctx)
     pfile = _file(ctx)
-    entries = profiles.listing(st.env.vars, pfile, _in_use(dict(st.env.vars), pfile))
+    ambient = _in_use(ctx)
+    entries = profiles.listing(st.env.vars, pfile, _source_of(ambient) if ambient else None, ambient)
     for entry in entries:
         if entry["source"] == "profile":
             entry["file"] = str(pfile.path)
     rows = [
         (
             "*" if e["default"] else "",
-            e["name"],
+            e["name"] or "",
             e["source"],
             e.get("endpoint") or ("" if e.get("problem") else "(at login)"),
             e.get("endpoint_from") or "",
@@ -119,7 +161,11 @@ def profile_show(
     ctx: typer.Context,
     name: Annotated[
         Optional[str],
-        typer.Argument(metavar="[NAME]", help="Profile to show (default: what vbs would use).", show_default=False),
+        typer.Argument(
+            metavar="[NAME]",
+            help="Profile, or cloud of clouds.yaml, to show (default: what vbs would use).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Show the settings of a profile (or cloud) and where each came from, secrets masked"""
@@ -127,20 +173,22 @@ def profile_show(
     from vbscli.render import Result, render
 
     st = runtime.begin(ctx)
-    settings = runtime.resolve(ctx, name, strict=False)
+    profile, cloud = _named(ctx, name)
+    settings = runtime.resolve(ctx, profile, strict=False, cloud=cloud)
     for warning in settings.warnings:
         st.env.warn(warning)
     values, origins = profiles.describe(settings, st.env.vars)
-    pfile = _file(ctx)
+    ambient = _in_use(ctx)
     doc = {
         "name": settings.profile,
         "cloud": settings.cloud,
-        "default": settings.profile is not None and pfile.default == settings.profile,
+        "default": ambient is not None and _source_of(ambient) == _source_of(settings),
         "source": settings.source,
         **values,
         "origins": origins,
     }
     rows = [("name", settings.profile or "", ""), ("cloud", settings.cloud or "", "")]
+    rows += [("source", settings.source, ""), ("default", "yes" if doc["default"] else "no", "")]
     rows += [(key, _text(value), origins.get(key, "")) for key, value in values.items() if key != "auth"]
     rows += [(f"auth.{key}", _text(value), origins.get(f"auth.{key}", "")) for key, value in values["auth"].items()]
     render(
@@ -272,6 +320,13 @@ def profile_add(
     st = runtime.begin(ctx)
     profiles.check_name(name)
     opts = given(ctx)
+    if opts.get("profile"):
+        from vbscli.errors import InputError
+
+        raise InputError(
+            f"--profile has no effect on 'profile add': the profile added is NAME ({name})",
+            f"drop --profile {opts['profile']}",
+        )
     given_values = {
         "token": token,
         "token_env": token_env,
@@ -305,6 +360,7 @@ def profile_add(
     draft = _Draft(
         endpoint=opts.get("endpoint"), project_id=opts.get("project_id"), cloud=opts.get("os_cloud"), creds=creds
     )
+    draft.region = settings.get("region")
     if ask is not None:
         kind = draft.ask_all(ask, kind)
     else:
@@ -324,6 +380,8 @@ def profile_add(
     for setting, key in SETTING_KEYS:
         if setting in settings:
             profile[key] = settings[setting]
+    if draft.region:
+        profile["region_name"] = draft.region
     if kind is not None:
         auth: dict[str, Any] = {"type": kind}
         for field in CREDENTIAL_OPTIONS:
@@ -417,9 +475,41 @@ class _Draft:
         self.project_id = project_id
         self.cloud = cloud
         self.creds = dict(creds)
+        self.region: str | None = None
 
     def has(self, *fields: str) -> bool:
         return any(self.creds.get(f) or self.creds.get(f"{f}_env") for f in fields)
+
+    def project_known(self) -> bool:
+        """A project ID given, or carried by the endpoint (`https://host/v3/<project_id>`)."""
+        from vbscli.values import service_root
+
+        if self.project_id:
+            return True
+        try:
+            return bool(self.endpoint) and service_root(self.endpoint)[1] is not None
+        except ValueError:
+            return False
+
+    def check_endpoint(self, value: str) -> str:
+        """An endpoint answer: well formed, and for the project given (if it names one)."""
+        from vbscli.values import endpoint, service_root
+
+        endpoint(value)
+        in_url = service_root(value)[1]
+        if in_url and self.project_id and in_url != self.project_id:
+            raise ValueError(f"is for project {in_url}, but the project ID is {self.project_id}")
+        return value
+
+    def check_project(self, value: str) -> str:
+        """A project ID answer: well formed, and the one the endpoint names (if it names one)."""
+        from vbscli.values import project_id, service_root
+
+        project_id(value)
+        in_url = service_root(self.endpoint)[1] if self.endpoint else None
+        if in_url and in_url != value.strip():
+            raise ValueError(f"is not the project of the endpoint ({in_url})")
+        return value
 
     def needs(self, kind: str | None) -> list[tuple[str, ...]]:
         """What is still missing, as groups of alternatives, in the order they are asked."""
@@ -427,9 +517,9 @@ class _Draft:
         logs_in = kind in ("password", "application_credential") or (kind == "token" and self.has("auth_url"))
         if not self.endpoint and not self.cloud and not logs_in:
             groups.append(("endpoint",))
-        if not self.project_id and not self.cloud and kind in ("token", "aksk"):
+        if not self.project_known() and not self.cloud and kind in ("token", "aksk"):
             groups.append(("project_id",))
-        if not self.project_id and not self.cloud and kind == "password" and not self.has("project_name"):
+        if not self.project_known() and not self.cloud and kind == "password" and not self.has("project_name"):
             groups.append(("project_id", "project_name"))
         if self.cloud and kind is None:
             return groups
@@ -472,12 +562,12 @@ class _Draft:
             self.endpoint = (
                 ask(
                     "Endpoint (service root URL; empty: from the service catalog of a login)",
-                    check=values.endpoint,
+                    check=self.check_endpoint,
                     optional=True,
                 )
                 or None
             )
-        if not self.project_id and not self.cloud:
+        if not self.project_known() and not self.cloud:
             self.project_id = (
                 ask("Project ID (empty: the project of the login)", check=values.project_id, optional=True) or None
             )
@@ -487,15 +577,21 @@ class _Draft:
                 default="token" if self.endpoint else "password",
                 check=_auth_choice,
             )
+        logs_in = kind in ("password", "application_credential") or kind == "token" and self.has("auth_url")
+        if not self.endpoint and not self.cloud and not self.region and logs_in:
+            self.region = (
+                ask("Region (empty: the only one the service catalog offers)", check=values.region, optional=True)
+                or None
+            )
         while self.needs(kind):
             group = self.needs(kind)[0]
             field = group[0]
             if field == "endpoint":
                 self.endpoint = ask(
-                    f"Endpoint (auth type {kind} needs it: it has no service catalog)", check=values.endpoint
+                    f"Endpoint (auth type {kind} needs it: it has no service catalog)", check=self.check_endpoint
                 )
             elif field == "project_id" and len(group) == 1:
-                self.project_id = ask("Project ID", check=values.project_id)
+                self.project_id = ask("Project ID", check=self.check_project)
             elif field == "project_id":
                 self.creds["project_name"] = ask("Project name (the scope of the login)")
             elif field == "auth_url":
@@ -525,6 +621,7 @@ def _prompter(st: runtime.State) -> Any:
     An answer that breaks a rule is refused with the reason and asked again."""
     if not st.env.interactive:
         return None
+    from vbscli.errors import Interrupted
 
     def ask(
         label: str, *, secret: bool = False, default: str | None = None, check: Any = None, optional: bool = False
@@ -544,14 +641,18 @@ def _prompter(st: runtime.State) -> Any:
                     raise typer.BadParameter(getattr(exc, "message", str(exc))) from None
             return text
 
-        return typer.prompt(
-            label,
-            default=default if default is not None else ("" if optional else None),
-            show_default=bool(default),
-            hide_input=secret,
-            err=True,
-            value_proc=accept,
-        )
+        try:
+            return typer.prompt(
+                label,
+                default=default if default is not None else ("" if optional else None),
+                show_default=bool(default),
+                hide_input=secret,
+                err=True,
+                value_proc=accept,
+            )
+        except (Interrupted, KeyboardInterrupt, typer.Abort):  # Ctrl-C, Ctrl-D: the message starts a line
+            st.env.stderr.write("\n")
+            raise
 
     return ask
 
@@ -595,7 +696,11 @@ def profile_test(
     ctx: typer.Context,
     name: Annotated[
         Optional[str],
-        typer.Argument(metavar="[NAME]", help="Profile to test (default: the one vbs would use).", show_default=False),
+        typer.Argument(
+            metavar="[NAME]",
+            help="Profile, or cloud of clouds.yaml, to test (default: the one vbs would use).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Prove a profile's (or a cloud's) credentials work with one cheap authenticated call"""
@@ -603,8 +708,9 @@ def profile_test(
     from vbscli.render import Result, render
 
     st = runtime.begin(ctx)
+    profile, cloud = _named(ctx, name)
     # Proving a password means using it: log in afresh (the cached token is replaced only on success).
-    settings, client = runtime.connect(ctx, profile=name, fresh_login=True)
+    settings, client = runtime.connect(ctx, profile=profile, fresh_login=True, cloud=cloud)
     elapsed = backups.probe(client)
     doc = {
         "profile": settings.profile,
@@ -615,5 +721,5 @@ def profile_test(
         "auth_type": settings.auth_type,
         "elapsed_ms": round(elapsed * 1000, 1),
     }
-    rows = [(k, str(v)) for k, v in doc.items()]
+    rows = [(k, _text(v)) for k, v in doc.items() if v is not None]
     render(Result(doc, rows), runtime.output_format(ctx), st.env)

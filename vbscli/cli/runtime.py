@@ -73,18 +73,21 @@ def setting_flags(ctx: typer.Context) -> dict[str, Any]:
     }
 
 
-def resolve(ctx: typer.Context, profile: str | None = None, *, strict: bool = True) -> Any:
-    """The settings for this run (`profile` overrides -p and --os-cloud)."""
+def resolve(ctx: typer.Context, profile: str | None = None, *, strict: bool = True, cloud: str | None = None) -> Any:
+    """The settings for this run (`profile` or `cloud` overrides -p and --os-cloud)."""
     from vbscli import config
 
     opts = global_options.given(ctx)
-    chosen = profile or opts.get("profile")
-    cloud = None if profile else opts.get("os_cloud")
-    return config.resolve(setting_flags(ctx), state(ctx).env.vars, chosen, cloud, strict=strict)
+    if not (profile or cloud):
+        profile, cloud = opts.get("profile"), opts.get("os_cloud")
+    return config.resolve(setting_flags(ctx), state(ctx).env.vars, profile, cloud, strict=strict)
 
 
-def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool = False) -> tuple[Any, Any]:
-    """(settings, client) for this run, from flags, environment and profile (`profile` overrides -p).
+def connect(
+    ctx: typer.Context, profile: str | None = None, *, fresh_login: bool = False, cloud: str | None = None
+) -> tuple[Any, Any]:
+    """(settings, client) for this run, from flags, environment and profile (`profile` or `cloud`
+    overrides -p and --os-cloud).
 
     `fresh_login` makes a login ignore the cached token (profile test). (A dry run builds its
     requests with vbscli.preview: no login, nothing sent.)
@@ -95,7 +98,7 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
 
     st = begin(ctx)
     with global_options.loading():
-        settings = resolve(ctx, profile)
+        settings = resolve(ctx, profile, cloud=cloud)
         import requests  # noqa: F401 - every command that connects sends a request next
     st.output = settings.output or st.output
     st.profile = settings.profile
@@ -133,11 +136,30 @@ def connect(ctx: typer.Context, profile: str | None = None, *, fresh_login: bool
         fresh_login=fresh_login,
     )
 
+    told: list[str] = []
+
     def from_catalog(credentials: Any) -> str:
-        from vbscli.keystone import catalog_root
+        from vbscli.config import transport_warnings
+        from vbscli.errors import ConfigError
+        from vbscli.keystone import catalog_endpoint
 
         found = credentials.catalog()  # a dry run's stand-in answers from a cached login only
-        return catalog_root(found, settings.region, settings.interface, credentials.auth_url)[0]
+        wanted = (settings.region, settings.interface, credentials.auth_url, settings.project_id)
+        project_from = settings.origins.get("project_id", "")
+        try:
+            root = catalog_endpoint(found, *wanted, project_from)
+        except ConfigError:
+            renew = getattr(credentials, "renew_catalog", None)  # a cached catalog may predate a change
+            fresh = renew() if renew is not None else None
+            if fresh is None:
+                raise
+            root = catalog_endpoint(fresh, *wanted, project_from)
+        tls_said = any(w.startswith("TLS") for w in settings.warnings)
+        for warning in transport_warnings((root,), settings.verify):  # what the resolver could not see yet
+            if warning not in told and not (tls_said and warning.startswith("TLS")):
+                told.append(warning)
+                st.env.warn(warning)
+        return root
 
     client = Client(
         endpoint=settings.endpoint,

@@ -180,46 +180,6 @@ class Authenticator:
         return False, UNAUTHORIZED
 
 
-def login(seed: Seed, tokens: Tokens, doc: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """POST /v3/auth/tokens: a password login scoped to the seed's project (by id or name)."""
-    try:
-        identity = doc["auth"]["identity"]
-        user = identity["password"]["user"]
-        name, password, domain = user["name"], user["password"], user["domain"]["name"]
-        project = doc["auth"]["scope"]["project"]
-    except (KeyError, TypeError):
-        return 400, {"error": {"code": 400, "message": "Invalid auth request body.", "title": "Bad Request"}}, {}
-    if not any(u.name == name and u.password == password and u.domain == domain for u in seed.users):
-        return (
-            401,
-            {"error": {"code": 401, "message": "The username or password is wrong.", "title": "Unauthorized"}},
-            {},
-        )
-    if project.get("id") not in (None, seed.project_id) or project.get("name") not in (None, seed.project_name):
-        return (
-            401,
-            {
-                "error": {
-                    "code": 401,
-                    "message": "The user has no access to the requested project.",
-                    "title": "Unauthorized",
-                }
-            },
-            {},
-        )
-    token, expires = tokens.issue()
-    body = {
-        "token": {
-            "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "issued_at": tokens.wall().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "methods": ["password"],
-            "project": {"id": seed.project_id, "name": seed.project_name, "domain": {"name": domain}},
-            "user": {"name": name, "domain": {"name": domain}},
-        }
-    }
-    return 201, body, {"X-Subject-Token": token}
-
-
 def target_of(path_and_query: str) -> str:
     parts = urlsplit(path_and_query)
     return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from vbscli.emulator.auth import Tokens
-from vbscli.emulator.auth import login as password_login
 from vbscli.emulator.seed import Seed, User
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
@@ -70,6 +69,33 @@ def _user(seed: Seed, given: Any) -> User | None:
     )
 
 
+def _scope_allowed(seed: Seed, doc: Any) -> bool:
+    """No scope, or the seed's project by ID or by name (the domain of a project named is not checked)."""
+    scope = doc["auth"].get("scope")
+    if scope is None:
+        return True
+    project = scope.get("project") if isinstance(scope, dict) else None
+    if not isinstance(project, dict):
+        return False
+    return project.get("id") in (None, seed.project_id) and project.get("name") in (None, seed.project_name)
+
+
+def password_login(seed: Seed, tokens: Tokens, doc: Any) -> Answer:
+    """A user by ID, or by name with its domain's name or ID, scoped to the seed's project."""
+    given = doc["auth"]["identity"].get("password")
+    user_given = given.get("user") if isinstance(given, dict) else None
+    if not isinstance(user_given, dict) or not isinstance(user_given.get("password"), str):
+        return _refused("Invalid auth request body.", 400)
+    if not isinstance(doc["auth"].get("scope"), dict):
+        return _refused("Invalid auth request body: the emulator issues project-scoped tokens only.", 400)
+    user = _user(seed, user_given)
+    if user is None or not secrets.compare_digest(user.password, user_given["password"]):
+        return _refused("The username or password is wrong.")
+    if not _scope_allowed(seed, doc):
+        return _refused("The user has no access to the requested project.")
+    return _issue(seed, tokens, user, "password")
+
+
 def application_credential_login(seed: Seed, tokens: Tokens, doc: Any) -> Answer:
     """By ID and secret, or by name, user and secret; the credential carries its project (no scope)."""
     given = doc["auth"]["identity"].get("application_credential")
@@ -98,8 +124,7 @@ def token_login(seed: Seed, tokens: Tokens, doc: Any) -> Answer:
     verdict = tokens.verify("POST", "/", {"X-Auth-Token": token}, b"") if isinstance(token, str) else None
     if not verdict or not verdict[0]:
         return _refused("The request you have made requires authentication.")
-    project = (doc["auth"].get("scope") or {}).get("project") or {}
-    if project.get("id") not in (None, seed.project_id) or project.get("name") not in (None, seed.project_name):
+    if not _scope_allowed(seed, doc):
         return _refused("The user has no access to the requested project.")
     owner = seed.users[0] if seed.users else User("token-user", "", "Default")
     return _issue(seed, tokens, owner, "token")
