@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from vbscli.emulator.seed import UUID, Seed, Snapshot, Volume
-from vbscli.emulator.state import BACKABLE, Answer, Backup, Store, bad, not_found
+from vbscli.emulator.state import BACKABLE, Answer, Backup, Store, bad, not_found, service_time
 
 SNAPSHOTS = re.compile(r"^/v3/(?P<project>[^/]+)/snapshots(?:/(?P<rest>[^/]+))?/?$")
 RESTORE = re.compile(r"^/v3/(?P<project>[^/]+)/backups/(?P<rest>[^/]+)/restore/?$")
@@ -92,7 +92,7 @@ class MadeSnapshot(Snapshot):
 
 
 def stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return service_time(moment)
 
 
 class CycleStore(Store):
@@ -225,8 +225,8 @@ class CycleStore(Store):
     ) -> str:
         """Put a backup from the past into the store (history for tests and benchmarks); returns its id.
 
-        `status` is held as given ('creating', 'restoring' and 'deleting' never end); `parent_id`
-        makes it an incremental backup of that one.
+        `status` is held as given ('creating', 'restoring', 'deleting' and 'error_restoring', a
+        status VBS lists, never end); `parent_id` makes it an incremental backup of that one.
         """
         backup = Backup(
             id=backup_id or str(uuid.uuid4()),
@@ -242,7 +242,7 @@ class CycleStore(Store):
             is_incremental=parent_id is not None,
             parent_id=parent_id,
         )
-        if status in ("restoring", "deleting"):
+        if status in ("restoring", "deleting", "error_restoring"):
             backup.busy, backup.busy_until = status, FOREVER
         elif status not in ("available", "error", "creating"):
             raise ValueError(f"cannot hold a backup in status {status!r}")
