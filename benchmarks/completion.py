@@ -3,8 +3,10 @@
 
 Measured in one run, each as a ratio to `python3 -c pass` (the least any Python-based completion
 can cost):
-- static: bash runs the shipped completion function (commands, options, choices);
-- profiles: the lean `vbs __complete-profiles` path (needs the user's file, so it starts Python);
+- static: bash runs the shipped completion function (commands, options, choices), also past a
+  `-p NAME` or `--os-cloud NAME` already typed (which must not start Python);
+- profiles, clouds: the lean `vbs __complete-profiles` and `vbs __complete-clouds` paths (they read the
+  user's files, so they start Python; only when a profile or cloud name is being completed);
 - dynamic: typer's default, which starts `vbs` with _VBS_COMPLETE=complete_bash on every TAB.
 
     python benchmarks/completion.py [--runs 20]
@@ -34,18 +36,19 @@ def wall(argv: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def static_tab_seconds(runs: int) -> float:
+def static_tab_seconds(runs: int, words: str = "vbs backup create --out", env: dict[str, str] | None = None) -> float:
     """Seconds per completion inside one bash, timed with bash's own clock over many TAB presses."""
+    count = len(words.split())
     script = f"""
 source {ROOT / "completions" / "vbs.bash"}
-COMP_WORDS=(vbs backup create --out); COMP_CWORD=3
+COMP_WORDS=({words}); COMP_CWORD={count - 1}
 start=$EPOCHREALTIME
 for ((n = 0; n < {runs * 50}; n++)); do _vbs_complete; done
 end=$EPOCHREALTIME
 echo "$start $end"
 """
     out = subprocess.run(
-        ["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, check=True
+        ["bash", "--norc", "--noprofile", "-c", script], capture_output=True, text=True, check=True, env=env
     ).stdout.split()
     return (float(out[1]) - float(out[0])) / (runs * 50)
 
@@ -60,7 +63,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.yaml"
         config.write_text("profiles:\n  prod: {endpoint: 'https://e.example', project_id: p, auth: {token_env: T}}\n")
-        env = {**os.environ, "VBS_CONFIG": str(config)}
+        clouds = Path(tmp) / "clouds.yaml"
+        clouds.write_text("clouds:\n  mycloud: {auth: {auth_url: 'https://k.example/v3'}}\n")
+        env = {**os.environ, "VBS_CONFIG": str(config), "OS_CLIENT_CONFIG_FILE": str(clouds)}
         dynamic_env = {
             **env,
             "_VBS_COMPLETE": "complete_bash",
@@ -70,17 +75,22 @@ def main() -> int:
         cases = {
             "python3 -c pass": ([sys.executable, "-c", "pass"], env),
             "profiles (lean path)": ([vbs, "__complete-profiles"], env),
+            "clouds (lean path)": ([vbs, "__complete-clouds"], env),
             # typer's own scheme, switched on for this measurement: the program runs on every TAB.
             "dynamic (typer, per TAB)": ([sys.executable, "-c", DYNAMIC], dynamic_env),
         }
         for argv, e in cases.values():
             wall(argv, e)
         times = {name: [wall(argv, e) for _ in range(args.runs)] for name, (argv, e) in cases.items()}
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    medians["static (bash function)"] = static_tab_seconds(args.runs)
+        medians = {name: statistics.median(t) for name, t in times.items()}
+        medians["static (bash function)"] = static_tab_seconds(args.runs)
+        medians["static, past -p/--os-cloud"] = static_tab_seconds(
+            args.runs, "vbs -p prod --os-cloud mycloud backup create --out", env
+        )
     floor = medians["python3 -c pass"]
     print(f"one TAB press, median of {args.runs}; ratio to python3 -c pass")
-    for name in ("static (bash function)", "python3 -c pass", "profiles (lean path)", "dynamic (typer, per TAB)"):
+    order = ("static (bash function)", "static, past -p/--os-cloud", "python3 -c pass", "profiles (lean path)")
+    for name in (*order, "clouds (lean path)", "dynamic (typer, per TAB)"):
         print(f"{name:28} {medians[name] * 1000:8.2f} ms {medians[name] / floor:8.2f}x")
     return 0
 

@@ -36,15 +36,15 @@ function __vbs_options
         case 'vbs backup show'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs completion'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --debug --help --output -h -o
         case 'vbs emulator'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --debug --field --help --output --wide -f -h -o
         case 'vbs emulator start'
-            printf '%s\n' --ca-bundle --chains --connect-timeout --create-delay --deadline --debug --detach --endpoint --error-rate --faults --field --help --host --insecure --latency --log-file --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --port --profile --project-id --quiet --read-timeout --retry-after --seed --throttle-rate --wide -d -f -h -o -p -q
+            printf '%s\n' --chains --create-delay --debug --detach --error-rate --faults --field --help --host --latency --log-file --output --pid-file --port --quiet --retry-after --seed --throttle-rate --wide -d -f -h -o -q
         case 'vbs emulator status'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --debug --field --help --output --pid-file --wide -f -h -o
         case 'vbs emulator stop'
-            printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --pid-file --profile --project-id --read-timeout --wide -f -h -o -p
+            printf '%s\n' --debug --field --help --output --pid-file --wide -f -h -o
         case 'vbs profile'
             printf '%s\n' --ca-bundle --connect-timeout --deadline --debug --endpoint --field --help --insecure --max-attempts --os-cloud --os-interface --os-region-name --output --profile --project-id --read-timeout --wide -f -h -o -p
         case 'vbs profile add'
@@ -84,7 +84,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -96,7 +96,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs|--project-id'
             true
@@ -111,7 +111,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup|--ca-bundle'
             printf '%s\n' '@files'
@@ -132,7 +132,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -144,7 +144,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup|--project-id'
             true
@@ -159,7 +159,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup create|--ca-bundle'
             printf '%s\n' '@files'
@@ -189,7 +189,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup create|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup create|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -207,7 +207,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup create|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup create|--project-id'
             true
@@ -231,7 +231,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup create|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup delete|--ca-bundle'
             printf '%s\n' '@files'
@@ -252,7 +252,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup delete|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup delete|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -270,7 +270,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup delete|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup delete|--project-id'
             true
@@ -288,7 +288,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup delete|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup list|--ca-bundle'
             printf '%s\n' '@files'
@@ -315,7 +315,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup list|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup list|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -327,7 +327,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup list|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup list|--project-id'
             true
@@ -348,7 +348,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup list|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup prune|--backups'
             printf '%s\n' '@files'
@@ -393,7 +393,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup prune|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup prune|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -408,7 +408,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup prune|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup prune|--project-id'
             true
@@ -426,7 +426,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup prune|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup report|--ca-bundle'
             printf '%s\n' '@files'
@@ -456,7 +456,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup report|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup report|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -471,7 +471,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup report|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup report|--project-id'
             true
@@ -492,7 +492,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup report|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup restore|--ca-bundle'
             printf '%s\n' '@files'
@@ -516,7 +516,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup restore|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup restore|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -531,7 +531,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup restore|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup restore|--project-id'
             true
@@ -552,7 +552,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup restore|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup show|--ca-bundle'
             printf '%s\n' '@files'
@@ -573,7 +573,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs backup show|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs backup show|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -585,7 +585,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup show|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs backup show|--project-id'
             true
@@ -600,94 +600,19 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs backup show|-p'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs completion|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
-        case 'vbs completion|--connect-timeout'
-            true
-            return 0
-        case 'vbs completion|--deadline'
-            true
-            return 0
-        case 'vbs completion|--endpoint'
-            true
-            return 0
-        case 'vbs completion|--field'
-            true
-            return 0
-        case 'vbs completion|--max-attempts'
-            true
-            return 0
-        case 'vbs completion|--os-cloud'
-            true
-            return 0
-        case 'vbs completion|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs completion|--os-region-name'
-            true
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs completion|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
-        case 'vbs completion|--profile'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs completion|--project-id'
-            true
-            return 0
-        case 'vbs completion|--read-timeout'
-            true
-            return 0
-        case 'vbs completion|-f'
-            true
-            return 0
         case 'vbs completion|-o'
             printf '%s\n' 'table' 'json' 'value'
-            return 0
-        case 'vbs completion|-p'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs emulator|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
-        case 'vbs emulator|--connect-timeout'
-            true
-            return 0
-        case 'vbs emulator|--deadline'
-            true
-            return 0
-        case 'vbs emulator|--endpoint'
-            true
             return 0
         case 'vbs emulator|--field'
             true
             return 0
-        case 'vbs emulator|--max-attempts'
-            true
-            return 0
-        case 'vbs emulator|--os-cloud'
-            true
-            return 0
-        case 'vbs emulator|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs emulator|--os-region-name'
-            true
-            return 0
         case 'vbs emulator|--output'
             printf '%s\n' 'table' 'json' 'value'
-            return 0
-        case 'vbs emulator|--profile'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs emulator|--project-id'
-            true
-            return 0
-        case 'vbs emulator|--read-timeout'
-            true
             return 0
         case 'vbs emulator|-f'
             true
@@ -695,25 +620,10 @@ function __vbs_option_values
         case 'vbs emulator|-o'
             printf '%s\n' 'table' 'json' 'value'
             return 0
-        case 'vbs emulator|-p'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs emulator start|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
         case 'vbs emulator start|--chains'
             printf '%s\n' 'vbs' 'cinder'
             return 0
-        case 'vbs emulator start|--connect-timeout'
-            true
-            return 0
         case 'vbs emulator start|--create-delay'
-            true
-            return 0
-        case 'vbs emulator start|--deadline'
-            true
-            return 0
-        case 'vbs emulator start|--endpoint'
             true
             return 0
         case 'vbs emulator start|--error-rate'
@@ -734,18 +644,6 @@ function __vbs_option_values
         case 'vbs emulator start|--log-file'
             printf '%s\n' '@files'
             return 0
-        case 'vbs emulator start|--max-attempts'
-            true
-            return 0
-        case 'vbs emulator start|--os-cloud'
-            true
-            return 0
-        case 'vbs emulator start|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs emulator start|--os-region-name'
-            true
-            return 0
         case 'vbs emulator start|--output'
             printf '%s\n' 'table' 'json' 'value'
             return 0
@@ -753,15 +651,6 @@ function __vbs_option_values
             printf '%s\n' '@files'
             return 0
         case 'vbs emulator start|--port'
-            true
-            return 0
-        case 'vbs emulator start|--profile'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs emulator start|--project-id'
-            true
-            return 0
-        case 'vbs emulator start|--read-timeout'
             true
             return 0
         case 'vbs emulator start|--retry-after'
@@ -779,34 +668,7 @@ function __vbs_option_values
         case 'vbs emulator start|-o'
             printf '%s\n' 'table' 'json' 'value'
             return 0
-        case 'vbs emulator start|-p'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs emulator status|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
-        case 'vbs emulator status|--connect-timeout'
-            true
-            return 0
-        case 'vbs emulator status|--deadline'
-            true
-            return 0
-        case 'vbs emulator status|--endpoint'
-            true
-            return 0
         case 'vbs emulator status|--field'
-            true
-            return 0
-        case 'vbs emulator status|--max-attempts'
-            true
-            return 0
-        case 'vbs emulator status|--os-cloud'
-            true
-            return 0
-        case 'vbs emulator status|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs emulator status|--os-region-name'
             true
             return 0
         case 'vbs emulator status|--output'
@@ -815,49 +677,13 @@ function __vbs_option_values
         case 'vbs emulator status|--pid-file'
             printf '%s\n' '@files'
             return 0
-        case 'vbs emulator status|--profile'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs emulator status|--project-id'
-            true
-            return 0
-        case 'vbs emulator status|--read-timeout'
-            true
-            return 0
         case 'vbs emulator status|-f'
             true
             return 0
         case 'vbs emulator status|-o'
             printf '%s\n' 'table' 'json' 'value'
             return 0
-        case 'vbs emulator status|-p'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs emulator stop|--ca-bundle'
-            printf '%s\n' '@files'
-            return 0
-        case 'vbs emulator stop|--connect-timeout'
-            true
-            return 0
-        case 'vbs emulator stop|--deadline'
-            true
-            return 0
-        case 'vbs emulator stop|--endpoint'
-            true
-            return 0
         case 'vbs emulator stop|--field'
-            true
-            return 0
-        case 'vbs emulator stop|--max-attempts'
-            true
-            return 0
-        case 'vbs emulator stop|--os-cloud'
-            true
-            return 0
-        case 'vbs emulator stop|--os-interface'
-            printf '%s\n' 'public' 'internal' 'admin'
-            return 0
-        case 'vbs emulator stop|--os-region-name'
             true
             return 0
         case 'vbs emulator stop|--output'
@@ -866,23 +692,11 @@ function __vbs_option_values
         case 'vbs emulator stop|--pid-file'
             printf '%s\n' '@files'
             return 0
-        case 'vbs emulator stop|--profile'
-            printf '%s\n' (__vbs_profiles)
-            return 0
-        case 'vbs emulator stop|--project-id'
-            true
-            return 0
-        case 'vbs emulator stop|--read-timeout'
-            true
-            return 0
         case 'vbs emulator stop|-f'
             true
             return 0
         case 'vbs emulator stop|-o'
             printf '%s\n' 'table' 'json' 'value'
-            return 0
-        case 'vbs emulator stop|-p'
-            printf '%s\n' (__vbs_profiles)
             return 0
         case 'vbs profile|--ca-bundle'
             printf '%s\n' '@files'
@@ -903,7 +717,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -915,7 +729,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile|--project-id'
             true
@@ -930,7 +744,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile add|--access-key'
             true
@@ -975,7 +789,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile add|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile add|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -993,7 +807,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile add|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile add|--project-domain'
             true
@@ -1044,7 +858,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile add|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile list|--ca-bundle'
             printf '%s\n' '@files'
@@ -1065,7 +879,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile list|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile list|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1077,7 +891,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile list|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile list|--project-id'
             true
@@ -1092,7 +906,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile list|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile remove|--ca-bundle'
             printf '%s\n' '@files'
@@ -1113,7 +927,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile remove|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile remove|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1125,7 +939,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile remove|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile remove|--project-id'
             true
@@ -1140,7 +954,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile remove|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile set-default|--ca-bundle'
             printf '%s\n' '@files'
@@ -1161,7 +975,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile set-default|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile set-default|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1173,7 +987,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile set-default|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile set-default|--project-id'
             true
@@ -1188,7 +1002,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile set-default|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile show|--ca-bundle'
             printf '%s\n' '@files'
@@ -1209,7 +1023,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile show|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile show|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1221,7 +1035,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile show|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile show|--project-id'
             true
@@ -1236,7 +1050,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile show|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile test|--ca-bundle'
             printf '%s\n' '@files'
@@ -1257,7 +1071,7 @@ function __vbs_option_values
             true
             return 0
         case 'vbs profile test|--os-cloud'
-            true
+            printf '%s\n' '@clouds'
             return 0
         case 'vbs profile test|--os-interface'
             printf '%s\n' 'public' 'internal' 'admin'
@@ -1269,7 +1083,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile test|--profile'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
         case 'vbs profile test|--project-id'
             true
@@ -1284,7 +1098,7 @@ function __vbs_option_values
             printf '%s\n' 'table' 'json' 'value'
             return 0
         case 'vbs profile test|-p'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
             return 0
     end
     return 1
@@ -1295,18 +1109,36 @@ function __vbs_arguments
         case 'vbs completion'
             printf '%s\n' 'bash' 'zsh' 'fish'
         case 'vbs profile remove'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
         case 'vbs profile set-default'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
         case 'vbs profile show'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
         case 'vbs profile test'
-            printf '%s\n' (__vbs_profiles)
+            printf '%s\n' '@profiles'
     end
 end
 
 function __vbs_profiles
     command vbs __complete-profiles 2>/dev/null
+end
+
+function __vbs_clouds
+    command vbs __complete-clouds 2>/dev/null
+end
+
+# Prints the candidates, a marker replaced with the values it stands for, read from the user's files.
+function __vbs_expand
+    for value in $argv
+        switch $value
+            case '@profiles'
+                __vbs_profiles
+            case '@clouds'
+                __vbs_clouds
+            case '*'
+                echo $value
+        end
+    end
 end
 
 function __vbs_complete
@@ -1334,7 +1166,7 @@ function __vbs_complete
         if test "$values" = '@files'
             set values (__fish_complete_path $parts[2])
         end
-        for value in $values
+        for value in (__vbs_expand $values)
             echo "$parts[1]=$value"
         end
         return
@@ -1344,7 +1176,7 @@ function __vbs_complete
         if test "$values" = '@files'
             __fish_complete_path $cur
         else
-            printf '%s\n' $values
+            __vbs_expand $values
         end
         return
     end
@@ -1356,7 +1188,7 @@ function __vbs_complete
     if test -n "$subcommands"
         string split ' ' -- $subcommands
     else
-        __vbs_arguments $path
+        __vbs_expand (__vbs_arguments $path)
     end
 end
 

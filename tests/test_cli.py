@@ -155,6 +155,7 @@ def test_configuration_problem_exits_3():
     assert run.exit_code == 3
     assert run.stdout == ""
     assert run.stderr.startswith("vbs: error: no profile file at")
+    assert "add a profile with 'vbs profile add NAME'" in run.stderr  # the command that makes one, first
 
 
 def test_unknown_profile_exits_3_listing_known(prod_profile):

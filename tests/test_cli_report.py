@@ -132,7 +132,7 @@ def test_a_configuration_problem_writes_success_0_too(tmp_path: Path):
     target = tmp_path / "vbs.prom"
     run = invoke("backup", "report", "--prometheus", str(target), env={"VBS_ENDPOINT": "ftp://x"})
     assert run.exit_code == 3
-    assert "vbs_report_success 0" in target.read_text()
+    assert 'vbs_report_success{report="vbs"} 0' in target.read_text()
 
 
 def test_only_gets_are_sent(reporting: Reporting, tmp_path: Path):

@@ -103,6 +103,14 @@ def test_profile_test_for_each_auth_type(emulator: Service, profiles: Profiles):
     assert run.exit_code == 4 and "profile 'ak' (auth type aksk)" in run.stderr
 
 
+def test_profile_test_table_reads_as_words(emulator: Service, profiles: Profiles):
+    write_profiles(profiles, emulator.emu)
+    run = run_vbs("profile", "test", "tok", "-o", "table")
+    assert run.exit_code == 0, run.stderr
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in run.stdout.splitlines()[3:-1]}
+    assert rows["profile"] == "tok" and rows["ok"] == "true" and "cloud" not in rows  # not "None", "True"
+
+
 def test_debug_trace_of_a_login_and_a_signature_shows_no_secret(emulator: Service, profiles: Profiles):
     write_profiles(profiles, emulator.emu)
     run = run_vbs("--debug", *CREATE, "--name", "traced")  # the guard fails this test if a secret is printed

@@ -172,3 +172,40 @@ def test_the_log_file_is_only_written_where_asked(tmp_path: Path):
     run = run_vbs("emulator", "start", "--port", "0", "--log-file", str(tmp_path / "x.log"), "--seed", "nope.yaml")
     assert run.exit_code == 3 and "nope.yaml" in run.stderr  # options are checked before anything starts
     assert not (tmp_path / "x.log").exists()
+
+
+SLOW_TO_EXIT = """
+import signal, sys, time
+from vbscli.emulator import Emulator, EmulatorConfig, background
+
+pid_file = sys.argv[1]
+emu = Emulator(EmulatorConfig(port=0)).start()
+
+def on_term(*_):
+    emu.stop()
+    background.withdraw(pid_file)  # as the emulator does on its way out, before the process has ended
+    time.sleep(1)  # a process slow to exit (a loaded machine, a long teardown)
+    sys.exit(0)
+
+signal.signal(signal.SIGTERM, on_term)
+background.record(pid_file, emu.url, None)
+print(emu.url, flush=True)
+while True:
+    time.sleep(60)
+"""
+
+
+def test_stop_returns_only_once_the_process_has_ended(tmp_path: Path):
+    """The emulator removes its PID file before its process ends: `stop` waits for the process itself,
+    so a script may rely on it being gone when `stop` returns."""
+    pid_file = tmp_path / "slow.pid"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_TO_EXIT, str(pid_file)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("http://127.0.0.1:")
+        stop = run_vbs("emulator", "stop", "--pid-file", str(pid_file), "-f", "status")
+        assert (stop.exit_code, stop.stdout) == (0, "stopped\n")
+        assert gone(proc.pid) and not pid_file.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()

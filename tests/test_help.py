@@ -3,15 +3,23 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import pty
 import re
+import sys
 
 import pytest
 
 from tests.helpers import run_vbs, vbs_binary
 
 ORDER = ["backup", "profile", "completion", "emulator"]
+
+
+@functools.lru_cache(maxsize=1)
+def plain_pages() -> dict[tuple[str, ...], str]:
+    """Every page of help as printed without a terminal, by command path."""
+    return {path: run_vbs(*path, "--help").stdout for path in command_paths()}
 
 
 def command_paths() -> list[tuple[str, ...]]:
@@ -36,21 +44,26 @@ def test_commands_are_listed_in_the_order_a_user_needs_them():
     assert listed == ORDER
 
 
-def test_commands_are_listed_in_that_order_on_a_terminal_too():
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(vbs_binary(), ["vbs", "--help"], {**os.environ, "COLUMNS": "100", "TERM": "xterm", "NO_COLOR": "1"})
+def screen_of(pid: int, fd: int) -> str:
+    """All that a process started with pty.fork() showed on its terminal, once it has ended."""
     screen = b""
     while True:
         try:
             chunk = os.read(fd, 65536)
-        except OSError:
+        except OSError:  # the program ended and closed the terminal
             break
         if not chunk:
             break
         screen += chunk
     os.waitpid(pid, 0)
-    panel = re.sub(r"\x1b\[[0-9;]*m", "", screen.decode()).split("Commands", 1)[1]
+    return re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", screen.decode()).replace("\r\n", "\n")
+
+
+def test_commands_are_listed_in_that_order_on_a_terminal_too():
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(vbs_binary(), ["vbs", "--help"], {**os.environ, "COLUMNS": "100", "TERM": "xterm", "NO_COLOR": "1"})
+    panel = screen_of(pid, fd).split("Commands", 1)[1]
     found = [name for name in re.findall(r"│ (\w+) ", panel) if name in ORDER]
     assert found == ORDER
 
@@ -85,3 +98,51 @@ def test_vbs_or_a_group_alone_prints_its_help_on_stdout_and_succeeds(group):
     assert (run.exit_code, run.stderr) == (0, "")
     assert run.stdout.startswith(f"Usage: {' '.join(['vbs', *group])} [OPTIONS] COMMAND [ARGS]...\n")
     assert run.stdout == run_vbs(*group, "--help").stdout
+
+
+PAGES = """
+import sys
+from vbscli.__main__ import run
+for line in sys.stdin.read().splitlines():
+    print("=== " + line, flush=True)
+    try:
+        run([*line.split(), "--help"])
+    except SystemExit:
+        pass
+    sys.stdout.flush()
+"""
+
+
+def terminal_help(paths: list[tuple[str, ...]], columns: int) -> dict[tuple[str, ...], str]:
+    """Each page of help as a terminal of `columns` shows it (one process on a pseudo-terminal)."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, "".join(" ".join(p) + "\n" for p in paths).encode())
+    os.close(write_end)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.dup2(read_end, 0)
+        env = {**os.environ, "COLUMNS": str(columns), "LINES": "50", "TERM": "xterm", "NO_COLOR": "1"}
+        os.execve(sys.executable, [sys.executable, "-c", PAGES], env)
+    os.close(read_end)
+    pages = screen_of(pid, fd).split("=== ")[1:]
+    return {tuple(page.split("\n", 1)[0].split()): page.split("\n", 1)[1] for page in pages}
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100, 160])
+def test_on_a_terminal_no_option_value_or_url_is_cut(columns):
+    """Panels on a wide terminal, plain text on a narrow one: no page is wider than the terminal, and
+    every option, metavar and the example URL is there whole (never `--application-credential-na…`)."""
+    paths = list(plain_pages())
+    pages = terminal_help(paths, columns)
+    assert set(pages) == set(paths)
+    for path, text in pages.items():
+        assert "…" not in text, (columns, path, text)
+        assert all(len(line) <= columns for line in text.splitlines()), (columns, path, text)
+        words = set(re.findall(r"[^\s│,]+", text))
+        for line in plain_pages()[path].splitlines():  # the plain page names every option
+            if not re.match(r"  (-|\[?[A-Z_.]+\]?(\s|$))", line):  # an option's or an argument's line
+                continue
+            for token in re.findall(r"(?<![\w-])--[a-z][a-z-]+|\b[A-Z][A-Z_]{2,}\b", line.strip().split("  ")[0]):
+                assert token in words, (columns, path, token)
+    assert "https://evs.eu-de.otc.t-systems.com" in pages[()]
+    assert ("╭" in pages[()]) == (columns >= 100)  # panels only where they fit

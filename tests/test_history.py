@@ -242,3 +242,51 @@ def test_throttled_listings_halve_the_concurrency_once_per_round_trip(monkeypatc
             service.server.RequestHandlerClass.do_GET = original
     assert sorted(b.volume_id for b in found.backups) == sorted(disks)
     assert sorted(halvings) == [False, False, False, True]
+
+
+# -- reading one page ahead -------------------------------------------------------------------
+
+
+def test_the_next_page_is_read_while_the_last_one_is_digested():
+    asked = [threading.Event() for _ in range(3)]
+
+    def pages():
+        for n in range(3):
+            asked[n].set()
+            yield [{"page": n}]
+
+    reader = history.read_ahead(pages())
+    assert next(reader) == [{"page": 0}]
+    # Still digesting page 0: page 1 is asked for meanwhile, not when the reader comes back.
+    assert asked[1].wait(10)
+    assert list(reader) == [[{"page": 1}], [{"page": 2}]]
+
+
+def test_a_failed_page_reaches_the_reader_after_the_pages_before_it():
+    def pages():
+        yield [{"page": 0}]
+        raise ServiceError(503, "HTTP 503")
+
+    reader = history.read_ahead(pages())
+    assert next(reader) == [{"page": 0}]
+    with pytest.raises(ServiceError):
+        next(reader)
+
+
+def test_a_reader_that_stops_stops_the_pages_after_the_one_in_flight():
+    produced = []
+    ended = threading.Event()
+
+    def pages():
+        try:
+            for n in range(100):
+                produced.append(n)
+                yield [{"page": n}]
+        finally:
+            ended.set()  # the reading thread let go of the listing
+
+    reader = history.read_ahead(pages())
+    assert next(reader) == [{"page": 0}]
+    reader.close()  # the reader failed or was interrupted
+    assert ended.wait(10)
+    assert len(produced) <= 3  # the page handed, one waiting, at most one more in flight

@@ -94,6 +94,15 @@ def test_odd_names_are_escaped_and_read_back_unchanged(name):
     assert {"volume_id": A, "volume_name": name} in labels
 
 
+def test_a_name_that_is_not_valid_unicode_is_written_with_a_replacement_character(tmp_path: Path):
+    """A JSON escape can carry a lone surrogate, which UTF-8 cannot encode: the file is still written."""
+    target = tmp_path / "vbs.prom"
+    prometheus.write_atomically(target, prometheus.exposition(report(names={A: "bad\ud800name"}), STAMP))
+    families = parsed(target.read_text(encoding="utf-8"))
+    labels = [s.labels for s in families["vbs_backup_newest_available_timestamp_seconds"].samples]
+    assert {"volume_id": A, "volume_name": "bad\ufffdname"} in labels
+
+
 def test_escaping_follows_the_format():
     assert prometheus.escape_label('a\\b"c\nd') == 'a\\\\b\\"c\\nd'
     assert prometheus.escape_help('a\\b"c\nd') == 'a\\\\b"c\\nd'
@@ -136,9 +145,10 @@ def test_the_file_is_replaced_by_a_rename_so_a_reader_sees_old_or_new_never_half
     assert os.listdir(textfiles) == ["vbs.prom"]
 
 
-def test_a_new_file_is_readable_by_others(tmp_path: Path):
+def test_a_new_file_is_readable_by_others_even_under_a_strict_umask(tmp_path: Path):
+    """The collector runs as another user; cron jobs often run with umask 077."""
     target = tmp_path / "vbs.prom"
-    old = os.umask(0o022)
+    old = os.umask(0o077)
     try:
         prometheus.write_atomically(target, "x 1\n")
     finally:

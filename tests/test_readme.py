@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,18 @@ def quick_start() -> str:
     return line[len(INSTALL) :]
 
 
+def block(heading: str, after: str = "") -> str:
+    """The first ```sh block of the README section `heading` (after the text `after`)."""
+    section = (ROOT / "README.md").read_text().split(heading, 1)[1]
+    if after:
+        section = section.split(after, 1)[1]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def shell_env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
 def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
 
@@ -34,7 +47,7 @@ def test_quick_start_creates_a_backup_through_the_emulator(tmp_path, isolated_en
     shutil.copy(ROOT / ".gitignore", clone / ".gitignore")
     git("init", "-q", cwd=clone)
     before = git("status", "--porcelain", "--untracked-files=all", cwd=clone)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = shell_env()
     try:
         proc = subprocess.run(
             ["bash", "-c", quick_start()],
@@ -56,3 +69,32 @@ def test_quick_start_creates_a_backup_through_the_emulator(tmp_path, isolated_en
     assert Path(status["log_file"]).read_text().startswith(f"vbs emulator listening on {status['url']}\n")
     assert stop.exit_code == 0 and stop.json()["emulator"]["pid"] == status["pid"]
     assert git("status", "--porcelain", "--untracked-files=all", cwd=clone) == before  # nothing left in the clone
+
+
+def test_the_example_history_block_shows_the_report_after_the_quick_start(tmp_path, isolated_env):
+    """The emulator section's commands for examples/report-seed.yaml, as written, right after the quick
+    start (its `demo` profile, its emulator still running): the report shows the example's six disks."""
+    env = shell_env()
+    try:
+        quick = subprocess.run(["bash", "-c", quick_start()], cwd=tmp_path, env=env, capture_output=True, timeout=60)
+        assert quick.returncode == 0, quick.stderr
+        script = "set -e\n" + block("## The emulator", "is a ready-made one")  # JSON: no terminal
+        proc = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        run_vbs("emulator", "stop")
+    assert proc.returncode == 0, proc.stderr
+    report = proc.stdout[proc.stdout.rindex('{\n  "volumes"') :]  # after what `emulator stop` printed
+    names = [disk["volume_name"] for disk in json.loads(report)["volumes"]]
+    assert names == ["build-cache", None, "files-archive", "web01-root", "db01-wal", "db01-data"]
+
+
+def test_the_completion_install_lines_work_in_a_fresh_home(isolated_env):
+    lines = block("## Shell completion")
+    proc = subprocess.run(["bash", "-ec", lines], env=shell_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    for installed, shipped in [
+        (".local/share/bash-completion/completions/vbs", "vbs.bash"),
+        (".zfunc/_vbs", "_vbs"),
+        (".config/fish/completions/vbs.fish", "vbs.fish"),
+    ]:
+        assert (isolated_env / installed).read_text() == (ROOT / "completions" / shipped).read_text()

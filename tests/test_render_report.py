@@ -11,7 +11,7 @@ from rich.cells import cell_len
 
 from vbscli.environment import Environment
 from vbscli.render import Result, render
-from vbscli.render_report import MIN_DAYS, PREFERRED_NAME, draw, layout, result, stale_lines
+from vbscli.render_report import MIN_DAYS, PREFERRED_NAME, check_lines, draw, layout, result, stale_lines
 from vbscli.report import Backup, build
 
 UTC = timezone.utc
@@ -74,6 +74,27 @@ def test_the_picture_fits_the_terminal(monkeypatch, width):
     draw(report(days=30, names={NAMED: LONG_NAME}), Environment(vars={}, stdout=out, stdout_isatty=True))
     lines = ANSI.sub("", out.getvalue()).splitlines()
     assert lines and max(cell_len(line) for line in lines) <= width
+
+
+def test_an_id_standing_in_for_a_name_keeps_its_start_and_end_when_cut(monkeypatch):
+    """Disks made by a compute service often have no name: a cut ID must still tell disks apart."""
+    monkeypatch.setenv("COLUMNS", "80")
+    similar = [f"5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a0{n}" for n in (1, 2)]
+    made = build([Backup(f"b{n}", v, "available", 10, NOW - timedelta(hours=n)) for n, v in enumerate(similar)], NOW)
+    out = io.StringIO()
+    draw(made, Environment(vars={"NO_COLOR": "1"}, stdout=out, stdout_isatty=True, stderr=io.StringIO()))
+    labels = [line.split("│")[1].strip() for line in out.getvalue().splitlines() if line.startswith("│")]
+    assert all("…" in label and cell_len(label) < 36 for label in labels)
+    assert [label.split("…")[1] for label in labels] == ["-0c1d2e3f4a02", "-0c1d2e3f4a01"]  # oldest first
+    assert all(label.startswith("5c1a9f0e-") for label in labels)
+
+
+def test_empty_days_are_dimmed_not_grey(monkeypatch):
+    """Grey ("bright black") is the background itself in themes such as Solarized Dark."""
+    monkeypatch.setenv("COLUMNS", "120")
+    out = io.StringIO()
+    draw(report(), Environment(vars={"TERM": "xterm"}, stdout=out, stdout_isatty=True))
+    assert "\x1b[2m·" in out.getvalue() and "\x1b[90m" not in out.getvalue()
 
 
 def test_colours_and_cells_on_a_terminal(monkeypatch):
@@ -139,13 +160,13 @@ def test_the_title_counts_stale_disks():
 
 def test_control_characters_in_names_never_reach_the_terminal(monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")
-    hostile = "evil\x1b[2J\nname\x9b"
+    hostile = "evil\x1b[2J\nname\x9b\ud800"  # escapes, a line break, a C1 control, a lone surrogate
     made = build(history(), NOW, names={NAMED: hostile}, max_age=3600)
     out = io.StringIO()
     draw(made, Environment(vars={"NO_COLOR": "1"}, stdout=out, stdout_isatty=True))
     assert "\x1b" not in out.getvalue() and "\x9b" not in out.getvalue()
-    assert "evil?[2J?name?" in out.getvalue()
-    assert stale_lines(made, "1h")[0].startswith("stale: evil?[2J?name? (")
+    assert "evil?[2J?name??" in out.getvalue()
+    assert stale_lines(made, "1h")[0].startswith("stale: evil?[2J?name?? (")
     names = {v["volume_id"]: v["volume_name"] for v in made.document()["volumes"]}
     assert names[NAMED] == hostile  # JSON keeps the service's value: its encoder escapes it
 
@@ -158,6 +179,38 @@ def test_stale_lines_say_which_disk_and_why():
     ]
     fresh = build(history(), NOW, max_age=86400)
     assert stale_lines(fresh, "1d") == []
+
+
+def test_never_backed_up_and_backups_none_of_which_is_usable_read_differently():
+    gone = "cccccccc-0000-4000-8000-000000000003"
+    made = build(
+        [
+            Backup("f1", NAMED, "error", 10, NOW - timedelta(hours=3)),
+            Backup("f2", NAMED, "error_restoring", 10, NOW - timedelta(hours=30)),
+            Backup("d1", gone, "deleting", 10, NOW - timedelta(hours=3)),
+        ],
+        NOW,
+        volume_ids=[NAMED, gone, UNNAMED],
+        names={NAMED: "db01"},
+        max_age=3600,
+    )
+    assert [row[0] for row in result(made).rows] == [UNNAMED, "db01", gone]
+    assert [row[3] for row in result(made).rows] == ["never", "none", "none"]
+    assert stale_lines(made, "1h") == [
+        f"stale: {UNNAMED}: never backed up (--max-age 1h)",
+        f"stale: db01 ({NAMED}): no available backup, 1 error, 1 error_restoring (--max-age 1h)",
+        f"stale: {gone}: no available backup, 1 deleting (--max-age 1h)",
+    ]
+
+
+def test_the_check_summarises_first_in_the_units_it_means():
+    made = build(history(), NOW, names={NAMED: "db01"}, max_age=26)  # '--max-age 26' is 26 seconds
+    summary, *lines = check_lines(made, "26", named=False)
+    assert summary == "2 of 2 disks without an available backup younger than 26s"
+    assert lines == stale_lines(made, "26") and lines[0].endswith("(--max-age 26)")  # as typed
+    assert check_lines(build(history(), NOW, max_age=86400), "1d", named=False) == []
+    assert check_lines(build([], NOW, max_age=60), "1m", named=True) == []  # named disks: each is reported
+    assert check_lines(build([], NOW, max_age=60), "1m", named=False)[0].startswith("no disk to check: ")
 
 
 def test_value_output_prints_fields_of_each_disk():

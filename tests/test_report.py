@@ -242,6 +242,42 @@ def test_most_at_risk_first():
     assert [d.name for d in report.disks] == ["charlie", "delta", "bravo", "alpha"]
 
 
+def test_never_backed_up_then_only_failed_then_stalest():
+    """The order an operator works through: a disk nobody backs up, then one whose backups all fail
+    (or are going away), then the one whose newest good backup is oldest."""
+    report = build(
+        [
+            backup(B, "2026-03-01T02:00:00"),  # stale: 9 days
+            backup(C, "2026-03-09T02:00:00", "error"),  # only failed
+            backup(C, "2026-03-10T02:00:00", "error"),
+            backup(A, "2026-03-10T01:00:00", "deleting"),  # backups, but none that will stay
+        ],
+        NOW,
+        volume_ids=[A, B, C, D],  # D: named, no backup at all
+        names={A: "alpha", B: "bravo", C: "charlie", D: "delta"},
+    )
+    assert [d.name for d in report.disks] == ["delta", "charlie", "alpha", "bravo"]
+
+
+def test_a_backup_being_restored_from_is_usable_and_a_failed_restore_is_a_failure():
+    report = build(
+        [
+            backup(A, "2026-03-09T02:00:00", "restoring"),
+            backup(B, "2026-03-09T02:00:00", "error_restoring"),
+            backup(C, "2026-03-09T02:00:00", "deleting"),
+        ],
+        NOW,
+        days=2,
+        max_age=86400 * 2,
+    )
+    by_id = {d.volume_id: d for d in report.disks}
+    assert states(by_id[A].days) == "#." and by_id[A].age_seconds == 34 * 3600 and by_id[A].stale is False
+    assert by_id[A].newest is not None and by_id[A].newest.status == "restoring"
+    assert states(by_id[B].days) == "x." and by_id[B].newest is None and by_id[B].stale is True
+    assert states(by_id[C].days) == ".." and by_id[C].newest is None and by_id[C].stale is True
+    assert [d.volume_id for d in report.disks] == [B, C, A]  # more failed days first among the unusable
+
+
 def test_ties_are_ordered_by_name_then_id():
     same = "2026-03-10T02:00:00"
     report = build(
@@ -320,3 +356,94 @@ def test_the_document_has_one_key_holding_one_object_per_disk():
     assert second["volume_name"] == "db01" and second["newest_available_backup_id"] == "b1"
     assert second["age_seconds"] == 36000 and second["stale"] is True
     assert second["days"][-1] == {"date": "2026-03-10", "state": "available", "backups": 1}
+
+
+# -- the strip against an independent statement: the C library's local time -------------------
+
+ZONES = [
+    "UTC",
+    "Europe/Berlin",  # daylight saving time at 02:00
+    "America/Sao_Paulo",  # daylight saving time began at midnight: some days had no 00:00
+    "America/St_Johns",  # UTC-3:30 / -2:30
+    "Asia/Kathmandu",  # UTC+5:45
+    "Pacific/Chatham",  # UTC+12:45 / +13:45
+    "Pacific/Kiritimati",  # UTC+14
+    "Pacific/Apia",  # skipped 2011-12-30 entirely
+    "Australia/Lord_Howe",  # a half-hour daylight saving shift
+]
+
+
+class LibcLocalTime:
+    """Calendar days as the C library's localtime() computes them for TZ, a second implementation
+    of the time zone rules beside Python's zoneinfo (which the report is given)."""
+
+    def __init__(self, zone: str) -> None:
+        self.zone = zone
+
+    def __enter__(self) -> LibcLocalTime:
+        import os
+        import time
+
+        self.saved = os.environ.get("TZ")
+        os.environ["TZ"] = self.zone
+        time.tzset()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+        import time
+
+        if self.saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = self.saved
+        time.tzset()
+
+    def day(self, moment: datetime) -> date:
+        import time
+
+        local = time.localtime(moment.timestamp())
+        return date(local.tm_year, local.tm_mon, local.tm_mday)
+
+
+def test_days_match_the_c_librarys_local_time_in_odd_zones():
+    zoneinfo = pytest.importorskip("zoneinfo")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    statuses = st.sampled_from(["available", "error", "creating", "deleting", "restoring", "error_restoring"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        zone=st.sampled_from(ZONES),
+        now=st.datetimes(datetime(2011, 1, 1), datetime(2030, 12, 31), timezones=st.just(UTC)),
+        offsets=st.lists(st.tuples(st.integers(-25 * 86400, 3600), statuses), max_size=12),
+        days=st.integers(1, 21),
+    )
+    def check(zone, now, offsets, days):
+        try:
+            tz = zoneinfo.ZoneInfo(zone)
+        except zoneinfo.ZoneInfoNotFoundError:
+            return
+        made = [Backup(f"b{n}", A, status, 1, now + timedelta(seconds=s)) for n, (s, status) in enumerate(offsets)]
+        report = build(made, now, days=days, tz=tz, volume_ids=[A])
+        with LibcLocalTime(zone) as libc:
+            today = libc.day(now)
+            cells = {today - timedelta(days=k): [] for k in range(days)}
+            for backup in made:
+                day = min(libc.day(backup.created_at), today)  # stamped after now: counts for today
+                if day in cells:
+                    cells[day].append(backup.status)
+        expected = []
+        for day in sorted(cells):
+            held = cells[day]
+            if "available" in held or "restoring" in held:
+                expected.append((day, AVAILABLE, len(held)))
+            elif any(s in ("error", "error_restoring") for s in held):
+                expected.append((day, FAILED, len(held)))
+            else:
+                expected.append((day, NONE, len(held)))
+        assert report.last_day == today
+        assert [(d.date, d.state, d.backups) for d in report.disks[0].days] == expected
+
+    check()

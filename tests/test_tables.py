@@ -102,6 +102,31 @@ def test_detail_table_keeps_ids_whole_at_60_columns(emulator: Service, backups):
     assert stderr == ""
 
 
+def test_a_shortened_reason_never_breaks_the_id_it_names(emulator: Service):
+    """A prune plan at 80 columns: the reason a backup is kept names the backup that depends on it; cut
+    to fit, it ends before that ID instead of in the middle of it."""
+    volume, snapshot = DISKS[0]
+    for _ in range(3):  # a chain: each backup of the disk builds on the one before
+        run = run_vbs("backup", "create", "--volume-id", volume, "--snapshot-id", snapshot, "--force", env=emulator.env)
+        assert run.exit_code == 0, run.stderr
+    screen, stderr = on_terminal(("backup", "prune", "--all", "--keep-last", "1", "--plan"), emulator.env, 80)
+    assert all(len(line) <= 80 for line in screen.splitlines()), screen
+    assert "Why shortened" in stderr
+    ids = [m.group(0) for m in UUID.finditer(screen)]
+    assert len(ids) == 3 and not re.search(r"[0-9a-f]{4}-[0-9a-f-]*…", screen), screen
+    assert screen.count("backup…") == 2, screen  # "backup <ID>, which depends on it, stays", cut before the ID
+
+
+def test_shorten_cuts_text_but_not_the_ids_in_it():
+    from vbscli.render import shorten
+
+    assert shorten("newest available; daily 2026-11-29", 20) == "newest available; d…"
+    assert shorten(f"backup {ID1}, which depends on it, stays", 23) == "backup…"
+    assert shorten(f"backup {ID1}, which depends on it, stays", 50) == f"backup {ID1}, whic…"
+    assert shorten(f"{ID1} x", 20) == "…"  # nothing but the ID would fit: nothing of it is shown
+    assert shorten("short", 10) == "short" and shorten("exactly10!", 10) == "exactly10!"
+
+
 # -- the fitting rules, one table at a time -------------------------------------------------------
 
 ID1, ID2 = "bfef11e0-2fcb-466a-886b-1d471daa84db", "f88ea070-c8e6-4f00-a4f1-219c59764346"

@@ -32,6 +32,21 @@ def one_json_error(stderr: str) -> dict:
             "vbs backup list",
         ),
         (("backup", "list", "--limit"), "Option '--limit' requires an argument.", "vbs backup list"),
+        (
+            ("backup", "list", "--limit", "x"),
+            "Invalid value for '--limit': 'x' is not a valid whole number.",
+            "vbs backup list",
+        ),
+        (
+            ("--read-timeout", "1s", "backup", "list"),
+            "Invalid value for '--read-timeout': '1s' is not a valid number.",
+            "vbs",
+        ),
+        (
+            ("emulator", "start", "--latency", "x"),
+            "Invalid value for '--latency': 'x' is not a valid number.",
+            "vbs emulator start",
+        ),
         (("backup", "list", "--bogus"), "No such option: --bogus", "vbs backup list"),
         (("backup", "show"), "Missing argument 'ID'.", "vbs backup show"),
         (("profile", "add"), "Missing argument 'NAME'.", "vbs profile add"),
@@ -130,3 +145,26 @@ def test_a_reader_that_goes_away_ends_vbs_quietly(emulator: Service):
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stderr) == (141, "")
+
+
+def test_options_of_no_use_to_completion_or_the_emulator_are_refused(tmp_path):
+    """Given after the command they are unknown options; before it (where every command's global
+    options are accepted) they are refused by name. Either way: exit 2, nothing done."""
+    for extra in (("-f", "id"), ("--wide",), ("-o", "json"), ("--output=value",), ("--endpoint", "https://x.example")):
+        run = run_vbs(*extra, "completion", "bash")
+        assert (run.exit_code, run.stdout) == (2, ""), extra
+        assert "does not apply to vbs completion, which prints a shell script" in run.stderr
+        run = run_vbs("completion", "zsh", *extra)
+        assert (run.exit_code, run.stdout) == (2, ""), extra
+    assert run_vbs("-o", "table", "completion", "bash").exit_code == 0
+    assert run_vbs("completion", "bash", env={"VBS_OUTPUT": "json"}).exit_code == 0  # a default, not a request
+    pid_file = str(tmp_path / "e.pid")
+    for extra in (("-p", "prod"), ("--insecure",), ("--read-timeout", "5"), ("--os-cloud", "c")):
+        for command in ("start", "stop", "status"):
+            run = run_vbs(*extra, "emulator", command, "--pid-file", pid_file, "-o", "table")
+            assert (run.exit_code, run.stdout) == (2, ""), (command, extra)
+            assert run.stderr.startswith(f"vbs: error: {extra[0] if extra[0] != '-p' else '--profile'} does not apply")
+            run = run_vbs("emulator", command, "--pid-file", pid_file, *extra, "-o", "table")
+            assert run.exit_code == 2 and run.stderr.startswith(f"vbs: error: No such option: {extra[0]}")
+    assert run_vbs("emulator", "status", "--pid-file", pid_file, "-f", "status", "--debug").stdout == "stopped\n"
+    assert run_vbs("--debug", "completion", "fish").exit_code == 0

@@ -118,6 +118,26 @@ def test_dry_run_prints_the_fields_of_the_request(emulator: Service):
     assert emulator.emu.stats()["requests"] == {}
 
 
+def test_dry_runs_of_many_requests_print_one_line_of_fields_per_request(emulator: Service, tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        f"- {{volume_id: {VOLUME}, name: fresh}}\n- {{volume_id: {VOLUME[:-1]}3, snapshot_id: {SNAPSHOT}}}\n"
+    )
+    run = run_vbs("backup", "create", "--from", str(fleet), "--dry-run", "-f", "line", "-f", "url", env=emulator.env)
+    assert run.exit_code == 0, run.stderr
+    root = f"{emulator.emu.url}/v3/{emulator.emu.project_id}"
+    assert run.stdout == f"1\t{root}/snapshots\n1\t{root}/backups\n2\t{root}/backups\n"
+    run = run_vbs(
+        "backup", "prune", "--volume-id", VOLUME, "--keep-last", "1", "--dry-run", "-f", "method", env=emulator.env
+    )
+    assert (run.exit_code, run.stdout) == (0, "GET\nGET\n"), run.stderr
+    run = run_vbs(
+        "backup", "prune", "--volume-id", VOLUME, "--keep-last", "1", "--dry-run", "-f", "nope", env=emulator.env
+    )
+    assert run.exit_code == 2 and "unknown field 'nope'" in run.stderr and "volume_id, method, url" in run.stderr
+    assert emulator.emu.stats()["requests"] == {}
+
+
 def test_a_fleet_run_prints_one_line_per_item(emulator: Service, tmp_path):
     fleet = tmp_path / "fleet.csv"
     fleet.write_text(f"volume_id,snapshot_id,name\n{VOLUME},{SNAPSHOT},one\n")

@@ -93,7 +93,8 @@ def reference() -> str:
     out.append("#### Global options\n")
     out.append(
         "Accepted before or after the command name (`vbs -o json backup create ...` or "
-        "`vbs backup create ... -o json`).\n"
+        "`vbs backup create ... -o json`). `vbs emulator` and `vbs completion`, which talk to no service, "
+        "take only `--output`, `--field`, `--wide` and `--debug` (`vbs completion` only `-o table`).\n"
     )
     out.append("| Option | Description |")
     out.append("|---|---|")

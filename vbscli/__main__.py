@@ -282,12 +282,25 @@ def complete_profiles() -> int:
     return 0
 
 
+def complete_clouds() -> int:
+    """`vbs __complete-clouds`: the clouds of clouds.yaml (and secure.yaml), found where vbs finds them,
+    for shell completion of --os-cloud, one per line. As lean and silent as complete_profiles."""
+    import os
+
+    from vbscli.paths import cloud_names
+
+    sys.stdout.write("".join(f"{name}\n" for name in cloud_names(os.environ, os.getcwd())))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     import gc
 
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["__complete-profiles"]:
         sys.exit(complete_profiles())
+    if args == ["__complete-clouds"]:
+        sys.exit(complete_clouds())
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _on_sigint)
     if sys.stdout is None:

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from vbscli.errors import ConfigError
+from vbscli.paths import clouds_candidates as candidates  # where the files are looked for lives in paths
+from vbscli.paths import clouds_search_dirs as search_dirs  # noqa: F401 - part of this module's interface
+from vbscli.paths import first_readable
 from vbscli.values import (
     KEYSTONE_FIELDS,
     KEYSTONE_TYPES,
@@ -33,7 +36,6 @@ from vbscli.values import (
     type_name,
 )
 
-SUFFIXES = (".yaml", ".yml", ".json")
 RENAMED = {"tenant_id": "project_id", "tenant_name": "project_name", "auth_token": "token"}
 VENDORS: dict[str, dict[str, Any]] = {
     "otc": {
@@ -52,40 +54,14 @@ auth_url is the region in use)."""
 ENDPOINT_KEYS = tuple(f"{kind}_endpoint_override" for kind in ("block_storage", "volumev3", "volumev2", "volume"))
 
 
-def search_dirs(env: Mapping[str, str], cwd: str) -> list[str]:
-    """The directories looked in, in order, without repeats."""
-    home = env.get("HOME") or os.path.expanduser("~")
-    dirs = [cwd]
-    if env.get("XDG_CONFIG_HOME"):
-        dirs.append(os.path.join(os.path.expanduser(env["XDG_CONFIG_HOME"]), "openstack"))
-    dirs.append(os.path.join(home, ".config", "openstack"))
-    for base in (env.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep):
-        if base:
-            dirs.append(os.path.join(base, "openstack"))
-    dirs.append("/etc/openstack")
-    seen: list[str] = []
-    for d in dirs:
-        if d not in seen:
-            seen.append(d)
-    return seen
-
-
-def candidates(env: Mapping[str, str], cwd: str, stem: str, override: str) -> list[str]:
-    """Every path a file is looked for at, the override variable's first."""
-    paths = [os.path.expanduser(env[override])] if env.get(override) else []
-    return paths + [os.path.join(d, stem + suffix) for d in search_dirs(env, cwd) for suffix in SUFFIXES]
-
-
 def _first(env: Mapping[str, str], cwd: str, stem: str, override: str) -> Path | None:
     if env.get(override) and not os.path.isfile(os.path.expanduser(env[override])):
         raise ConfigError(
             f"{override} names {env[override]}, which does not exist or is not a file",
             f"point {override} at your {stem}.yaml, or unset it",
         )
-    for path in candidates(env, cwd, stem, override):
-        if os.path.isfile(path) and os.access(path, os.R_OK):  # an unreadable file is passed over, as openstacksdk does
-            return Path(path)
-    return None
+    found = first_readable(candidates(env, cwd, stem, override))
+    return Path(found) if found else None
 
 
 def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

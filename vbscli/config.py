@@ -151,8 +151,9 @@ def resolve(
         path = pfile.path if pfile is not None else profile_file.default_path(env)
         raise ConfigError(
             f"no profile file at {path}, no cloud chosen, and no VBS_ENDPOINT or credentials in the environment",
-            "create a profile file (see the README), choose a cloud of clouds.yaml with --os-cloud or OS_CLOUD, "
-            "or export VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN (or source an openrc file)",
+            "add a profile with 'vbs profile add NAME' (it asks for what it needs), choose a cloud of clouds.yaml "
+            "with --os-cloud or OS_CLOUD, or export VBS_ENDPOINT, VBS_PROJECT_ID and VBS_TOKEN (or source an "
+            "openrc file)",
         )
     auth = _credentials(conn, strict, origins, values["region"], chosen_by)
     endpoint, project = _endpoint_and_project(values, auth, origins, conn.where)

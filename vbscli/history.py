@@ -8,11 +8,13 @@ so a large project costs a few small records per backup, not the service's whole
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from vbscli import paging, volumes
 from vbscli.backups import LIST_PAGE
@@ -75,41 +77,132 @@ def read(
             if on_names_problem:
                 on_names_problem(exc)
 
-    pool = ThreadPoolExecutor(max_workers=parallel + 1, thread_name_prefix="vbs-report")
-    try:
-        naming = pool.submit(read_names)
-        if volume_ids is None:
-            backups = _listing(client, {})
-        else:
-            lock = threading.Lock()
-            backups = []
-
-            def one(volume_id: str) -> None:
-                limiter.acquire()
-                ok = False
-                try:
-                    local.ticket = limiter.ticket()
-                    found = [b for b in _listing(client, {"volume_id": volume_id}) if b.volume_id == volume_id]
-                    ok = True
-                finally:
-                    limiter.release(ok)
-                with lock:
-                    backups.extend(found)
-
-            for future in [pool.submit(one, v.lower()) for v in dict.fromkeys(volume_ids)]:
-                future.result()
-        naming.result()
-    except BaseException:
-        # A failed listing (or Ctrl-C) ends the report: what has not started never will.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    # Reads only, in daemon threads: a failure or Ctrl-C ends the report at once, without waiting
+    # for the requests in flight (nothing is lost by leaving a GET unanswered).
+    naming = in_background(read_names)
+    if volume_ids is None:
+        backups = _listing(client, {}, ahead=True)
+    else:
+        backups = _each_disk(client, list(dict.fromkeys(v.lower() for v in volume_ids)), limiter, local)
+    naming()
     return History(backups, names, problem[0] if problem else None, client.server_now())
 
 
-def _listing(client: Client, params: dict[str, str]) -> list[Backup]:
-    return [
-        Backup.from_service(item)
-        for page in paging.pages(client, "/backups/detail", "backups", params, page_size=LIST_PAGE, what="list")
-        for item in page
-    ]
+def _each_disk(client: Client, volume_ids: list[str], limiter: Any, local: threading.local) -> list[Backup]:
+    """One listing per disk, as many at a time as `limiter` allows; the first failure ends the read
+    (listings not started never will be) and is raised."""
+    todo = deque(volume_ids)
+    backups: list[Backup] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                volume_id = todo.popleft()
+            except IndexError:
+                return
+            if not limiter.acquire(stop):
+                return
+            ok = False
+            try:
+                local.ticket = limiter.ticket()
+                found = [b for b in _listing(client, {"volume_id": volume_id}) if b.volume_id == volume_id]
+                ok = True
+                backups.extend(found)
+            except BaseException as exc:  # handed to the reading thread, which raises it
+                errors.append(exc)
+                stop.set()
+                return
+            finally:
+                limiter.release(ok)
+
+    workers = [in_background(worker) for _ in range(min(limiter.maximum, len(volume_ids)))]
+    try:
+        for wait in workers:
+            wait()
+    except BaseException:
+        stop.set()
+        raise
+    if errors:
+        raise errors[0]
+    return backups
+
+
+def in_background(work: Callable[[], Any]) -> Callable[[], Any]:
+    """Run `work` in a daemon thread; the function returned waits for it (Ctrl-C still reaches the
+    waiting thread) and returns its result or raises its error."""
+    done = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # raised where the result is waited for
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="vbs-report", daemon=True).start()
+
+    def wait() -> Any:
+        while not done.wait(0.1):
+            pass
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return wait
+
+
+def _listing(client: Client, params: dict[str, str], ahead: bool = False) -> list[Backup]:
+    """The backups of one listing; `ahead`: its next page is on its way while this one is digested."""
+    pages = paging.pages(client, "/backups/detail", "backups", params, page_size=LIST_PAGE, what="list")
+    if ahead:
+        pages = read_ahead(pages)
+    return [Backup.from_service(item) for page in pages for item in page]
+
+
+def read_ahead(pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    """The pages of a marker-paged listing, read one page ahead in a thread of their own.
+
+    Pages must follow one another (each names the next), but digesting one need not delay asking
+    for the next. A failure reaches the reader with the page it would have been; a reader that stops
+    (an error of its own, Ctrl-C) stops the reading after the page in flight.
+    """
+    handed: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(kind: str, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handed.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not hand("page", page):
+                    return
+        except BaseException as exc:  # handed over, raised where the pages are read
+            hand("error", exc)
+        else:
+            hand("end", None)
+
+    in_background(produce)
+    try:
+        while True:
+            try:
+                kind, value = handed.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()

@@ -23,7 +23,10 @@ Sample = tuple[dict[str, str], float]
 
 
 def escape_label(value: str) -> str:
-    """Label values escape backslash, double quote and line feed."""
+    """Label values escape backslash, double quote and line feed; a name that is not valid Unicode
+    (a lone surrogate from a JSON escape) gets U+FFFD in its place, as the format is UTF-8."""
+    if not value.isascii():
+        value = "".join("\ufffd" if 0xD800 <= ord(c) < 0xE000 else c for c in value)
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
@@ -49,25 +52,33 @@ def family(name: str, help_text: str, samples: Iterable[Sample], kind: str = "ga
     return lines
 
 
-def exposition(report: Report | None, timestamp: float) -> str:
-    """The whole file; `report` None means the report could not be made."""
+def report_label(path: Path) -> str:
+    """The `report` label of a metrics file: its name without `.prom` (unique in the collector's
+    directory, so two reports, of two projects or two fleets, never repeat a series)."""
+    return path.name[: -len(".prom")] if path.name.endswith(".prom") else path.name
+
+
+def exposition(report: Report | None, timestamp: float, name: str | None = None) -> str:
+    """The whole file; `report` None means the report could not be made. With `name`, every series
+    carries the label report="name": the collector refuses a series that two files both hold."""
+    mine = {"report": name} if name is not None else {}
     lines = family(
         "vbs_report_success",
         "Whether the last vbs backup report could be made (1) or not (0).",
-        [({}, report is not None)],
+        [(mine, report is not None)],
     )
     lines += family(
         "vbs_report_timestamp_seconds",
         "When the last vbs backup report was made, in seconds since the epoch.",
-        [({}, timestamp)],
+        [(mine, timestamp)],
     )
     if report is None:
         return "\n".join(lines) + "\n"
     disks = report.disks
-    lines += family("vbs_report_volumes", "Disks in the backup report.", [({}, len(disks))])
+    lines += family("vbs_report_volumes", "Disks in the backup report.", [(mine, len(disks))])
 
     def who(disk: Disk) -> dict[str, str]:
-        return {"volume_id": disk.volume_id, "volume_name": disk.name or ""}
+        return {**mine, "volume_id": disk.volume_id, "volume_name": disk.name or ""}
 
     lines += family(
         "vbs_backup_newest_available_timestamp_seconds",
@@ -89,7 +100,7 @@ def exposition(report: Report | None, timestamp: float) -> str:
         lines += family(
             "vbs_backup_max_age_seconds",
             "The --max-age the report checked against.",
-            [({}, report.max_age)],
+            [(mine, report.max_age)],
         )
         lines += family(
             "vbs_backup_stale",
@@ -118,16 +129,16 @@ def check_target(path: str) -> Path:
 def write_atomically(path: Path, text: str) -> None:
     """Write a temporary file in the same directory, flush it to disk, then rename it over `path`.
 
-    The new file keeps the mode of the one it replaces (or gets 0644 less the umask), so the
-    collector, often another user, can read it.
+    The new file keeps the mode of the one it replaces, or gets 0644 whatever the umask: the file
+    exists to be read by the collector, which runs as another user (cron jobs often run with umask
+    077, which would leave a file only its writer can read). Metrics hold no secrets; a stricter
+    mode set on the file (e.g. 0640 for the collector's group) is kept from then on.
     """
     directory = path.parent if str(path.parent) else Path(".")
     try:
         mode = path.stat().st_mode & 0o7777
     except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        mode = 0o644 & ~umask
+        mode = 0o644
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any, TextIO
 
 from vbscli import redact
@@ -73,7 +74,68 @@ def output_format(requested: str | None, env: Environment, fields: tuple[str, ..
 
 
 def dumps(document: Any) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    """`json.dumps(document, indent=2, ensure_ascii=False)`, character for character, in about half
+    the time: the standard library indents with chained generators in pure Python (its C encoder
+    only writes compact JSON), which made printing a 1,000-disk report cost a tenth of a second."""
+    out: list[str] = []
+    _indented(document, 0, out)
+    return "".join(out)
+
+
+def _indented(value: Any, level: int, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(encode_basestring(value))
+    elif value is None or value is True or value is False:
+        out.append("null" if value is None else "true" if value else "false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_float(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = "\n" + "  " * (level + 1)
+        out.append("{")
+        for n, (key, item) in enumerate(value.items()):
+            out.append(inner if n == 0 else "," + inner)
+            out.append(encode_basestring(_key(key)))
+            out.append(": ")
+            _indented(item, level + 1, out)
+        out.append("\n" + "  " * level + "}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+            return
+        inner = "\n" + "  " * (level + 1)
+        out.append("[")
+        for n, item in enumerate(value):
+            out.append(inner if n == 0 else "," + inner)
+            _indented(item, level + 1, out)
+        out.append("\n" + "  " * level + "]")
+    else:
+        raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: Any) -> str:
+    """Object keys as json.dumps writes them."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return _float(key)
+    if key is None or key is True or key is False:
+        return "null" if key is None else "true" if key else "false"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 
 def render(result: Result, fmt: str, env: Environment) -> None:
@@ -106,13 +168,14 @@ def render_request(call: Call, fmt: str, env: Environment) -> None:
 
 
 def render_request_lines(calls: list[tuple[dict[str, Any], Call]], fmt: str, env: Environment) -> None:
-    """A dry run of many requests: one JSON line each (with the `extra` fields, e.g. the item's line), or
-    text blocks under a comment line naming them."""
+    """A dry run of many requests: one JSON line each (with the `extra` fields, e.g. the item's line), one
+    line of values each (-o value), or text blocks under a comment line naming them."""
     for extra, call in calls:
         headers = redact.headers(call.headers)
-        if fmt == "json":
+        if fmt in ("json", "value"):
             doc = {**extra, "method": call.method, "url": call.url, "headers": headers, "body": call.document()}
-            _write(env.stdout, json.dumps(doc, ensure_ascii=False) + "\n")
+            line = json.dumps(doc, ensure_ascii=False) + "\n" if fmt == "json" else values(doc, fmt.fields)
+            _write(env.stdout, line)
             continue
         lines = [f"# {', '.join(f'{k} {v}' for k, v in extra.items())}"] if extra else []
         lines += [f"{call.method} {call.url}"] + [f"{name}: {value}" for name, value in headers.items()]
@@ -282,8 +345,24 @@ def _listing(title: str | None, fit: Fit, bold: str | None) -> Any:
     for index in fit.visible:
         table.add_column(fit.columns[index].name, no_wrap=True, overflow="ellipsis", width=fit.widths[index])
     for row in fit.rows:
-        table.add_row(*(row[index] if index < len(row) else "" for index in fit.visible))
+        table.add_row(*(shorten(row[index] if index < len(row) else "", fit.widths[index]) for index in fit.visible))
     return table
+
+
+ID_IN_TEXT = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|\b[0-9a-fA-F]{32}\b")
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut to `width` characters with an ellipsis, but never inside an ID it quotes (`backup
+    4cea6661-…` would name no backup): the cut then falls before the ID."""
+    if len(text) <= width or len(text.encode()) != len(text):  # rich cuts what is not plain ASCII
+        return text
+    cut = width - 1
+    for match in ID_IN_TEXT.finditer(text):
+        if match.start() < cut < match.end():
+            cut = match.start()
+            break
+    return text[:cut].rstrip() + "…"
 
 
 class Fit:

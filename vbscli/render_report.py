@@ -17,7 +17,9 @@ from vbscli.environment import Environment
 from vbscli.render import Result
 from vbscli.report import AVAILABLE, FAILED, NONE, Disk, Report, format_age, format_limit
 
-COLOUR_CELLS = {AVAILABLE: ("■", "green"), FAILED: ("✗", "bold red"), NONE: ("·", "bright_black")}
+COLOUR_CELLS = {AVAILABLE: ("■", "green"), FAILED: ("✗", "bold red"), NONE: ("·", "dim")}
+"""Dim, not grey, for empty days: themes such as Solarized Dark draw grey ("bright black") in the
+background's own colour, and a terminal that cannot dim shows the dot plainly."""
 PLAIN_CELLS = {AVAILABLE: "#", FAILED: "x", NONE: "."}
 LEGEND = {AVAILABLE: "available", FAILED: "only failed", NONE: "none"}
 MIN_DAYS = 7
@@ -43,16 +45,36 @@ class Layout:
 
 
 def printable(text: str) -> str:
-    """Control characters (line breaks, escape sequences) as '?': a name cannot move the cursor."""
-    return "".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text)
+    """Control characters (line breaks, escape sequences) as '?': a name cannot move the cursor;
+    lone surrogates (not Unicode, so not printable) too."""
+    return "".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 or 0xD800 <= ord(c) < 0xE000 else c for c in text)
 
 
 def disk_cell(disk: Disk, show_ids: bool) -> str:
     return printable((disk.name or "-") if show_ids else disk.label)
 
 
+def shortened(disk: Disk, show_ids: bool, width: int) -> str:
+    """The disk cell cut to `width`: a name keeps its start (the table adds '…'); an ID shown for a
+    disk without a name keeps its start and its end, the parts people compare, e.g.
+    '5c1a9f0e-2b…2e3f4a06'."""
+    text = disk_cell(disk, show_ids)
+    if disk.name or show_ids or len(text) <= width or width < 9:
+        return text
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[-tail:]
+
+
 def who(disk: Disk) -> str:
     return f"{printable(disk.name)} ({disk.volume_id})" if disk.name else disk.volume_id
+
+
+def newest(disk: Disk) -> str:
+    """The Newest column: the age of the newest usable backup; 'never' for a disk never backed up,
+    'none' for one with backups of which none is usable."""
+    if disk.age_seconds is None:
+        return "never" if disk.total == 0 else "none"
+    return format_age(disk.age_seconds)
 
 
 def result(report: Report) -> Result:
@@ -62,7 +84,7 @@ def result(report: Report) -> Result:
             disk_cell(disk, False),
             disk.volume_id,
             "".join(PLAIN_CELLS[day.state] for day in disk.days),
-            format_age(disk.age_seconds),
+            newest(disk),
             str(disk.total),
             str(disk.total_size),
         )
@@ -76,12 +98,37 @@ def result(report: Report) -> Result:
     )
 
 
+def check_lines(report: Report, limit: str, named: bool) -> list[str]:
+    """What `--max-age` says on stderr when the check fails (nothing when it passes): first a summary
+    (the line a monitoring system shows), then one line per stale disk. A project without any backup
+    fails the check too: with nothing to report, every backup may be gone."""
+    if not report.disks:
+        if named:
+            return []
+        return [
+            f"no disk to check: the project has no backups (--max-age {limit}); "
+            "name the disks with --from or --volume-id to check disks never backed up"
+        ]
+    stale = stale_lines(report, limit)
+    if not stale:
+        return []
+    total = len(report.disks)
+    younger = format_limit(report.max_age) if report.max_age is not None else limit  # '26' reads as 26s
+    summary = (
+        f"{len(stale)} of {total} disk{'s' if total != 1 else ''} without an available backup younger than {younger}"
+    )
+    return [summary, *stale]
+
+
 def stale_lines(report: Report, limit: str) -> list[str]:
     """One line per stale disk, for stderr: which disk, and how old its newest available backup is."""
     lines = []
     for disk in report.stale:
-        if disk.age_seconds is None:
-            why = "no available backup"
+        if disk.total == 0:
+            why = "never backed up"
+        elif disk.age_seconds is None:
+            held = ", ".join(f"{count} {status}" for status, count in disk.counts.items() if count)
+            why = f"no available backup, {held}"
         else:
             why = f"newest available backup is {format_age(disk.age_seconds)} old"
         lines.append(f"stale: {who(disk)}: {why} (--max-age {limit})")
@@ -97,7 +144,7 @@ def layout(report: Report, width: int | None) -> Layout:
     """
     disks = report.disks
     named = any(d.name for d in disks)
-    age = max([len("Newest")] + [len(format_age(d.age_seconds)) for d in disks])
+    age = max([len("Newest")] + [len(newest(d)) for d in disks])
     count = max([len("Backups")] + [len(str(d.total)) for d in disks])
     size = max([len("Size (GB)")] + [len(str(d.total_size)) for d in disks])
     names_only = max([len("Disk")] + [len(disk_cell(d, True)) for d in disks])
@@ -169,12 +216,12 @@ def draw(report: Report, env: Environment, wide: bool = False) -> None:
     if fit.show_sizes:
         table.add_column("Size (GB)", no_wrap=True, justify="right")
     for disk in report.disks:
-        cells: list[Any] = [disk_cell(disk, fit.show_ids)]
+        cells: list[Any] = [shortened(disk, fit.show_ids, fit.name_width)]
         if fit.show_ids:
             cells.append(disk.volume_id)
         cells.append(_strip(disk, fit.days, colour))
         at_risk = disk.stale or disk.age_seconds is None
-        cells.append(Text(format_age(disk.age_seconds), style="bold red" if colour and at_risk else ""))
+        cells.append(Text(newest(disk), style="bold red" if colour and at_risk else ""))
         if fit.show_counts:
             cells.append(str(disk.total))
         if fit.show_sizes:

@@ -16,12 +16,20 @@ from typing import Any
 from vbscli.backups import STATUSES
 
 AVAILABLE = "available"
-"""A day with at least one backup in status `available`."""
+"""A day with at least one usable backup (see USABLE)."""
 FAILED = "failed"
-"""A day with backups in `error` and none available."""
+"""A day with failed backups (`error`, `error_restoring`, ...) and none usable."""
 NONE = "none"
-"""A day without backups (or only with backups still being made)."""
+"""A day without backups, or only with backups still being made or being deleted."""
 DAY_STATES = (AVAILABLE, FAILED, NONE)
+USABLE = ("available", "restoring")
+"""Statuses of a whole backup one can restore from: a backup being restored from is `restoring`
+and goes back to `available` when the restore ends, so a restore does not make a disk look stale."""
+
+
+def is_failed(status: str) -> bool:
+    """`error`, and `error_restoring` or `error_deleting` where a service uses them."""
+    return status.startswith("error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +87,7 @@ class Disk:
     volume_id: str
     name: str | None
     newest: Backup | None
-    """The newest backup in status `available`, if any."""
+    """The newest usable backup (`available` or `restoring`), if any."""
     age_seconds: float | None
     counts: dict[str, int]
     sizes: dict[str, int]
@@ -168,15 +176,16 @@ def day_strip(backups: Iterable[Backup], last_day: date, days: int, tz: tzinfo |
 
 
 def day_state(statuses: list[str]) -> str:
-    if AVAILABLE in statuses:
+    if any(status in USABLE for status in statuses):
         return AVAILABLE
-    if "error" in statuses:
+    if any(is_failed(status) for status in statuses):
         return FAILED
     return NONE
 
 
 def newest_available(backups: Iterable[Backup]) -> Backup | None:
-    usable = [b for b in backups if b.status == AVAILABLE and b.created_at is not None]
+    """The newest usable backup (`available`, or `restoring`: see USABLE)."""
+    usable = [b for b in backups if b.status in USABLE and b.created_at is not None]
     return max(usable, key=lambda b: (b.created_at, b.id), default=None)
 
 
@@ -233,12 +242,17 @@ def build(
 
 
 def risk(disk: Disk) -> tuple[Any, ...]:
-    """Sort key, most at risk first: no available backup at all, then the oldest newest backup,
-    then more failed days in the strip; ties by name, then ID, so the order is stable."""
+    """Sort key, most at risk first: never backed up (no backup at all), then backups but none
+    usable (only failed ones, or ones being made or deleted), then the oldest newest usable backup;
+    within each, more failed days in the strip first, then by name, then ID, so the order is stable."""
     failed_days = sum(1 for day in disk.days if day.state == FAILED)
-    if disk.age_seconds is None:
-        return (0, 0.0, -failed_days, disk.label.lower(), disk.volume_id)
-    return (1, -disk.age_seconds, -failed_days, disk.label.lower(), disk.volume_id)
+    if disk.total == 0:
+        tier, age = 0, 0.0
+    elif disk.age_seconds is None:
+        tier, age = 1, 0.0
+    else:
+        tier, age = 2, -disk.age_seconds
+    return (tier, age, -failed_days, disk.label.lower(), disk.volume_id)
 
 
 def format_age(seconds: float | None) -> str:

@@ -183,3 +183,35 @@ def test_bad_limit_is_400(api, limit):
     response = api.get("/backups/detail", limit=limit)
     assert response.status_code == 400
     assert list(response.json()) == ["badRequest"]
+
+
+def test_listings_follow_every_change_to_the_backups_held(emu):
+    """Listings answer from an index of the backups; it must be rebuilt on every kind of change."""
+    from datetime import datetime, timezone
+
+    store = emu.store
+
+    def ids() -> list[str]:
+        status, doc = store.listing({}, emu.url, f"/v3/{PROJECT}/backups/detail", detail=True)
+        assert status == 200
+        return [b["id"] for b in doc["backups"]]
+
+    assert ids() == []
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    first = store.add_backup(VOLUME, when)
+    assert ids() == [first]
+    second = store.add_backup(VOLUME, when.replace(day=2))
+    assert ids() == [second, first]
+    with store.lock:
+        store._forget(store.backups[second])
+    assert ids() == [first]
+    with store.lock:
+        store.backups.pop(first)
+    assert ids() == []
+    third = store.add_backup(VOLUME, when)
+    with store.lock:
+        store.backups = dict(store.backups)  # a plain dict put in its place still works
+    assert ids() == [third]
+    with store.lock:
+        store.backups.clear()
+    assert ids() == []

@@ -66,9 +66,15 @@ def _emulator_command() -> Any:
     return typer.main.get_command(emulator.app)
 
 
+class CompletionCommand(VbsCommand):
+    """It prints a script: of the global options, only -o table (what a person reads) and --debug."""
+
+    uses = ("output", "debug")
+
+
 def _completion_command() -> Any:
     single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    single.command("completion", cls=VbsCommand)(completion_script)
+    single.command("completion", cls=CompletionCommand)(completion_script)
     return typer.main.get_command(single)
 
 
@@ -96,7 +102,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(backup.app, name="backup")
-# The commands that change or remove data, and the report, have modules of their own.
+# The commands that change or remove data, and the report, have modules of their own; they belong to
+# this group (registered here, so that none of them and `backup` import each other).
 backup.app.command("restore", cls=VbsCommand)(restore.backup_restore)
 backup.app.command("delete", cls=VbsCommand)(delete.backup_delete)
 backup.app.command("prune", cls=VbsCommand)(prune.backup_prune)
@@ -125,11 +132,16 @@ def command() -> typer.main.TyperGroup:  # type: ignore[name-defined]
 
 
 def completion_script(
+    ctx: typer.Context,
     shell: Annotated[
         Shell, typer.Argument(help="Shell to print the completion script for: bash, zsh or fish.", show_default=False)
     ],
 ) -> None:
     """Print the shell completion script (see the README for where to install it)"""
     from vbscli.cli.completion import script
+    from vbscli.cli.globals import given, refuse_unused
+
+    used = ("debug", "output") if given(ctx).get("output") == "table" else ("debug",)  # a script, for a person
+    refuse_unused(ctx, "vbs completion, which prints a shell script", used)
 
     typer.echo(script(shell.value, command()), nl=False)

@@ -298,7 +298,13 @@ def backup_list(
         typer.Option("--volume-id", metavar="UUID", show_default=False, help="Only backups of this disk."),
     ] = None,
     status: Annotated[
-        Optional[BackupStatus], typer.Option("--status", show_default=False, help="Only backups in this status.")
+        Optional[BackupStatus],
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            show_default=False,
+            help="Only backups in this status: creating, available, error, restoring, deleting or error_restoring.",
+        ),
     ] = None,
     name: Annotated[
         Optional[str], typer.Option("--name", metavar="NAME", show_default=False, help="Only backups with this name.")

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Optional
 import typer
 
 from vbscli.cli import runtime
-from vbscli.cli.globals import VbsCommand, VbsGroup
+from vbscli.cli.globals import LOCAL, LocalCommand, LocalGroup, refuse_unused
 
 
-class EmulatorGroup(VbsGroup):
+class EmulatorGroup(LocalGroup):
     """`vbs emulator --port 0 ...` (options, no command) stays short for `vbs emulator start --port 0 ...`."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
@@ -34,19 +34,25 @@ app = typer.Typer(
     add_completion=False,
 )
 
+PID_FILE_HELP = (
+    "The emulator's PID file (default: $XDG_STATE_HOME/vbs/emulator.pid, i.e. ~/.local/state/vbs/emulator.pid"
+)
 PidFile = Annotated[
+    Optional[Path],
+    typer.Option("--pid-file", metavar="FILE", show_default=False, help=PID_FILE_HELP + ")."),
+]
+StartPidFile = Annotated[
     Optional[Path],
     typer.Option(
         "--pid-file",
         metavar="FILE",
         show_default=False,
-        help="The emulator's PID file (default: $XDG_STATE_HOME/vbs/emulator.pid, i.e. "
-        "~/.local/state/vbs/emulator.pid; a start in the foreground writes one only when given).",
+        help=PID_FILE_HELP + "; a start in the foreground writes one only when given).",
     ),
 ]
 
 
-@app.command("start", cls=VbsCommand)
+@app.command("start", cls=LocalCommand)
 def emulator_start(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
@@ -77,7 +83,7 @@ def emulator_start(
             metavar="SECONDS",
             min=0,
             show_default=False,
-            help="Retry-After sent with injected 5xx and 429.",
+            help="Retry-After sent with injected 5xx and 429 (default: none).",
         ),
     ] = None,
     faults: Annotated[
@@ -106,7 +112,7 @@ def emulator_start(
             "'vbs emulator stop').",
         ),
     ] = False,
-    pid_file: PidFile = None,
+    pid_file: StartPidFile = None,
     log_file: Annotated[
         Optional[Path],
         typer.Option(
@@ -124,6 +130,7 @@ def emulator_start(
     from vbscli.emulator import Emulator, FaultError, background, banner
     from vbscli.errors import InputError
 
+    refuse_unused(ctx, "vbs emulator start", LOCAL)
     st = runtime.begin(ctx)
     config = _config(ctx, host, port, seed, create_delay, latency, error_rate, throttle_rate, retry_after, faults)
     if chains is not None:
@@ -171,11 +178,12 @@ def emulator_start(
     sys.exit(code)
 
 
-@app.command("stop", cls=VbsCommand)
+@app.command("stop", cls=LocalCommand)
 def emulator_stop(ctx: typer.Context, pid_file: PidFile = None) -> None:
     """Stop the emulator started with --detach (only the one its PID file names)"""
     from vbscli.emulator import background
 
+    refuse_unused(ctx, "vbs emulator stop", LOCAL)
     st = runtime.begin(ctx)
     path = (pid_file or _default_pid_file(st.env.vars)).expanduser().absolute()
     found = _running(path)
@@ -191,9 +199,10 @@ def emulator_stop(ctx: typer.Context, pid_file: PidFile = None) -> None:
     _show(ctx, found.document("stopped"), found)
 
 
-@app.command("status", cls=VbsCommand)
+@app.command("status", cls=LocalCommand)
 def emulator_status(ctx: typer.Context, pid_file: PidFile = None) -> None:
     """Say whether the emulator started with --detach runs, and where (URL, PID, log)"""
+    refuse_unused(ctx, "vbs emulator status", LOCAL)
     st = runtime.begin(ctx)
     path = (pid_file or _default_pid_file(st.env.vars)).expanduser().absolute()
     found = _running(path)

@@ -57,12 +57,12 @@ def _declaration(
         typer.Option(
             "--output",
             "-o",
-            metavar="[table|json|value]",
+            metavar="FORMAT",
             case_sensitive=False,
             show_default=False,
             rich_help_panel=PANEL,
-            help="Output format; default: table on a terminal, json otherwise; value prints bare values, one "
-            "line per object (see --field). (env: VBS_OUTPUT)",
+            help="Output format: table, json or value (bare values, one line per object; see --field); default: "
+            "table on a terminal, json otherwise. (env: VBS_OUTPUT)",
         ),
     ] = None,
     field: Annotated[
@@ -119,7 +119,7 @@ def _declaration(
         Optional[Interface],
         typer.Option(
             "--os-interface",
-            metavar="[public|internal|admin]",
+            metavar="INTERFACE",
             case_sensitive=False,
             show_default=False,
             rich_help_panel=PANEL,
@@ -233,6 +233,18 @@ def given(ctx: typer.Context) -> dict[str, Any]:
     return dict(ctx.find_root().meta.get(STORE, {}))
 
 
+def refuse_unused(ctx: typer.Context, command: str, used: tuple[str, ...]) -> None:
+    """For a command that never talks to the service (the emulator, completion): a global option it
+    has no use for, given on the command line, is refused rather than silently ignored."""
+    from vbscli.errors import InputError
+
+    for name, value in given(ctx).items():
+        if name not in used:  # given before the command's name, where every global option is accepted
+            param = next(p for p in _params()[0] if p.name == name)
+            shown = f"{param.opts[0]} {value}" if name == "output" else max(param.opts, key=len)
+            raise InputError(f"{shown} does not apply to {command}", "drop it")
+
+
 def output_options(ctx: typer.Context) -> tuple[tuple[str, ...], bool]:
     """(--field names, --wide), refused where they cannot apply, before anything is sent.
 
@@ -258,20 +270,20 @@ def output_options(ctx: typer.Context) -> tuple[tuple[str, ...], bool]:
 
 
 def _readable(param: Any) -> None:
-    """A word for every value (`SHELL`, `PORT`, `[a|b]`) and limits in words, not `<int range>` or `x>=1`."""
+    """A word for every value (`SHELL`, `PORT`, `STATUS`) and limits in words, not `<int range>` or `x>=1`."""
     import typer._click.types as click_types
 
     if param.param_type_name == "argument":
         if param.metavar is None:
             param.metavar = (param.name or "value").upper()
     elif param.param_type_name == "option" and not param.is_flag and not param.count and param.metavar is None:
-        choices = getattr(param.type, "choices", None)
-        if choices:
-            param.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in choices) + "]"
-        else:
-            param.metavar = param.opts[-1].lstrip("-").upper()
+        # A word, also for a choice (`--status STATUS`): `[a|b|...]` can be too long to read or to fit
+        # beside the help on a terminal, so the help text names the choices.
+        param.metavar = max(param.opts, key=len).lstrip("-").upper().replace("-", "_")
     if isinstance(param.type, click_types._NumberRangeBase) and not isinstance(param.type, _WordRange):
         param.type.__class__ = _WORD_RANGES[type(param.type)]
+    elif type(param.type) in _WORD_NUMBERS:
+        param.type = _WORD_NUMBERS[type(param.type)]()  # "'x' is not a valid number", not "... float"
     if isinstance(param.default, float) and param.default.is_integer():
         param.default = int(param.default)  # shown as 3600, not 3600.0; the type still converts it
 
@@ -300,13 +312,24 @@ class _WordRange:
 def _word_ranges() -> dict[type, type]:
     import typer._click.types as click_types
 
+    # `name` is what a bad value is said not to be: "'x' is not a valid whole number", not "int range".
     return {
-        click_types.IntRange: type("IntRange", (_WordRange, click_types.IntRange), {}),
-        click_types.FloatRange: type("FloatRange", (_WordRange, click_types.FloatRange), {}),
+        click_types.IntRange: type("IntRange", (_WordRange, click_types.IntRange), {"name": "whole number"}),
+        click_types.FloatRange: type("FloatRange", (_WordRange, click_types.FloatRange), {"name": "number"}),
+    }
+
+
+def _word_numbers() -> dict[type, type]:
+    import typer._click.types as click_types
+
+    return {
+        click_types.IntParamType: type("Int", (click_types.IntParamType,), {"name": "whole number"}),
+        click_types.FloatParamType: type("Float", (click_types.FloatParamType,), {"name": "number"}),
     }
 
 
 _WORD_RANGES = _word_ranges()
+_WORD_NUMBERS = _word_numbers()
 
 
 def _terminal() -> bool:
@@ -316,6 +339,21 @@ def _terminal() -> bool:
         return sys.stdout.isatty()
     except (AttributeError, ValueError, OSError):
         return False
+
+
+PANELS_MIN_WIDTH = 100
+"""Help is drawn in panels on a terminal at least this wide; narrower, the panels' columns would cut
+long option names and paths, so the plain layout (which wraps at spaces only) is used instead."""
+
+
+def _help_width() -> int | None:
+    """None: draw panels; else the width to wrap plain help at (78, or less on a narrow terminal)."""
+    import shutil
+
+    if not _terminal():
+        return 78
+    columns = shutil.get_terminal_size().columns
+    return None if columns >= PANELS_MIN_WIDTH else max(min(columns - 2, 78), 40)
 
 
 class _PlainHelp(typer._click.HelpFormatter):  # type: ignore[name-defined]
@@ -332,6 +370,9 @@ class _PlainHelp(typer._click.HelpFormatter):  # type: ignore[name-defined]
         rows = list(rows)
         first_col = min(max(len(first) for first, _ in rows), col_max) + col_spacing
         pad = " " * (first_col + self.current_indent)
+        if self.width - len(pad) < 36:  # a narrow terminal: each description under its option instead
+            pad = " " * (self.current_indent + 4)
+            first_col = 0
         for first, second in rows:
             self.write(f"{'':>{self.current_indent}}{first}")
             if not second:
@@ -341,7 +382,7 @@ class _PlainHelp(typer._click.HelpFormatter):  # type: ignore[name-defined]
                 self.write(" " * (first_col - len(first)))
             else:
                 self.write("\n" + pad)
-            lines = _wrap(second, max(self.width - len(pad), 30))
+            lines = _wrap(second, self.width - len(pad))
             self.write(lines[0] + "\n" + "".join(f"{pad}{line}\n" for line in lines[1:]))
 
 
@@ -355,8 +396,12 @@ class _GlobalOptions:
     """Adds the global options to a command or group, stashes their values before it runs, and makes
     its help and usage errors say what a user needs."""
 
+    uses: tuple[str, ...] | None = None
+    """The global options this command takes (None: all of them)."""
+
     def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, params=list(params or []) + _params()[0], **kwargs)  # type: ignore[call-arg]
+        shared = [p for p in _params()[0] if self.uses is None or p.name in self.uses]
+        super().__init__(*args, params=list(params or []) + shared, **kwargs)  # type: ignore[call-arg]
         for param in self.params:  # type: ignore[attr-defined]
             _readable(param)
 
@@ -382,12 +427,13 @@ class _GlobalOptions:
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
     def get_help(self, ctx: typer.Context) -> str:
-        """Rich panels on a terminal; plain text, wrapped but never cut, anywhere else."""
-        if _terminal():
+        """Rich panels on a wide terminal; plain text, wrapped at spaces but never cut, anywhere else."""
+        width = _help_width()
+        if width is None:
             return super().get_help(ctx)  # type: ignore[misc]
         import typer._click.core as click_core
 
-        formatter = _PlainHelp(width=78)
+        formatter = _PlainHelp(width=width)
         click_core.Command.format_help(self, ctx, formatter)  # type: ignore[arg-type]
         return formatter.getvalue().rstrip("\n")
 
@@ -464,6 +510,21 @@ def loading() -> Iterator[None]:
 
 class VbsGroup(_GlobalOptions, TyperGroup):
     pass
+
+
+LOCAL = ("output", "field", "wide", "debug")
+"""The global options of a command that talks to no service (the emulator, completion)."""
+
+
+class LocalCommand(VbsCommand):
+    """A command that talks to no service: it takes (and its help shows) only the output options and
+    --debug; the others, given before its name, are refused by refuse_unused."""
+
+    uses = LOCAL
+
+
+class LocalGroup(VbsGroup):
+    uses = LOCAL
 
 
 class VbsRootGroup(VbsGroup):

@@ -103,18 +103,21 @@ def backup_report(
         )
     except VbsError:
         if target is not None:
-            prometheus.write_atomically(target, prometheus.exposition(None, time.time()))
+            prometheus.write_atomically(
+                target, prometheus.exposition(None, time.time(), prometheus.report_label(target))
+            )
         raise
     made = report.build(found.backups, found.now(), days, None if local else timezone.utc, wanted, found.names, limit)
     if target is not None:
-        prometheus.write_atomically(target, prometheus.exposition(made, time.time()))
+        prometheus.write_atomically(target, prometheus.exposition(made, time.time(), prometheus.report_label(target)))
     render(render_report.result(made), runtime.output_format(ctx), env)
     if limit is None:
         return
-    for line in render_report.stale_lines(made, max_age or ""):
+    lines = render_report.check_lines(made, max_age or "", named=wanted is not None)
+    for line in lines:
         env.stderr.write(f"vbs: {line}\n")
     env.stderr.flush()
-    if made.stale:
+    if lines:
         raise typer.Exit(ExitCode.REJECTED)
 
 

@@ -160,13 +160,14 @@ def withdraw(pid_file: str | None) -> None:
 
 
 def stop(found: Running, timeout: float = STOP_TIMEOUT) -> None:
-    """Ask the emulator to stop (SIGTERM, a clean stop) and wait until it has."""
+    """Ask the emulator to stop (SIGTERM, a clean stop) and wait until its process has ended: it removes
+    its PID file on the way out, before it exits, so the file alone does not say that it is gone."""
     try:
         os.kill(found.pid, signal.SIGTERM)
     except ProcessLookupError:
         pass
     deadline = time.monotonic() + timeout
-    while alive(found.pid) and read(found.pid_file) == found:
+    while alive(found.pid):
         if time.monotonic() > deadline:
             raise BackgroundError(
                 f"the emulator (pid {found.pid}) did not stop within {timeout:.0f} s", f"kill -KILL {found.pid}"

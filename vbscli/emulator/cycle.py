@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from vbscli.emulator.seed import UUID, Seed, Snapshot, Volume
-from vbscli.emulator.state import BACKABLE, Answer, Backup, Store, bad, not_found, stamp
+from vbscli.emulator.state import BACKABLE, Answer, Backup, Store, bad, not_found, service_time
 
 SNAPSHOTS = re.compile(r"^/v3/(?P<project>[^/]+)/snapshots(?:/(?P<rest>[^/]+))?/?$")
 RESTORE = re.compile(r"^/v3/(?P<project>[^/]+)/backups/(?P<rest>[^/]+)/restore/?$")
@@ -93,6 +93,10 @@ class MadeSnapshot(Snapshot):
     created_at: datetime | None = None
     ready_at: float = 0.0
     fail: bool = False
+
+
+def stamp(moment: datetime) -> str:
+    return service_time(moment)
 
 
 class CycleStore(Store):
@@ -228,8 +232,8 @@ class CycleStore(Store):
     ) -> str:
         """Put a backup from the past into the store (history for tests and benchmarks); returns its id.
 
-        `status` is held as given ('creating', 'restoring' and 'deleting' never end); `parent_id`
-        makes it an incremental backup of that one.
+        `status` is held as given ('creating', 'restoring', 'deleting' and 'error_restoring', a
+        status VBS lists, never end); `parent_id` makes it an incremental backup of that one.
         """
         backup = Backup(
             id=backup_id or str(uuid.uuid4()),
@@ -245,7 +249,7 @@ class CycleStore(Store):
             is_incremental=parent_id is not None,
             parent_id=parent_id,
         )
-        if status in ("restoring", "deleting"):
+        if status in ("restoring", "deleting", "error_restoring"):
             backup.busy, backup.busy_until = status, FOREVER
         elif status not in ("available", "error", "creating"):
             raise ValueError(f"cannot hold a backup in status {status!r}")

@@ -58,7 +58,6 @@ class SeededBackup:
 
 def parse(doc: dict[str, Any], volumes: set[str], fail: Callable[..., Exception]) -> list[SeededBackup]:
     """The `backups` and `history` sections of a seed document; `fail(problem, near)` makes the error."""
-
     seeded: list[SeededBackup] = []
 
     def entries(key: str) -> list[dict[str, Any]]:

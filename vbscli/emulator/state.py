@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import Any
 
 from vbscli.emulator.seed import UUID, Seed
@@ -26,12 +25,6 @@ def bad(code: str, message: str) -> Answer:
 
 def not_found(code: str | int, message: str) -> Answer:
     return 404, {"itemNotFound": {"code": code, "message": message}}
-
-
-@lru_cache(maxsize=1 << 16)
-def stamp(moment: datetime) -> str:
-    """A time as the service writes it (no zone); remembered, as a listing shows the same times page after page."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 @dataclass
@@ -62,6 +55,70 @@ class Backup:
         return "error" if self.fail else "available"
 
 
+FAIL_REASON = "Backup of the disk snapshot failed: the storage back end reported an I/O error."
+
+
+def service_time(moment: datetime) -> str:
+    """A time as the service writes it: ISO 8601 to the microsecond, no zone (UTC is meant)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+class Held(dict):  # type: ignore[type-arg]
+    """The backups by ID, counting every change, so a listing knows when its index is out of date
+    without comparing 10,000 entries for every page."""
+
+    changes = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.changes += 1
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self.changes += 1
+
+    def clear(self) -> None:
+        super().clear()
+        self.changes += 1
+
+    def pop(self, *args: Any) -> Any:
+        self.changes += 1
+        return super().pop(*args)
+
+    def popitem(self) -> Any:
+        self.changes += 1
+        return super().popitem()
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self.changes += 1
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self.changes += 1
+
+    def __ior__(self, other: Any) -> Held:
+        self.update(other)
+        return self
+
+
+@dataclass(frozen=True)
+class ListingIndex:
+    """The backups as listings read them: newest first, each one's place, each disk's own."""
+
+    newest_first: list[Backup]
+    position: dict[str, int]
+    by_volume: dict[str, list[Backup]]
+
+    @classmethod
+    def of(cls, backups: Iterable[Backup]) -> ListingIndex:
+        newest_first = sorted(backups, key=lambda b: (b.created_at, b.id), reverse=True)
+        by_volume: dict[str, list[Backup]] = {}
+        for backup in newest_first:
+            by_volume.setdefault(backup.volume_id, []).append(backup)
+        return cls(newest_first, {b.id: n for n, b in enumerate(newest_first)}, by_volume)
+
+
 class Store:
     """In-memory backups of one project, guarded by a lock (the server is threaded)."""
 
@@ -82,7 +139,7 @@ class Store:
         self.wall = wall or (lambda: datetime.now(timezone.utc))
         self.volumes = {v.id: v for v in seed.volumes}
         self.snapshots = {s.id: s for s in seed.snapshots}
-        self.backups: dict[str, Backup] = {}
+        self.backups: dict[str, Backup] = Held()
         self.created = 0
         self.lock = threading.Lock()
         self.started = self.wall()
@@ -169,29 +226,43 @@ class Store:
 
     def detail(self, backup: Backup, base: str) -> dict[str, Any]:
         status = backup.status(self.clock())
-        created = stamp(backup.created_at)
-        updated = created if status == "creating" else stamp(backup.created_at + timedelta(seconds=backup.delay))
-        return {
+        doc = dict(self.fixed_detail(backup, base))
+        doc["status"] = status
+        if status == "creating":
+            doc["object_count"], doc["updated_at"] = 0, doc["created_at"]
+        doc["fail_reason"] = FAIL_REASON if status == "error" else None
+        doc["is_incremental"] = backup.is_incremental  # set once the chain is known
+        doc["has_dependent_backups"] = self.has_dependents(backup)
+        return doc
+
+    def fixed_detail(self, backup: Backup, base: str) -> dict[str, Any]:
+        """The parts of a backup's detail that never change, in the answer's order, made once per
+        backup and kept on it: a listing of a large history would otherwise rebuild them every page."""
+        kept = backup.__dict__.get("_detail")
+        if kept is not None and kept[0] == base:
+            return kept[1]
+        stamp = service_time(backup.created_at)
+        fixed = {
             "id": backup.id,
             "name": backup.name,
-            "status": status,
+            "status": None,
             "description": backup.description,
             "volume_id": backup.volume_id,
             "snapshot_id": backup.snapshot_id,
             "size": backup.size,
-            "object_count": 0 if status == "creating" else backup.size * 4,
+            "object_count": backup.size * 4,
             "availability_zone": backup.availability_zone,
             "container": backup.volume_id,
-            "created_at": created,
-            "updated_at": updated,
-            "data_timestamp": created,
-            "fail_reason": "Backup of the disk snapshot failed: the storage back end reported an I/O error."
-            if status == "error"
-            else None,
+            "created_at": stamp,
+            "updated_at": service_time(backup.created_at + timedelta(seconds=backup.delay)),
+            "data_timestamp": stamp,
+            "fail_reason": None,
             "is_incremental": backup.is_incremental,
-            "has_dependent_backups": self.has_dependents(backup),
+            "has_dependent_backups": False,
             "links": self.links(base, backup.id),
         }
+        backup.__dict__["_detail"] = (base, fixed)
+        return fixed
 
     def has_dependents(self, backup: Backup) -> bool:
         """True once a later incremental backup of the same disk builds on this one (call with the lock held)."""
@@ -200,16 +271,22 @@ class Store:
         later = list(self.backups)[list(self.backups).index(backup.id) + 1 :]
         return any(self.backups[i].volume_id == backup.volume_id and self.backups[i].is_incremental for i in later)
 
-    def ordered(self) -> tuple[list[Backup], dict[str, int]]:
-        """The backups newest first, and each one's place in that list (for a marker); sorted again
-        only when the backups held change, so paging through a large history neither sorts it nor
-        searches it for every page (lock held; the list is shared: do not change it)."""
-        key = tuple(map(id, self.backups.values()))  # the cache holds the objects: no id is reused
-        cached = getattr(self, "_ordered", None)
-        if cached is None or cached[0] != key:
-            newest_first = sorted(self.backups.values(), key=lambda b: (b.created_at, b.id), reverse=True)
-            cached = self._ordered = (key, newest_first, {b.id: n for n, b in enumerate(newest_first)})
-        return cached[1], cached[2]
+    def ordered(self) -> list[Backup]:
+        """The backups newest first (lock held)."""
+        return list(self.listing_index().newest_first)
+
+    def listing_index(self) -> ListingIndex:
+        """The backups newest first, by disk and by position, built again only when the backups held
+        change, so paging through a large history neither sorts it nor scans it for every page (lock held)."""
+        held = self.backups
+        if isinstance(held, Held):  # it counts its changes: nothing to compare but the count
+            key: Any = (held, held.changes)
+        else:  # a plain dict put in place of it: compare what it holds (the cache keeps the objects alive)
+            key = (held, tuple(map(id, held.values())))
+        cached = getattr(self, "_index", None)
+        if cached is None or cached[0][0] is not held or cached[0][1] != key[1]:
+            cached = self._index = (key, ListingIndex.of(held.values()))
+        return cached[1]
 
     def reset_created(self) -> None:
         """Start counting creates afresh (the backups themselves stay)."""
@@ -249,23 +326,24 @@ class Store:
             return bad("VolumeBackup.0031", f"Invalid limit {limit_text!r}: it must be a non-negative integer.")
         with self.lock:
             now = self.clock()
-            items, place = self.ordered()
+            index = self.listing_index()
+            items, position = index.newest_first, index.position
             if "volume_id" in query:
-                items = [b for b in items if b.volume_id == query["volume_id"].lower()]
+                items = index.by_volume.get(query["volume_id"].lower(), [])
+                position = None
             if "name" in query:
-                items = [b for b in items if b.name == query["name"]]
+                items, position = [b for b in items if b.name == query["name"]], None
             if "status" in query:
-                items = [b for b in items if b.status(now) == query["status"]]
-            if len(items) < len(place):  # filtered: find the marker among what is left
-                place = {b.id: n for n, b in enumerate(items)}
+                items, position = [b for b in items if b.status(now) == query["status"]], None
             marker = (query.get("marker") or "").lower()
-            start = 0
             if marker:
-                if marker not in place:
+                if position is None:
+                    position = {b.id: n for n, b in enumerate(items)}
+                if marker not in position:
                     return bad("VolumeBackup.0032", f"Marker {marker} could not be found.")
-                start = place[marker] + 1
+                items = items[position[marker] + 1 :]
             limit = min(limit, self.max_limit)  # like Cinder's osapi_max_limit: bigger pages are cut
-            page, more = items[start : start + limit], len(items) > start + limit
+            page, more = items[:limit], len(items) > limit
             if detail:
                 shown = [self.detail(b, base) for b in page]
             else:
@@ -307,7 +385,7 @@ class Store:
                         self._chain(backup)
                     held.update(self.backups)
             finally:
-                self.backups = held
+                self.backups = held if isinstance(held, Held) else Held(held)
 
     def _seeded(self, index: int, entry: Any, start: datetime, snapshot_of: dict[str, str]) -> Backup:
         from vbscli.emulator.history import backup_id
