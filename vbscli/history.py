@@ -54,18 +54,11 @@ def read(
 
     A failure to read the names never fails the read: it is handed to `on_names_problem`.
     """
-    from vbscli.batch import Limiter
-    from vbscli.retry import is_throttle
+    from vbscli.batch import Limiter, RoundTrips
 
     limiter = Limiter(parallel)
-    local = threading.local()
-
-    def on_retry(exc: VbsError) -> None:
-        if is_throttle(exc):  # halve at most once per round trip, as a fleet run does
-            limiter.throttled(getattr(local, "ticket", None))
-            local.ticket = limiter.ticket()
-
-    client.on_retry = on_retry
+    trips = RoundTrips(limiter)  # halve at most once per round trip, as a fleet run does
+    client.on_retry = trips.on_retry
     names: dict[str, str] = {}
     problem: list[VbsError] = []
 
@@ -83,12 +76,12 @@ def read(
     if volume_ids is None:
         backups = _listing(client, {}, ahead=True)
     else:
-        backups = _each_disk(client, list(dict.fromkeys(v.lower() for v in volume_ids)), limiter, local)
+        backups = _each_disk(client, list(dict.fromkeys(v.lower() for v in volume_ids)), limiter, trips)
     naming()
     return History(backups, names, problem[0] if problem else None, client.server_now())
 
 
-def _each_disk(client: Client, volume_ids: list[str], limiter: Any, local: threading.local) -> list[Backup]:
+def _each_disk(client: Client, volume_ids: list[str], limiter: Any, trips: Any) -> list[Backup]:
     """One listing per disk, as many at a time as `limiter` allows; the first failure ends the read
     (listings not started never will be) and is raised."""
     todo = deque(volume_ids)
@@ -106,7 +99,7 @@ def _each_disk(client: Client, volume_ids: list[str], limiter: Any, local: threa
                 return
             ok = False
             try:
-                local.ticket = limiter.ticket()
+                trips.sending()
                 found = [b for b in _listing(client, {"volume_id": volume_id}) if b.volume_id == volume_id]
                 ok = True
                 backups.extend(found)
