@@ -11,12 +11,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from vbscli import redact
-from vbscli.client import Call
 from vbscli.environment import Environment
 from vbscli.errors import InputError, VbsError
+
+if TYPE_CHECKING:  # the HTTP client is not imported to print help or an error
+    from vbscli.transport import Call
 
 
 @dataclass(frozen=True)
