@@ -39,18 +39,16 @@ def must_ask(env: Environment, yes: bool, command: str) -> bool:
 
 
 def ask(env: Environment, lines: list[str], question: str, declined: str) -> None:
-    """Show `lines` and `question` on stderr and read the answer; raise Declined with `declined` on
-    anything but yes (an empty line, end of input), Interrupted on Ctrl-C.
+    """Show `lines` and `question` on stderr and read the answer (vbscli.prompt: nothing of it on
+    stdout); raise Declined with `declined` on anything but yes (an empty line, end of input),
+    Interrupted on Ctrl-C."""
+    from vbscli import prompt
 
-    Nothing of the conversation goes to stdout, which carries only the result (`... -o json | jq`)."""
-    env.stderr.write("".join(line + "\n" for line in lines) + f"{question} [y/N]: ")
-    env.stderr.flush()
     try:
-        answer = env.stdin.readline()
+        answer = prompt.line(env, "".join(line + "\n" for line in lines) + f"{question} [y/N]: ")
     except (Interrupted, KeyboardInterrupt):
-        env.stderr.write("\n")
         raise Interrupted(declined) from None
-    if not answer:  # end of input (Ctrl-D): no answer is no
-        env.stderr.write("\n")
+    except EOFError:  # Ctrl-D: no answer is no
+        answer = ""
     if answer.strip().lower() not in ("y", "yes"):
         raise Declined(declined)
