@@ -1,11 +1,12 @@
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import PROJECT, TOKEN
-from vbscli import config
+from vbscli import config, profile_file
 from vbscli.errors import ConfigError
 
 NO_FLAGS: dict = {}
@@ -16,9 +17,9 @@ def resolve(env=None, flags=None, profile=None):
 
 
 def test_default_path_follows_vbs_config_then_xdg(isolated_env):
-    assert config.default_config_path({"VBS_CONFIG": "/x/y.yaml"}) == config.Path("/x/y.yaml")
-    assert config.default_config_path({"XDG_CONFIG_HOME": "/cfg"}) == config.Path("/cfg/vbs/config.yaml")
-    assert config.default_config_path({"HOME": "/home/u"}) == config.Path("/home/u/.config/vbs/config.yaml")
+    assert profile_file.default_path({"VBS_CONFIG": "/x/y.yaml"}) == Path("/x/y.yaml")
+    assert profile_file.default_path({"XDG_CONFIG_HOME": "/cfg"}) == Path("/cfg/vbs/config.yaml")
+    assert profile_file.default_path({"HOME": "/home/u"}) == Path("/home/u/.config/vbs/config.yaml")
 
 
 def test_profile_values_and_defaults(prod_profile):

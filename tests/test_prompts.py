@@ -3,6 +3,7 @@ invalid answer, and a secret is typed without echo."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -169,3 +170,22 @@ def test_ctrl_c_at_a_prompt_stops_on_a_line_of_its_own_and_writes_nothing(profil
     last = re.sub(r"\x1b\[[0-9;]*m", "", screen.replace("\r", "")).splitlines()[-1]
     assert last == "vbs: error: interrupted", screen  # not glued to the prompt
     assert "Traceback" not in screen and not profiles.path.exists()
+
+
+def test_the_questions_stay_on_the_terminal_and_stdout_holds_only_the_profile(profiles: Profiles, tmp_path: Path):
+    stdout = tmp_path / "stdout.json"
+    pid, fd = pty.fork()
+    if pid == 0:  # as in `vbs profile add typed > typed.json`, a person answering on the terminal
+        os.dup2(os.open(stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+        os.execv(vbs_binary(), ["vbs", "profile", "add", "typed"])
+    screen = _answer(fd, "", "Endpoint", "evs.example")  # refused, asked again: the error stays on the terminal
+    screen = _answer(fd, screen, "Endpoint", "https://evs.example")
+    screen = _answer(fd, screen, "Project ID", "p1")
+    screen = _answer(fd, screen, "Auth type", "")
+    screen, code = _type_secret_and_finish(pid, fd, screen, "IAM token")
+    assert code == 0, screen
+    text = stdout.read_text()
+    assert text.startswith("{"), repr(text)  # not even a space of the questions
+    assert json.loads(text)["profile"]["auth"] == {"type": "token", "token": "<redacted>"}
+    assert "Auth type (token, password, application_credential, aksk) [token]: " in screen
+    assert "Error: it must be an http:// or https:// URL" in screen

@@ -23,12 +23,10 @@ from urllib.parse import urlsplit
 
 from vbscli import environ, profile_file
 from vbscli.errors import ConfigError, InputError
-from vbscli.profile_file import SECRET_KEYS, ProfileFile, choose
+from vbscli.profile_file import ProfileFile, choose
 from vbscli.values import (
-    AUTH_TYPES,
     CONNECTION,
     LOGIN_TYPES,
-    OUTPUT_FORMATS,
     SETTINGS,
     Layer,
     ca_bundle,
@@ -38,22 +36,6 @@ from vbscli.values import (
     service_root,
 )
 
-__all__ = [
-    "AUTH_TYPES",
-    "OUTPUT_FORMATS",
-    "SECRET_KEYS",
-    "SETTINGS",
-    "ProfileFile",
-    "Settings",
-    "check_profile",
-    "default_config_path",
-    "load_profile_file",
-    "resolve",
-]
-
-default_config_path = profile_file.default_path
-load_profile_file = profile_file.load
-choose_profile = choose
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -317,7 +299,7 @@ def _credentials(
             )
         auth["auth_url"] = auth["auth_url"].replace("{region_name}", region)
     if auth.get("auth_url"):
-        auth["auth_url"] = _iam_url(auth["auth_url"], f"{where}: 'auth.auth_url'")
+        auth["auth_url"] = iam_url(auth["auth_url"], f"{where}: 'auth.auth_url'")
     return auth
 
 
@@ -429,7 +411,7 @@ def transport_warnings(urls: Iterable[str | None], verify: bool | str) -> list[s
     return warnings
 
 
-def _iam_url(url: str, origin: str) -> str:
+def iam_url(url: str, origin: str) -> str:
     """IAM's v3 root: `https://iam.example.com` and `.../v3/` both become `https://iam.example.com/v3`."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -28,8 +28,6 @@ from vbscli.values import (
 
 PROFILE_KEYS = tuple(s.key for s in SETTINGS) + ("auth", "cloud")
 FILE_KEYS = ("default", "profiles")
-SECRET_KEYS = redact.SECRET_FIELDS
-"""Profile keys whose values are secrets (for the file-permission warning): the masker's own set."""
 
 
 def default_path(env: Mapping[str, str]) -> Path:

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vbscli import redact
-from vbscli.config import ProfileFile, Settings, load_profile_file
+from vbscli import profile_file, redact
+from vbscli.config import Settings
 from vbscli.errors import ConfigError, InputError
+from vbscli.profile_file import ProfileFile
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -32,7 +33,7 @@ def read(path: Path) -> ProfileFile:
     """The file, or an empty one if it does not exist yet."""
     if not path.exists():
         return ProfileFile(path, None, {})
-    return load_profile_file(path)
+    return profile_file.load(path)
 
 
 def write(pfile: ProfileFile) -> None:
@@ -55,11 +56,6 @@ def write(pfile: ProfileFile) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write profile file {path}: {exc.strerror or exc}") from None
-
-
-def masked(node: Any) -> Any:
-    """A copy fit to print: every secret value replaced (names of variables holding secrets stay)."""
-    return redact.mapping(node)
 
 
 def require(pfile: ProfileFile, name: str) -> dict[str, Any]:
@@ -157,7 +153,7 @@ def describe(settings: Settings, env: Mapping[str, str]) -> tuple[dict[str, Any]
         values[key] = value
         if came_from:
             origins[key] = came_from
-    values["auth"] = masked(settings.auth)
+    values["auth"] = redact.mapping(settings.auth)  # names of variables holding secrets stay
     origins.update({k: v for k, v in settings.origins.items() if k.startswith("auth.")})
     return values, origins
 
@@ -170,21 +166,61 @@ def origin_kind(origin: str) -> str:
     return origin
 
 
-def listing(
-    env: Mapping[str, str],
-    pfile: ProfileFile,
-    in_use: tuple[str, str | None] | None,
-    ambient: Settings | None = None,
-) -> list[dict[str, Any]]:
-    """Every profile of the file and every cloud of clouds.yaml, with what tells them apart (no secrets);
-    and the environment first when it is what a command uses without --profile.
+def in_use(env: Mapping[str, str]) -> Settings | None:
+    """The settings a command uses when no profile or cloud is named on the command line (the resolver
+    decides: VBS_PROFILE, OS_CLOUD, the default profile, the environment, the only cloud), or None."""
+    from vbscli import config
 
-    `in_use` is ("profile" | "cloud" | "environment", name) of the source a command would use without
-    --profile or --os-cloud, and `ambient` its settings."""
+    try:
+        return config.resolve({}, env, None, None, strict=False)
+    except ConfigError:
+        return None
+
+
+def source_of(settings: Settings) -> tuple[str, str | None]:
+    """("profile", name), ("cloud", name) or ("environment", None): what supplies these settings."""
+    if settings.profile:
+        return "profile", settings.profile
+    if settings.cloud:
+        return "cloud", settings.cloud
+    return "environment", None
+
+
+def is_default(settings: Settings, env: Mapping[str, str]) -> bool:
+    """Whether these settings come from what a command uses when nothing is named on its command line."""
+    ambient = in_use(env)
+    return ambient is not None and source_of(ambient) == source_of(settings)
+
+
+def named(pfile: ProfileFile, name: str, env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(profile, cloud) that a NAME given to `show` or `test` names: a profile, else a cloud of
+    clouds.yaml (as `profile list` shows both)."""
+    from vbscli import clouds
+
+    if name in pfile.profiles:
+        return name, None
+    try:
+        known_clouds = clouds.names(env)
+    except ConfigError:
+        known_clouds = []
+    if name in known_clouds:
+        return None, name
+    raise ConfigError(
+        f"'{name}' is neither a profile in {pfile.path} (known: {', '.join(sorted(pfile.profiles)) or 'none'}) "
+        f"nor a cloud of clouds.yaml (known: {', '.join(known_clouds) or 'none'})",
+        "choose one of them (vbs profile list shows both)",
+    )
+
+
+def listing(env: Mapping[str, str], pfile: ProfileFile) -> list[dict[str, Any]]:
+    """Every profile of the file and every cloud of clouds.yaml, with what tells them apart (no secrets);
+    and the environment first when it is what a command uses without --profile or --os-cloud."""
     from vbscli import clouds, config
 
+    ambient = in_use(env)
+    chosen = source_of(ambient) if ambient is not None else None
     entries: list[dict[str, Any]] = []
-    if in_use is not None and in_use[0] == "environment" and ambient is not None:
+    if chosen is not None and chosen[0] == "environment" and ambient is not None:
         entries.append({"name": None, "source": "environment", "default": True, **_summary(ambient, env)})
     sources = [("profile", name) for name in sorted(pfile.profiles)]
     try:
@@ -192,7 +228,7 @@ def listing(
     except ConfigError as exc:  # a broken clouds.yaml must not hide the profiles
         entries.append({"name": "clouds.yaml", "source": "cloud", "default": False, "problem": exc.one_line()})
     for kind, name in sources:
-        entry: dict[str, Any] = {"name": name, "source": kind, "default": in_use == (kind, name)}
+        entry: dict[str, Any] = {"name": name, "source": kind, "default": chosen == (kind, name)}
         try:
             if kind == "profile":
                 settings = config.resolve({}, env, name, pfile=pfile, strict=False)
@@ -200,9 +236,10 @@ def listing(
                 settings = config.resolve({}, env, None, name, strict=False)
         except ConfigError as exc:
             entry.update({"endpoint": None, "endpoint_from": None, "auth_type": None, "problem": exc.one_line()})
-            entries.append(entry)
-            continue
-        entry.update(_summary(settings, env))
+        else:
+            entry.update(_summary(settings, env))
+        if kind == "profile":
+            entry["file"] = str(pfile.path)
         entries.append(entry)
     return entries
 
