@@ -53,6 +53,8 @@ def test_add_writes_mode_0600_and_keeps_other_profiles(prod_profile):
         "sk-PROFILE-secret",
         "--read-timeout",
         "30",
+        "--deadline",
+        "1.5",
     )
     assert run.exit_code == 0, run.stderr
     assert run.json()["profile"]["auth"]["secret_key"] == "<redacted>"
@@ -64,9 +66,12 @@ def test_add_writes_mode_0600_and_keeps_other_profiles(prod_profile):
     assert after["profiles"]["ak"] == {
         "endpoint": "https://evs.eu-nl.example",
         "project_id": "p3",
-        "read_timeout": 30.0,
+        "read_timeout": 30,
+        "deadline": 1.5,
         "auth": {"type": "aksk", "access_key": "AKPUBLIC", "secret_key": "sk-PROFILE-secret"},
     }
+    text = prod_profile.path.read_text()  # the numbers as they were typed, not 30.0
+    assert "    read_timeout: 30\n" in text and "    deadline: 1.5\n" in text
 
 
 def test_add_creates_the_file_and_first_profile_becomes_default(profiles):

@@ -287,7 +287,7 @@ class Draft:
         for name, key in SHOWN:
             value = self.region if name == "region" else settings.get(name)
             if name not in CONNECTION and value is not None:
-                profile[key] = value
+                profile[key] = as_typed(value)
         if kind is not None:
             auth: dict[str, Any] = {"type": kind}
             for field in CREDENTIAL_OPTIONS:
@@ -297,3 +297,10 @@ class Draft:
                     auth[f"{STORED.get(field, field)}_env"] = self.creds[f"{field}_env"]
             profile["auth"] = auth
         return profile
+
+
+def as_typed(value: Any) -> Any:
+    """A number as a person types it in a file: `--read-timeout 120` is written 120, not 120.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
