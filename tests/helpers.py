@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +79,45 @@ def run_vbs(*args: str, env: dict[str, str] | None = None, timeout: float = 30) 
         stdin=subprocess.DEVNULL,
     )
     run = Run(proc.returncode, proc.stdout, proc.stderr)
+    _check(run)
+    return run
+
+
+def in_terminal(
+    *args: str, columns: int = 80, env: dict[str, str] | None = None, stderr_apart: bool = True, timeout: float = 30
+) -> Run:
+    """The installed `vbs` in a shell window: stdin and stdout on a pseudo-terminal of `columns` columns
+    (TERM=xterm-256color; COLUMNS, LINES and NO_COLOR unset unless `env` sets them). stderr goes to a pipe
+    of its own, so a test tells the table from the notes; with `stderr_apart=False` it shares the terminal
+    (and `stdout` is the whole screen). Line ends are \\n, escape codes are kept."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    full.update({"TERM": "xterm-256color", **(env or {})})
+    proc = subprocess.Popen(
+        [vbs_binary(), *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE if stderr_apart else slave,
+        env=full,
+    )
+    os.close(slave)
+    errors: list[bytes] = []
+    reader = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""))
+    reader.start()
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the program ended and the terminal closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    code = proc.wait(timeout)
+    reader.join(timeout)
+    run = Run(code, b"".join(chunks).decode().replace("\r\n", "\n"), b"".join(errors).decode())
     _check(run)
     return run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from tests.conftest import OTHER_TOKEN, TOKEN, file_mode
-from tests.helpers import SECRETS, run_vbs
+from tests.helpers import SECRETS, in_terminal, run_vbs
 
 SECRETS.update({"sk-PROFILE-secret", "tok-ADDED-secret"})
 
@@ -28,6 +28,25 @@ def test_show_masks_secrets(prod_profile):
     assert TOKEN not in run.stdout
     table = run_vbs("profile", "show", "lab", "-o", "table")
     assert "auth.token" in table.stdout and "<redacted>" in table.stdout and OTHER_TOKEN not in table.stdout
+
+
+def test_show_on_an_80_column_terminal_says_where_every_setting_came_from(prod_profile):
+    origins = run_vbs("profile", "show", "prod").json()["profile"]["origins"]
+    run = in_terminal("profile", "show", "prod", columns=80, env={"NO_COLOR": "1"})
+    assert run.exit_code == 0 and run.stderr == ""  # nothing hidden to fit, so no note about it
+    lines = run.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), run.stdout
+    blocks: dict[str, str] = {}  # each setting with its value and the lines under it
+    for line in lines[2:]:
+        if line[:1].strip():
+            setting, _, rest = line.partition(" ")
+            blocks[setting] = rest
+        else:
+            blocks[setting] += line
+    assert {"endpoint", "project_id", "read_timeout", "auth.token", "interface"} <= set(blocks)
+    for setting, origin in origins.items():
+        assert "".join(f"from {origin}".split()) in "".join(blocks[setting].split()), (setting, run.stdout)
+    assert "".join(blocks["read_timeout"].split()).startswith("10from")  # as the file has it: 10, not 10.0
 
 
 def test_show_unknown_profile_exits_3(prod_profile):
