@@ -3,16 +3,12 @@ history, on a pseudo-terminal of 80 and 200 columns, piped, as a monitoring chec
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
 import shutil
 import signal
 import stat
-import struct
 import subprocess
-import termios
 import threading
 import time
 import urllib.request
@@ -24,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.cells import cell_len
 
 from tests.conftest import Reporting
-from tests.helpers import run_vbs, vbs_binary
+from tests.helpers import in_terminal, run_vbs, vbs_binary
 from tests.report_seed import FAILING, FRESH, GAPPY, NAMES, NEVER, ODD, UNNAMED, WITH_BACKUPS, expected_state
 from tests.test_e2e_fleet_faults import wait_until
 
@@ -33,26 +29,11 @@ ORDER = [NAMES[NEVER], NAMES[GAPPY], NAMES[FAILING], UNNAMED, NAMES[ODD], NAMES[
 """Most at risk first: no available backup (build-cache's all failed), then by the age of the newest."""
 
 
-def in_terminal(args: tuple[str, ...], env: dict[str, str], columns: int) -> str:
-    """Run vbs with stdout on a pseudo-terminal of `columns` columns, as in a shell window."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    full = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
-    full.update({"TERM": "xterm-256color", **env})
-    proc = subprocess.Popen([vbs_binary(), *args], stdin=slave, stdout=slave, stderr=slave, env=full)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # the program ended and the terminal closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    assert proc.wait(30) == 0
-    return b"".join(chunks).decode().replace("\r\n", "\n")
+def on_terminal(args: tuple[str, ...], env: dict[str, str], columns: int) -> str:
+    """The screen of vbs run in a shell window of `columns` columns (its notes on stderr included)."""
+    run = in_terminal(*args, columns=columns, env=env, stderr_apart=False)
+    assert run.exit_code == 0, run.stdout
+    return run.stdout
 
 
 def rows(screen: str) -> list[str]:
@@ -61,7 +42,7 @@ def rows(screen: str) -> list[str]:
 
 
 def test_a_200_column_terminal_shows_every_day_names_ids_and_colours(reporting: Reporting):
-    screen = in_terminal(("backup", "report", "--days", "30"), reporting.env, 200)
+    screen = on_terminal(("backup", "report", "--days", "30"), reporting.env, 200)
     assert ANSI.search(screen)
     plain = ANSI.sub("", screen)
     assert max(cell_len(line) for line in plain.splitlines()) <= 200
@@ -77,7 +58,7 @@ def test_a_200_column_terminal_shows_every_day_names_ids_and_colours(reporting: 
 
 
 def test_an_80_column_terminal_shows_fewer_days_and_fits(reporting: Reporting):
-    screen = in_terminal(("backup", "report", "--days", "30"), reporting.env, 80)
+    screen = on_terminal(("backup", "report", "--days", "30"), reporting.env, 80)
     plain = ANSI.sub("", screen)
     drawn = [line for line in plain.splitlines() if not line.startswith("vbs: ")]
     assert max(cell_len(line) for line in drawn) <= 80
@@ -89,13 +70,13 @@ def test_an_80_column_terminal_shows_fewer_days_and_fits(reporting: Reporting):
     assert 7 <= days < 30
     assert ORDER[0] in body[0] and ORDER[-1] in body[-1]
     assert "Volume ID" not in "\n".join(drawn)
-    wide = ANSI.sub("", in_terminal(("backup", "report", "--days", "30", "--wide"), reporting.env, 80))
+    wide = ANSI.sub("", on_terminal(("backup", "report", "--days", "30", "--wide"), reporting.env, 80))
     assert "Volume ID" in wide and "to fit" not in wide
     assert {len(re.search(r"│ ([■✗·]+) │", row).group(1)) for row in rows(wide)} == {30}
 
 
 def test_no_color_on_a_terminal_gives_plain_distinct_cells(reporting: Reporting):
-    screen = in_terminal(("backup", "report", "--volume-id", FAILING), {**reporting.env, "NO_COLOR": "1"}, 80)
+    screen = on_terminal(("backup", "report", "--volume-id", FAILING), {**reporting.env, "NO_COLOR": "1"}, 80)
     assert not ANSI.search(screen)
     (row,) = rows(screen)
     strip = re.search(r"│ ([#x.]{14}) │", row).group(1)
@@ -234,7 +215,7 @@ def test_disks_whose_backups_are_all_deleting_restoring_or_failed_restoring(emul
     ]
     stale = {s.labels["volume_id"]: s.value for s in metrics(target)["vbs_backup_stale"].samples}
     assert stale == {disks["deleting"]: 1, disks["restoring"]: 0, disks["error_restoring"]: 1}
-    picture = ANSI.sub("", in_terminal(("backup", "report"), {**emulator.env, "NO_COLOR": "1"}, 120))
+    picture = ANSI.sub("", on_terminal(("backup", "report"), {**emulator.env, "NO_COLOR": "1"}, 120))
     newest = {row.split("│")[2].strip(): row.split("│")[4].strip() for row in rows(picture)}
     assert newest == {disks["deleting"]: "none", disks["restoring"]: "3h", disks["error_restoring"]: "none"}
 
@@ -372,7 +353,7 @@ def test_the_example_seed_file_draws_its_picture(tmp_path: Path, columns: int):
     try:
         url = re.fullmatch(r"vbs emulator listening on (\S+)\n", proc.stdout.readline()).group(1)
         env = {"VBS_ENDPOINT": url, "VBS_PROJECT_ID": "0123456789abcdef0123456789abcdef", "VBS_TOKEN": "demo-token"}
-        screen = ANSI.sub("", in_terminal(("backup", "report"), {**env, "NO_COLOR": "1"}, columns))
+        screen = ANSI.sub("", on_terminal(("backup", "report"), {**env, "NO_COLOR": "1"}, columns))
     finally:
         proc.terminate()
         proc.wait(10)

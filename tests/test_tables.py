@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
 import re
-import struct
-import termios
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tests.conftest import Service
-from tests.helpers import run_vbs, vbs_binary
+from tests.helpers import in_terminal, run_vbs
 from vbscli.render import Column, Fit
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -21,29 +16,10 @@ DISKS = [(f"5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a0{i}", f"9e3c7d21-6f4a-4b8c-9d0e-1
 
 
 def on_terminal(args: tuple[str, ...], env: dict[str, str], columns: int) -> tuple[str, str]:
-    """Run vbs with stdout on a pseudo-terminal `columns` wide (stderr apart, on a pipe)."""
-    errors_read, errors_write = os.pipe()
-    pid, fd = pty.fork()
-    if pid == 0:
-        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-        os.dup2(errors_write, 2)
-        variables = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-        os.execve(vbs_binary(), ["vbs", *args], {**variables, "TERM": "xterm", "NO_COLOR": "1", **env})
-    os.close(errors_write)
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # the program ended and closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    _, status = os.waitpid(pid, 0)
-    with os.fdopen(errors_read) as errors:
-        stderr = errors.read()
-    assert os.waitstatus_to_exitcode(status) == 0, stderr
-    return b"".join(chunks).decode().replace("\r\n", "\n"), stderr
+    """vbs with stdout on a pseudo-terminal `columns` wide, without colour: (screen, stderr)."""
+    run = in_terminal(*args, columns=columns, env={**env, "NO_COLOR": "1"})
+    assert run.exit_code == 0, run.stderr
+    return run.stdout, run.stderr
 
 
 @pytest.fixture
