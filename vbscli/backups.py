@@ -164,15 +164,6 @@ def created_document(response: Response) -> dict[str, Any]:
     return doc
 
 
-def link(backup: dict[str, Any], rel: str) -> str | None:
-    """The href of the link with relation `rel`, if the answer has one."""
-    for item in backup.get("links") or []:
-        if isinstance(item, dict) and item.get("rel") == rel:
-            href = item.get("href")
-            return href if isinstance(href, str) else None
-    return None
-
-
 def probe(client: Client) -> float:
     """One cheap authenticated call (list at most one backup); returns its duration in seconds."""
     response = client.request("GET", "/backups", params={"limit": 1}, what="test")

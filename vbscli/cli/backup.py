@@ -1,13 +1,11 @@
 """`vbs backup ...`: the commands; the work is in vbscli.backups, the output in vbscli.render."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
-from vbscli.cli import runtime
+from vbscli.cli import options, runtime
 from vbscli.cli.globals import VbsCommand, VbsGroup
 
 
@@ -94,26 +92,8 @@ def backup_create(
         bool,
         typer.Option("--wait", help="Wait until the backup is available (exit 6 if it fails, 7 on timeout)."),
     ] = False,
-    wait_timeout: Annotated[
-        Optional[float],
-        typer.Option(
-            "--wait-timeout",
-            metavar="SECONDS",
-            min=1,
-            show_default=False,
-            help="With --wait: give up waiting after this long (default 3600).",
-        ),
-    ] = None,
-    poll_interval: Annotated[
-        Optional[float],
-        typer.Option(
-            "--poll-interval",
-            metavar="SECONDS",
-            min=1,
-            show_default=False,
-            help="With --wait: longest pause between status checks (default 30; they start at 2 s and grow).",
-        ),
-    ] = None,
+    wait_timeout: options.WaitTimeout = None,
+    poll_interval: options.PollInterval = None,
     from_file: Annotated[
         Optional[str],
         typer.Option(
@@ -124,17 +104,7 @@ def backup_create(
             "volume_id, snapshot_id (optional), name, description, force.",
         ),
     ] = None,
-    parallel: Annotated[
-        Optional[int],
-        typer.Option(
-            "--parallel",
-            metavar="N",
-            min=1,
-            max=64,
-            show_default=False,
-            help="With --from: requests in flight at most (default 8).",
-        ),
-    ] = None,
+    parallel: Annotated[Optional[int], options.parallel("With --from: requests in flight at most (default 8).")] = None,
     skip_invalid: Annotated[
         bool,
         typer.Option("--skip-invalid", help="With --from: report invalid items and create the others."),
@@ -149,6 +119,7 @@ def backup_create(
     from vbscli.cli import checks
     from vbscli.errors import InputError
     from vbscli.render import Result, render
+    from vbscli.render_backup import created_rows, detail_rows
 
     runtime.begin(ctx)
     checks.needs(
@@ -159,7 +130,7 @@ def backup_create(
         ("--keep-snapshot", keep_snapshot),
     )
     checks.refused_with("--dry-run", dry_run, ("--wait", wait), why="a dry run sends nothing, so there is no wait")
-    policy = backups.WaitPolicy(timeout=wait_timeout or 3600.0, interval=poll_interval or 30.0) if wait else None
+    policy = options.wait_policy(wait, wait_timeout, poll_interval)
     if from_file is not None:
         checks.refused_with(
             "--from",
@@ -211,67 +182,11 @@ def backup_create(
 
         render_requests(requests_for(client, spec), fmt, st.env)
         return
-    with spinner(st.env, f"disk {spec.volume_id}") as show:
+    with options.spinner(st.env, f"disk {spec.volume_id}") as show:
         done = cycle.backup(client, spec, policy, keep_snapshot=keep_snapshot, notify=client.notify, on_status=show)
-    if done.result == "available":
-        render(Result(done.document, detail_rows(done.document["backup"])), fmt, st.env)
-        return
     backup = done.document["backup"]
-    rows = [
-        ("ID", backup["id"]),
-        ("Name", "" if backup.get("name") is None else str(backup.get("name"))),
-        ("Self link", backups.link(backup, "self") or ""),
-        ("Bookmark link", backups.link(backup, "bookmark") or ""),
-    ]
+    rows = detail_rows(backup) if done.result == "available" else created_rows(backup)
     render(Result(done.document, rows), fmt, st.env)
-
-
-@contextmanager
-def spinner(env: Any, subject: str) -> Iterator[Any]:
-    """A status line on stderr while waiting, when a person is watching; yields on_status(subject, status, s)."""
-    if not env.stderr_isatty:
-        yield None
-        return
-    from rich.console import Console
-
-    console = Console(file=env.stderr, no_color=env.no_color)
-    with console.status(f"{subject}: starting") as status:
-
-        def show(what: str, state: str, elapsed: float) -> None:
-            status.update(f"{what}: {state} ({elapsed:.0f} s)")
-
-        yield show
-
-
-def detail_rows(backup: dict) -> list[tuple[str, str]]:
-    """The fields of a backup's detail worth a line in a table, in a reading order."""
-    from vbscli import backups
-
-    fields = [
-        ("ID", "id"),
-        ("Name", "name"),
-        ("Status", "status"),
-        ("Fail reason", "fail_reason"),
-        ("Volume ID", "volume_id"),
-        ("Snapshot ID", "snapshot_id"),
-        ("Size (GB)", "size"),
-        ("Incremental", "is_incremental"),
-        ("Description", "description"),
-        ("Availability zone", "availability_zone"),
-        ("Created", "created_at"),
-        ("Updated", "updated_at"),
-    ]
-    rows = []
-    for label, key in fields:
-        value = backup.get(key)
-        if value is None and key in ("fail_reason", "description"):
-            continue
-        rows.append((label, "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)))
-    for rel, label in (("self", "Self link"), ("bookmark", "Bookmark link")):
-        href = backups.link(backup, rel)
-        if href:
-            rows.append((label, href))
-    return rows
 
 
 @app.command("show", cls=VbsCommand)
@@ -282,6 +197,7 @@ def backup_show(
     """Show one backup in detail"""
     from vbscli import backups, validate
     from vbscli.render import Result, render
+    from vbscli.render_backup import detail_rows
 
     runtime.begin(ctx)
     validate.check_uuid(backup_id, "backup ID")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from vbscli.cli import runtime
+from vbscli.cli import options, runtime
 from vbscli.cli.confirm import Yes
 
 
@@ -20,43 +20,15 @@ def backup_delete(
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until each backup is gone (exit 6 if one stays, 7 on timeout).")
     ] = False,
-    wait_timeout: Annotated[
-        Optional[float],
-        typer.Option(
-            "--wait-timeout",
-            metavar="SECONDS",
-            min=1,
-            show_default=False,
-            help="With --wait: give up waiting after this long (default 3600).",
-        ),
-    ] = None,
-    poll_interval: Annotated[
-        Optional[float],
-        typer.Option(
-            "--poll-interval",
-            metavar="SECONDS",
-            min=1,
-            show_default=False,
-            help="With --wait: longest pause between status checks (default 30).",
-        ),
-    ] = None,
-    parallel: Annotated[
-        Optional[int],
-        typer.Option(
-            "--parallel",
-            metavar="N",
-            min=1,
-            max=64,
-            show_default=False,
-            help="Deletions in flight at most (default 8).",
-        ),
-    ] = None,
+    wait_timeout: options.WaitTimeout = None,
+    poll_interval: options.PollInterval = None,
+    parallel: Annotated[Optional[int], options.parallel("Deletions in flight at most (default 8).")] = None,
 ) -> None:
     """Delete backups (asks first on a terminal; --yes otherwise)"""
     from vbscli import backups, deletion, preview, validate
     from vbscli.cli import checks, confirm
-    from vbscli.cli.backup import spinner
     from vbscli.render import Result, render
+    from vbscli.render_backup import error_text
 
     st = runtime.begin(ctx)
     ids = list(dict.fromkeys(backup_ids))
@@ -101,14 +73,12 @@ def backup_delete(
         if missing < len(ids):
             question = "Delete them?" if len(ids) - missing > 1 else "Delete it?"
             confirm.ask(st.env, lines, question, "not confirmed: nothing deleted")
-    policy = backups.WaitPolicy(timeout=wait_timeout or 3600.0, interval=poll_interval or 30.0) if wait else None
+    policy = options.wait_policy(wait, wait_timeout, poll_interval)
     if len(ids) == 1:  # one backup: its failure is the command's, with the usual message and exit code
         deletion.delete(client, ids[0], client.notify)
         outcomes = [deletion.Outcome(ids[0], "deleting")]
         if policy is not None:
-            subject = f"backup {ids[0]}"
-            with spinner(st.env, subject) as show:
-                on_status = (lambda status, elapsed: show(subject, status, elapsed)) if show else None
+            with options.watching(st.env, f"backup {ids[0]}") as on_status:
                 deletion.wait_gone(client, ids[0], policy, on_status=on_status)
             outcomes = [deletion.Outcome(ids[0], "deleted")]
     else:
@@ -126,13 +96,3 @@ def backup_delete(
         st.env.stderr.write(f"vbs: {bad} of {len(outcomes)} failed\n")
         st.env.stderr.flush()
     raise typer.Exit(deletion.exit_code(outcomes))
-
-
-def error_text(error: dict) -> str:
-    """One line from a JSON error object, as vbs words a service error."""
-    text = str(error.get("message") or "")
-    if error.get("status"):
-        text = f"HTTP {error['status']}" + (f" {error['code']}" if error.get("code") else "") + f": {text}"
-    if error.get("request_id"):
-        text += f" (request id {error['request_id']})"
-    return text

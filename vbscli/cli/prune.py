@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vbscli.cli import runtime
+from vbscli.cli import options, runtime
 from vbscli.cli.confirm import Yes
 
 PREFIX = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -81,17 +81,7 @@ def backup_prune(
         ),
     ] = None,
     yes: Yes = False,
-    parallel: Annotated[
-        Optional[int],
-        typer.Option(
-            "--parallel",
-            metavar="N",
-            min=1,
-            max=64,
-            show_default=False,
-            help="Deletions in flight at most (default 8).",
-        ),
-    ] = None,
+    parallel: Annotated[Optional[int], options.parallel("Deletions in flight at most (default 8).")] = None,
 ) -> None:
     """Delete old backups by a retention policy, per disk (asks first on a terminal; --yes otherwise)"""
     from datetime import datetime, timedelta, timezone
@@ -180,7 +170,7 @@ def backup_prune(
 
     def failed(entry: prune.Entry) -> None:
         if entry.outcome == "failed" and entry.error:
-            from vbscli.cli.delete import error_text
+            from vbscli.render_backup import error_text
 
             st.env.error_line(f"{entry.type} {entry.id}: {error_text(entry.error)}")
 
@@ -282,7 +272,7 @@ def _render(report: list[Any], fmt: str, env: Any, done: bool) -> None:
         if done:
             outcome = entry.outcome or ""
             if entry.error:
-                from vbscli.cli.delete import error_text
+                from vbscli.render_backup import error_text
 
                 outcome += f": {error_text(entry.error)}"
             cells.append(outcome)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from vbscli.cli import runtime
+from vbscli.cli import options, runtime
 
 DEFAULT_DAYS = 14
 DEFAULT_PARALLEL = 8
@@ -71,10 +71,7 @@ def backup_report(
             "textfile collector).",
         ),
     ] = None,
-    parallel: Annotated[
-        int,
-        typer.Option("--parallel", metavar="N", min=1, max=64, help="Listings in flight at most."),
-    ] = DEFAULT_PARALLEL,
+    parallel: Annotated[int, options.parallel("Listings in flight at most (default 8).")] = DEFAULT_PARALLEL,
 ) -> None:
     """Show whether every disk has a recent backup: day strips, ages, counts and sizes"""
     import time

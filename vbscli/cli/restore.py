@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from vbscli.cli import runtime
+from vbscli.cli import options, runtime
 from vbscli.cli.confirm import Yes
 
 
@@ -41,33 +41,15 @@ def backup_restore(
             "--wait", help="Wait until the disk is available again (exit 6 if the restore fails, 7 on timeout)."
         ),
     ] = False,
-    wait_timeout: Annotated[
-        Optional[float],
-        typer.Option(
-            "--wait-timeout",
-            metavar="SECONDS",
-            min=1,
-            show_default=False,
-            help="With --wait: give up waiting after this long (default 3600).",
-        ),
-    ] = None,
-    poll_interval: Annotated[
-        Optional[float],
-        typer.Option(
-            "--poll-interval",
-            metavar="SECONDS",
-            min=1,
-            show_default=False,
-            help="With --wait: longest pause between status checks (default 30).",
-        ),
-    ] = None,
+    wait_timeout: options.WaitTimeout = None,
+    poll_interval: options.PollInterval = None,
 ) -> None:
     """Restore a backup onto a disk, overwriting it (asks first on a terminal; --yes otherwise)"""
     from vbscli import backups, preview
     from vbscli import restore as restoring
     from vbscli.cli import checks, confirm
-    from vbscli.cli.backup import detail_rows, spinner
     from vbscli.render import Result, render, render_request
+    from vbscli.render_backup import detail_rows, volume_rows
 
     st = runtime.begin(ctx)
     spec = restoring.RestoreSpec(backup_id, volume_id, new_volume_name).checked()
@@ -104,28 +86,13 @@ def backup_restore(
         confirm.ask(st.env, lines, question, "not confirmed: nothing restored")
     doc = restoring.restore(client, spec, client.notify)
     answer = doc["restore"]
-    if wait:
-        policy = backups.WaitPolicy(timeout=wait_timeout or 3600.0, interval=poll_interval or 30.0)
-        subject = f"restore of backup {spec.backup_id}"
-        with spinner(st.env, subject) as show:
-            on_status = (lambda status, elapsed: show(subject, status, elapsed)) if show else None
+    policy = options.wait_policy(wait, wait_timeout, poll_interval)
+    if policy is not None:
+        with options.watching(st.env, f"restore of backup {spec.backup_id}") as on_status:
             result = restoring.wait_restored(client, spec.backup_id, answer.get("volume_id"), policy, on_status)
-        if "volume" in result:
-            volume = result["volume"]
-            rows = [(label, "" if volume.get(key) is None else str(volume.get(key))) for label, key in VOLUME_FIELDS]
-            render(Result(result, rows), fmt, st.env)
-        else:
-            render(Result(result, detail_rows(result["backup"])), fmt, st.env)
+        rows = volume_rows(result["volume"]) if "volume" in result else detail_rows(result["backup"])
+        render(Result(result, rows), fmt, st.env)
         return
     rows = [("Backup ID", answer.get("backup_id")), ("Volume ID", answer.get("volume_id"))]
     rows.append(("Volume name", answer.get("volume_name") or ""))
     render(Result(doc, rows), fmt, st.env)
-
-
-VOLUME_FIELDS = (
-    ("ID", "id"),
-    ("Name", "name"),
-    ("Status", "status"),
-    ("Size (GB)", "size"),
-    ("Availability zone", "availability_zone"),
-)
