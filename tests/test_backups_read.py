@@ -6,7 +6,7 @@ import pytest
 import responses
 
 from tests.conftest import VOLUME
-from vbscli import backups
+from vbscli import backups, polling
 from vbscli.auth import TokenAuth
 from vbscli.client import Client
 from vbscli.errors import BackupFailed, InputError, ServiceError, WaitTimeout
@@ -135,7 +135,7 @@ def test_wait_polls_with_growing_interval_until_available(client):
     doc = backups.wait_available(
         client,
         BID,
-        backups.WaitPolicy(timeout=600, interval=4, first=2),
+        polling.WaitPolicy(timeout=600, interval=4, first=2),
         on_status=lambda s, e: seen.append(s),
         sleep=t.sleep,
         clock=t.clock,
@@ -150,7 +150,7 @@ def test_wait_error_status_raises_backup_failed_with_reason(client):
     responses.get(f"{BASE}/backups/{BID}", json=detail("error", fail_reason="snapshot unreadable"))
     t = FakeTime()
     with pytest.raises(BackupFailed) as info:
-        backups.wait_available(client, BID, backups.WaitPolicy(), sleep=t.sleep, clock=t.clock)
+        backups.wait_available(client, BID, polling.WaitPolicy(), sleep=t.sleep, clock=t.clock)
     assert info.value.exit_code == 6 and "snapshot unreadable" in info.value.message
 
 
@@ -159,7 +159,7 @@ def test_wait_timeout_says_the_backup_goes_on(client):
     responses.get(f"{BASE}/backups/{BID}", json=detail("creating"))
     t = FakeTime()
     with pytest.raises(WaitTimeout) as info:
-        backups.wait_available(client, BID, backups.WaitPolicy(timeout=10, interval=5), sleep=t.sleep, clock=t.clock)
+        backups.wait_available(client, BID, polling.WaitPolicy(timeout=10, interval=5), sleep=t.sleep, clock=t.clock)
     assert info.value.exit_code == 7
     assert "still creating after 10 s" in info.value.message
     assert f"vbs backup show {BID}" in info.value.hint
@@ -172,6 +172,6 @@ def test_wait_survives_a_failed_poll(client):
     responses.get(f"{BASE}/backups/{BID}", json=detail("available"))
     t = FakeTime()
     assert (
-        backups.wait_available(client, BID, backups.WaitPolicy(), sleep=t.sleep, clock=t.clock)["backup"]["status"]
+        backups.wait_available(client, BID, polling.WaitPolicy(), sleep=t.sleep, clock=t.clock)["backup"]["status"]
         == "available"
     )

@@ -12,10 +12,11 @@ from responses import matchers
 from tests.conftest import VOLUME
 from vbscli import cycle, deletion, polling, preview, restore, snapshots
 from vbscli.auth import TokenAuth
-from vbscli.backups import BackupSpec, WaitPolicy
+from vbscli.backups import BackupSpec
 from vbscli.client import Client
 from vbscli.errors import BackupFailed, NetworkError, ServiceError, WaitTimeout
 from vbscli.iam import PasswordAuth
+from vbscli.polling import WaitPolicy
 
 ENDPOINT = "https://evs.test.example"
 BASE = f"{ENDPOINT}/v3/p1"

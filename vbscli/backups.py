@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from vbscli import lost_answer, paging, validate
+from vbscli import lost_answer, paging, polling, validate
 from vbscli.client import Call, Client, Response
 from vbscli.errors import BackupFailed, BadResponseError, VbsError, WaitTimeout
+from vbscli.polling import WaitPolicy
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,16 +223,6 @@ def list_backups(
     return {"backups": [item for page in pages for item in page]}
 
 
-@dataclass(eq=False)
-class WaitPolicy:
-    """How to poll: start at `first` seconds, grow by `factor` up to `interval`, give up after `timeout`."""
-
-    timeout: float = 3600.0
-    interval: float = 30.0
-    first: float = 2.0
-    factor: float = 1.5
-
-
 def wait_available(
     client: Client,
     backup_id: str,
@@ -245,51 +236,24 @@ def wait_available(
     A failed poll (network, 5xx) is not the backup failing: polling goes on until the timeout. Every
     failure names the backup (`backup_id`): it exists, whatever happens to the waiting.
     """
-    try:
-        return _wait_available(client, backup_id, policy, on_status, sleep, clock)
-    except (BackupFailed, WaitTimeout):
-        raise
-    except VbsError as exc:
-        raise exc.about_backup(backup_id, f"backup {backup_id} was created, but waiting for it failed") from None
 
-
-def _wait_available(
-    client: Client,
-    backup_id: str,
-    policy: WaitPolicy,
-    on_status: Callable[[str, float], None] | None,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
-) -> dict[str, Any]:
-    started = clock()
-    delay = policy.first
-    status = "unknown"
-    last_problem: str | None = None
-    while True:
-        try:
-            doc = show(client, backup_id, what="poll")
-            status = str(doc["backup"].get("status") or "unknown")
-            last_problem = None
-        except VbsError as exc:
-            if getattr(exc, "exit_code", None) in (1, 4):  # gone, or no longer allowed to look
-                raise
-            last_problem = exc.one_line()
-        elapsed = clock() - started
-        if on_status:
-            on_status(status, elapsed)
-        if status == "available":
-            return doc
+    def look() -> tuple[bool, Any, str]:
+        doc = show(client, backup_id, what="poll")
+        status = str(doc["backup"].get("status") or "unknown")
         if status == "error":
             reason = doc["backup"].get("fail_reason") or "no reason given"
-            raise BackupFailed(
-                f"backup {backup_id} failed: {reason}", f"see: vbs backup show {backup_id}"
-            ).about_backup(backup_id)
-        remaining = policy.timeout - elapsed
-        if remaining <= 0:
-            state = f"still {status}" if last_problem is None else f"in an unknown state ({last_problem})"
-            raise WaitTimeout(
-                f"backup {backup_id} is {state} after {elapsed:.0f} s of waiting",
-                f"the backup goes on in the service; check it with: vbs backup show {backup_id}",
-            ).about_backup(backup_id)
-        sleep(min(delay, remaining))
-        delay = min(delay * policy.factor, policy.interval)
+            raise BackupFailed(f"backup {backup_id} failed: {reason}", f"see: vbs backup show {backup_id}")
+        return status == "available", doc, status
+
+    check = f"vbs backup show {backup_id}"
+    try:
+        return polling.until(
+            look, policy, what=f"backup {backup_id}", check=check, on_status=on_status, sleep=sleep, clock=clock
+        )
+    except BackupFailed as exc:
+        raise exc.about_backup(backup_id) from None
+    except WaitTimeout as exc:
+        exc.hint = f"the backup goes on in the service; check it with: {check}"
+        raise exc.about_backup(backup_id) from None
+    except VbsError as exc:
+        raise exc.about_backup(backup_id, f"backup {backup_id} was created, but waiting for it failed") from None

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vbscli import backups, validate
-from vbscli.backups import BackupSpec, WaitPolicy
+from vbscli.backups import BackupSpec
 from vbscli.client import Client
 from vbscli.errors import InputError, Interrupted, VbsError
 from vbscli.exit_codes import ExitCode
+from vbscli.polling import WaitPolicy
 from vbscli.retry import is_throttle
 
 FIELDS = ("volume_id", "snapshot_id", "name", "description", "force")

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from vbscli import backups, snapshots
-from vbscli.backups import BackupSpec, WaitPolicy
+from vbscli.backups import BackupSpec
 from vbscli.client import Client
 from vbscli.errors import BackupFailed, InputError, Interrupted, ServiceError, VbsError, WaitTimeout
+from vbscli.polling import WaitPolicy
 
 SNAPSHOT_TIMEOUT = 600.0
 """How long a snapshot may take without --wait (with --wait, --wait-timeout bounds the whole job)."""

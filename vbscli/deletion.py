@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from vbscli import backups, lost_answer, polling, validate
-from vbscli.backups import WaitPolicy
 from vbscli.client import Call, Client
 from vbscli.errors import BackupFailed, Interrupted, ServiceError, VbsError
 from vbscli.exit_codes import ExitCode
+from vbscli.polling import WaitPolicy
 
 GONE_POLICY = WaitPolicy(timeout=1800.0, interval=15.0, first=1.0)
 """How long a dependent's deletion is awaited before the backup it builds on is deleted."""

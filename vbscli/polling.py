@@ -1,7 +1,7 @@
 """Waiting for the service: poll with growing pauses until the work is done, has failed, or time is up.
 
-One loop for every wait of the cycle (a snapshot becoming available, a backup going away, a
-restore finishing). A poll that fails on the way (network, 5xx) is not the work failing: polling
+One loop for every wait of the cycle (a backup or a snapshot becoming available, a backup going
+away, a restore finishing). A poll that fails on the way (network, 5xx) is not the work failing: polling
 goes on until the timeout. A refusal (404, 401/403) or a reported failure ends the wait at once.
 """
 
@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from vbscli.backups import WaitPolicy
 from vbscli.errors import VbsError, WaitTimeout
 from vbscli.exit_codes import ExitCode
+
+
+@dataclass(eq=False)
+class WaitPolicy:
+    """How to poll: start at `first` seconds, grow by `factor` up to `interval`, give up after `timeout`."""
+
+    timeout: float = 3600.0
+    interval: float = 30.0
+    first: float = 2.0
+    factor: float = 1.5
+
 
 Look = Callable[[], tuple[bool, Any, str]]
 """Returns (done, value, status shown while waiting); raises for a failure that ends the wait."""

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from vbscli import backups, lost_answer, polling, validate
-from vbscli.backups import WaitPolicy
 from vbscli.client import Call, Client, Response
 from vbscli.errors import BackupFailed, BadResponseError, InputError, NetworkError, ServiceError
+from vbscli.polling import WaitPolicy
 
 VOLUME_NAME_MAX = 255
 

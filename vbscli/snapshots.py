@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vbscli import lost_answer, paging, polling, validate
-from vbscli.backups import WaitPolicy
 from vbscli.client import Call, Client, Response
 from vbscli.errors import BackupFailed, BadResponseError, ServiceError, VbsError
+from vbscli.polling import WaitPolicy
 
 MARK, MADE_BY = "created_by", "vbs"
 FOR_BACKUP = "vbs_backup"

@@ -39,7 +39,7 @@ def wait_policy(wait: bool, timeout: float | None, interval: float | None) -> An
     """The WaitPolicy of --wait, --wait-timeout and --poll-interval (None without --wait)."""
     if not wait:
         return None
-    from vbscli.backups import WaitPolicy
+    from vbscli.polling import WaitPolicy
 
     return WaitPolicy(timeout=timeout or 3600.0, interval=interval or 30.0)
 
