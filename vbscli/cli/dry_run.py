@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -34,34 +32,14 @@ def render_requests(calls: list[Any], fmt: str, env: Any) -> None:
         render_request(call, fmt, env)
 
 
-def read_source(source: str, option: str = "--from") -> tuple[str, str]:
-    """(text, name for messages) of a file, or of stdin for '-'."""
-    from vbscli.errors import InputError
-
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {option} {source}: {getattr(exc, 'strerror', None) or exc}") from None
-    return text, "stdin" if source == "-" else source
-
-
 def show_fleet_requests(ctx: typer.Context, source: str, skip_invalid: bool) -> int:
     """`create --from FILE --dry-run`: check every item, then print each request it would send."""
-    from vbscli import batch
-    from vbscli.errors import InputError
+    from vbscli.cli import sources
     from vbscli.render import render_request_lines
 
     st = runtime.state(ctx)
-    text, name = read_source(source)
-    items = batch.parse(text, name)
+    items = sources.fleet_items(source, st.env, skip_invalid, "see the requests for the others")
     invalid = [item for item in items if item.spec is None]
-    for item in invalid:
-        st.env.warn(f"invalid item: {item.problem}")
-    if invalid and not skip_invalid:
-        raise InputError(
-            f"{len(invalid)} of {len(items)} items in {name} are invalid; nothing was sent",
-            "fix them, or pass --skip-invalid to see the requests for the others",
-        )
     _, client = runtime.connect(ctx)
     calls = [({"line": item.line}, call) for item in items if item.spec for call in requests_for(client, item.spec)]
     render_request_lines(calls, runtime.output_format(ctx), st.env)

@@ -1,9 +1,7 @@
 """`vbs backup create --from FILE`: many backups in one run, with progress and a per-item report."""
 
 import json
-import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -22,25 +20,12 @@ def create_many(
 ) -> int:
     """Check every item, then create them; returns the run's exit code."""
     from vbscli import batch
-    from vbscli.errors import InputError
+    from vbscli.cli import sources
     from vbscli.exit_codes import ExitCode
 
     st = runtime.state(ctx)
     env = st.env
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read --from {source}: {getattr(exc, 'strerror', None) or exc}") from None
-    name = "stdin" if source == "-" else source
-    items = batch.parse(text, name)
-    invalid = [item for item in items if item.spec is None]
-    for item in invalid:
-        env.warn(f"invalid item: {item.problem}")
-    if invalid and not skip_invalid:
-        raise InputError(
-            f"{len(invalid)} of {len(items)} items in {name} are invalid; nothing was sent",
-            "fix them, or pass --skip-invalid to create the others",
-        )
+    items = sources.fleet_items(source, env, skip_invalid, "create the others")
     _, client = runtime.connect(ctx)
     client.pool_size = parallel
     fmt = runtime.output_format(ctx)

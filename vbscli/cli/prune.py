@@ -182,30 +182,22 @@ def backup_prune(
 
 def _disks(volume_ids: list[str] | None, from_file: str | None, env: Any) -> list[str] | None:
     """The disks chosen, or None for every disk (--all). A fleet file is read as `backup report --from`
-    reads it (batch.volume_ids): only volume_id counts; two items of one disk prune it once."""
+    reads it: only volume_id counts; two items of one disk prune it once."""
     if volume_ids:
         return list(dict.fromkeys(v.lower() for v in volume_ids))
     if from_file is None:
         return None
-    from vbscli import batch
-    from vbscli.cli.dry_run import read_source
-    from vbscli.errors import InputError
+    from vbscli.cli import sources
 
-    text, name = read_source(from_file)
-    ids, problems = batch.volume_ids(text, name)
-    for problem in problems:
-        env.warn(f"invalid item: {problem}")
-    if problems:
-        raise InputError(f"{len(problems)} items in {name} are invalid; nothing was sent", "fix them and run again")
-    return list(dict.fromkeys(ids))
+    return sources.fleet_disks(from_file, env)
 
 
 def _listing(source: str) -> list[dict[str, Any]]:
     """The backups of a `vbs backup list -o json` document (or a plain list of backup objects)."""
-    from vbscli.cli.dry_run import read_source
+    from vbscli.cli import sources
     from vbscli.errors import InputError
 
-    text, name = read_source(source, "--backups")
+    text, name = sources.read(source, "--backups")
     try:
         doc = json.loads(text)
     except ValueError as exc:

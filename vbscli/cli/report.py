@@ -6,8 +6,6 @@ and the metrics file in vbscli.prometheus; this module parses, calls and hands o
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -120,22 +118,12 @@ def backup_report(
 
 def _named_disks(volume_ids: list[str], from_file: str | None, env: Any) -> list[str] | None:
     """The disks the user named (in order, once each), or None for every disk with backups."""
-    from vbscli import batch, validate
-    from vbscli.errors import InputError
+    from vbscli import validate
+    from vbscli.cli import sources
 
     if not volume_ids and from_file is None:
         return None
     wanted = [validate.check_uuid(v, "--volume-id").lower() for v in volume_ids]
     if from_file is not None:
-        try:
-            text = sys.stdin.read() if from_file == "-" else Path(from_file).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read --from {from_file}: {getattr(exc, 'strerror', None) or exc}") from None
-        name = "stdin" if from_file == "-" else from_file
-        ids, problems = batch.volume_ids(text, name)
-        for problem in problems:
-            env.warn(f"invalid item: {problem}")
-        if problems:
-            raise InputError(f"{len(problems)} items in {name} are invalid; nothing was sent", "fix them and run again")
-        wanted += ids
+        wanted += sources.fleet_disks(from_file, env)
     return list(dict.fromkeys(wanted))
