@@ -23,7 +23,7 @@ from vbscli import backups, validate
 from vbscli.backups import BackupSpec
 from vbscli.client import Client
 from vbscli.errors import InputError, Interrupted, VbsError
-from vbscli.exit_codes import ExitCode
+from vbscli.exit_codes import ExitCode, of_items
 from vbscli.polling import WaitPolicy
 from vbscli.retry import is_throttle
 
@@ -337,7 +337,6 @@ def run(
     requests in flight (the workers are daemon threads).
     """
     from vbscli import cycle, redact
-    from vbscli.exit_codes import ExitCode
 
     stop = stop or threading.Event()
     limiter = Limiter(parallel)
@@ -447,11 +446,5 @@ def run(
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
-    """0 if nothing failed; the shared code (3, 4 or 5) if every item failed the same way; else 1."""
-    failed = [o for o in outcomes if o.result in ("failed", "invalid")]
-    if not failed:
-        return ExitCode.OK
-    codes = {o.exit_code for o in failed}
-    if len(failed) == len(outcomes) and len(codes) == 1 and codes <= {3, 4, 5}:
-        return codes.pop()
-    return ExitCode.REJECTED
+    """Invalid items count as failed (vbscli.exit_codes.of_items)."""
+    return of_items([o.exit_code for o in outcomes if o.result in ("failed", "invalid")], len(outcomes))

@@ -17,7 +17,7 @@ from typing import Any
 from vbscli import backups, lost_answer, polling, validate
 from vbscli.client import Call, Client
 from vbscli.errors import BackupFailed, Interrupted, ServiceError, VbsError
-from vbscli.exit_codes import ExitCode
+from vbscli.exit_codes import ExitCode, of_items
 from vbscli.polling import WaitPolicy
 
 GONE_POLICY = WaitPolicy(timeout=1800.0, interval=15.0, first=1.0)
@@ -318,11 +318,5 @@ def delete_many(
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
-    """0 if nothing failed; the shared code (3, 4 or 5) if everything failed the same way; else 1."""
-    failed = [o for o in outcomes if o.result == "failed"]
-    if not failed:
-        return ExitCode.OK
-    codes = {o.exit_code for o in failed}
-    if len(failed) == len(outcomes) and len(codes) == 1 and codes <= {3, 4, 5}:
-        return codes.pop()
-    return ExitCode.REJECTED
+    """vbscli.exit_codes.of_items over the deletions."""
+    return of_items([o.exit_code for o in outcomes if o.result == "failed"], len(outcomes))

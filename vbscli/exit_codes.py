@@ -37,3 +37,18 @@ class ExitCode(IntEnum):
     OUTPUT_CLOSED = 141
     """The reader of stdout went away (a broken pipe, e.g. `| head`). With --from, vbs stops sending,
     and the summary on stderr says which items were done and which were not sent."""
+
+
+def of_items(failed: list[int], total: int) -> int:
+    """The exit code of a run over `total` items (a fleet, deletions, a prune) given the codes of those
+    that failed: 0 if none did; the code they share (3, 4 or 5) if every item failed the same way, as
+    one item would have; else 1, and the report says which failed."""
+    if not failed:
+        return ExitCode.OK
+    if (
+        len(failed) == total
+        and len(set(failed)) == 1
+        and failed[0] in (ExitCode.CONFIG, ExitCode.AUTH, ExitCode.SERVICE)
+    ):
+        return failed[0]
+    return ExitCode.REJECTED

@@ -311,13 +311,8 @@ def _summary(env: Any, report: list[Any], done: bool, note: str | None = None) -
 
 
 def _exit_code(report: list[Any]) -> int:
-    from vbscli.exit_codes import ExitCode
+    """vbscli.exit_codes.of_items over the deletions the plan made."""
+    from vbscli.exit_codes import of_items
 
-    failed = [e for e in report if e.outcome == "failed"]
-    if not failed:
-        return ExitCode.OK
     doomed = [e for e in report if e.action == "delete"]
-    codes = {e.exit_code for e in failed}
-    if len(failed) == len(doomed) and len(codes) == 1 and codes <= {3, 4, 5}:
-        return codes.pop()
-    return ExitCode.REJECTED
+    return of_items([e.exit_code for e in doomed if e.outcome == "failed"], len(doomed))
