@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from vbscli.clock import parse_time
 from vbscli.errors import InputError
 from vbscli.report import (
     AVAILABLE,
@@ -18,7 +19,6 @@ from vbscli.report import (
     format_age,
     format_limit,
     is_stale,
-    parse_time,
 )
 from vbscli.validate import parse_duration
 

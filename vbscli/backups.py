@@ -11,6 +11,7 @@ from typing import Any
 
 from vbscli import lost_answer, paging, polling, validate
 from vbscli.client import Call, Client, Response
+from vbscli.clock import parse_time
 from vbscli.errors import BackupFailed, BadResponseError, VbsError, WaitTimeout
 from vbscli.polling import WaitPolicy
 
@@ -127,23 +128,12 @@ def find_created(client: Client, spec: BackupSpec, since: tuple[datetime, float]
             continue
         if backup.get("snapshot_id", spec.snapshot_id) != spec.snapshot_id:
             continue
-        created = _timestamp(backup.get("created_at"))
+        created = parse_time(backup.get("created_at"))
         if created is None:
             raise BadResponseError(f"backup {backup.get('id')} has no readable created_at")
         if created >= earliest:
             return {"backup": {"id": backup["id"], "links": backup.get("links", []), "name": backup.get("name")}}
     return None
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """Service times are ISO 8601, usually without a zone (UTC is meant)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def created_document(response: Response) -> dict[str, Any]:

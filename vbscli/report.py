@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from vbscli.backups import STATUSES
+from vbscli.clock import parse_time
 
 AVAILABLE = "available"
 """A day with at least one usable backup (see USABLE)."""
@@ -52,17 +53,6 @@ class Backup:
             size=size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else 0,
             created_at=parse_time(obj.get("created_at")),
         )
-
-
-def parse_time(value: Any) -> datetime | None:
-    """A service timestamp (ISO 8601, usually without a zone: UTC is meant) as an aware datetime."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def iso(moment: datetime) -> str:

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
+
+from vbscli.clock import parse_time
 
 NEVER_TOUCHED = ("creating", "restoring", "deleting")
 
@@ -75,15 +77,8 @@ class Decision:
 
 
 def created_of(backup: dict[str, Any]) -> datetime | None:
-    """`created_at` as an aware UTC time (the service usually writes it without a zone)."""
-    value = backup.get("created_at")
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    """`created_at` as an aware time (the service usually writes it without a zone: UTC)."""
+    return parse_time(backup.get("created_at"))
 
 
 def plan(backups: Iterable[dict[str, Any]], policy: Policy, name_prefix: str | None = None) -> list[Decision]:

@@ -150,13 +150,9 @@ def _seconds(value: Any) -> float:
 def _moment(value: Any) -> datetime | None:
     if isinstance(value, datetime):  # YAML reads an unquoted timestamp itself
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    from vbscli.clock import parse_time
+
+    return parse_time(value)
 
 
 def backup_id(volume_id: str, index: int) -> str:
