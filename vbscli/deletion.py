@@ -36,21 +36,9 @@ def delete_call(client: Client, backup_id: str) -> Call:
 
 
 def delete(client: Client, backup_id: str, notify: Callable[[str], None] | None = None) -> None:
-    """DELETE one backup (202: it goes `deleting`, then away).
-
-    A second DELETE of a backup already `deleting` gets 400 from upstream Cinder, so after a lost
-    answer the backup is looked up first: gone or `deleting` means the delete was processed.
-    """
-
-    def look() -> tuple[str, Any]:
-        try:
-            status = backups.show(client, backup_id, what="lookup")["backup"].get("status")
-        except ServiceError as exc:
-            if exc.status == 404:
-                return lost_answer.DONE, "gone"
-            raise
-        return (lost_answer.DONE, status) if status == "deleting" else (lost_answer.AGAIN, None)
-
+    """DELETE one backup (202: it goes `deleting`, then away); after a lost answer the backup is looked
+    up first (lost_answer.deleted)."""
+    look = lost_answer.deleted(lambda: backups.show(client, backup_id, what="lookup")["backup"].get("status"))
     request = lost_answer.Request(
         delete_call(client, backup_id),
         name=f"delete of backup {backup_id}",

@@ -17,11 +17,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from vbscli.client import Call, Client, Response
-from vbscli.errors import BadResponseError, Interrupted, NetworkError, VbsError
+from vbscli.errors import BadResponseError, Interrupted, NetworkError, ServiceError, VbsError
 
 DONE, AGAIN = "done", "again"
 Look = Callable[[], tuple[str, Any]]
 """Asks the service whether the request was acted on: (DONE, what it found) or (AGAIN, None)."""
+
+
+def deleted(status: Callable[[], Any]) -> Look:
+    """The look-up of a DELETE, given how to read the thing's status: gone (404) or `deleting` means
+    the delete was processed (a second DELETE of a backup already `deleting` gets 400 from upstream
+    Cinder); any other status means it was not."""
+
+    def look() -> tuple[str, Any]:
+        try:
+            now = status()
+        except ServiceError as exc:
+            if exc.status == 404:
+                return DONE, "gone"
+            raise
+        return (DONE, now) if now == "deleting" else (AGAIN, None)
+
+    return look
 
 
 @dataclass(frozen=True, eq=False)

@@ -166,16 +166,7 @@ def wait_available(
 def delete(client: Client, snapshot_id: str, notify: Callable[[str], None] | None = None) -> None:
     """DELETE the snapshot; a lost answer is looked up (gone or `deleting`: done) before sending again."""
     validate.check_uuid(snapshot_id, "snapshot ID")
-
-    def look() -> tuple[str, Any]:
-        try:
-            status = show(client, snapshot_id, what="lookup")["snapshot"].get("status")
-        except ServiceError as exc:
-            if exc.status == 404:
-                return lost_answer.DONE, None
-            raise
-        return (lost_answer.DONE, None) if status == "deleting" else (lost_answer.AGAIN, None)
-
+    look = lost_answer.deleted(lambda: show(client, snapshot_id, what="lookup")["snapshot"].get("status"))
     request = lost_answer.Request(
         client.prepare("DELETE", f"/snapshots/{snapshot_id}"),
         name="snapshot delete",
