@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vbscli import backups, lost_answer, polling, validate
+from vbscli import backups, lost_answer, polling, validate, volumes
 from vbscli.client import Call, Client, Response
 from vbscli.errors import BackupFailed, BadResponseError, InputError, NetworkError, ServiceError
 from vbscli.polling import WaitPolicy
@@ -62,19 +62,6 @@ def restore_call(client: Client, spec: RestoreSpec) -> Call:
     return client.prepare("POST", f"/backups/{spec.checked().backup_id}/restore", spec.body())
 
 
-def show_volume(client: Client, volume_id: str, *, what: str = "show") -> dict[str, Any]:
-    validate.check_uuid(volume_id, "volume ID")
-    response = client.request("GET", f"/volumes/{volume_id}", what=what)
-    doc = response.json()
-    volume = doc.get("volume") if isinstance(doc, dict) else None
-    if not isinstance(volume, dict) or not isinstance(volume.get("id"), str):
-        raise BadResponseError(
-            f"the service answered HTTP {response.status} but not with a volume document",
-            "check that the endpoint is the block storage service root",
-        )
-    return doc
-
-
 def restore(client: Client, spec: RestoreSpec, notify: Callable[[str], None] | None = None) -> dict[str, Any]:
     """POST the restore; returns `{"restore": {"backup_id", "volume_id", "volume_name"}}`.
 
@@ -89,7 +76,7 @@ def restore(client: Client, spec: RestoreSpec, notify: Callable[[str], None] | N
         status = backups.show(client, spec.backup_id, what="lookup")["backup"].get("status")
         target = None
         if spec.volume_id is not None:
-            target = show_volume(client, spec.volume_id, what="lookup")["volume"].get("status")
+            target = volumes.show(client, spec.volume_id, what="lookup")["volume"].get("status")
         if status == "restoring" or target in ("restoring-backup", "error_restoring"):
             found = {"backup_id": spec.backup_id, "volume_id": spec.volume_id, "volume_name": None}
             return lost_answer.DONE, {"restore": found}
@@ -142,7 +129,7 @@ def wait_restored(
         if volume_id is None:
             return status == "available", backup, f"backup {status}"
         try:
-            volume = show_volume(client, volume_id, what="poll")
+            volume = volumes.show(client, volume_id, what="poll")
         except ServiceError as exc:
             if exc.status == 404:
                 raise RestoreFailed(f"the target disk {volume_id} of the restore is gone") from None

@@ -45,7 +45,7 @@ def backup_restore(
     poll_interval: options.PollInterval = None,
 ) -> None:
     """Restore a backup onto a disk, overwriting it (asks first on a terminal; --yes otherwise)"""
-    from vbscli import backups, preview
+    from vbscli import backups, preview, volumes
     from vbscli import restore as restoring
     from vbscli.cli import checks, confirm
     from vbscli.render import Result, render, render_request
@@ -74,7 +74,7 @@ def backup_restore(
             f"made {backup.get('created_at')}, {backup.get('size')} GB, {backup.get('status')})"
         ]
         if spec.volume_id is not None:
-            target = restoring.show_volume(client, spec.volume_id)["volume"]
+            target = volumes.show(client, spec.volume_id)["volume"]
             lines.append(
                 f"vbs: will overwrite disk {spec.volume_id} ({target.get('name') or 'no name'}, "
                 f"{target.get('size')} GB, {target.get('status')}): everything on it is replaced"
