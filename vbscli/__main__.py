@@ -107,8 +107,10 @@ def _output_asked(args: list[str], variables: object) -> str | None:
             return "value"
     if asked is None:
         asked = getattr(variables, "get", lambda *_: None)("VBS_OUTPUT")
+    from vbscli.values import OUTPUT_FORMATS
+
     asked = (asked or "").strip().lower()
-    return asked if asked in ("table", "json", "value") else None
+    return asked if asked in OUTPUT_FORMATS else None
 
 
 class _Stdout:

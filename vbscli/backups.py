@@ -167,7 +167,6 @@ def probe(client: Client) -> float:
     return response.elapsed
 
 
-STATUSES = ("creating", "available", "error", "restoring", "deleting", "error_restoring")
 LIST_PAGE = 200
 
 

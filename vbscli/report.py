@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from vbscli.backups import STATUSES
 from vbscli.clock import parse_time
+from vbscli.validate import STATUSES
 
 AVAILABLE = "available"
 """A day with at least one usable backup (see USABLE)."""

@@ -6,6 +6,8 @@ import re
 
 from vbscli.errors import InputError
 
+STATUSES = ("creating", "available", "error", "restoring", "deleting", "error_restoring")
+"""The statuses the service gives a backup: the choices of `backup list --status`, the report's counts."""
 NAME_RULE = "1-64 characters of letters, digits, '_' and '-', not starting with 'auto'"
 DESCRIPTION_MAX = 255
 DESCRIPTION_RULE = f"at most {DESCRIPTION_MAX} characters, without '<' or '>'"

@@ -7,17 +7,9 @@ import typer
 
 from vbscli.cli import options, runtime
 from vbscli.cli.globals import VbsCommand, VbsGroup
+from vbscli.validate import STATUSES
 
-
-class BackupStatus(str, Enum):
-    """The service's backup statuses (vbscli.backups.STATUSES)."""
-
-    creating = "creating"
-    available = "available"
-    error = "error"
-    restoring = "restoring"
-    deleting = "deleting"
-    error_restoring = "error_restoring"
+BackupStatus = Enum("BackupStatus", {status: status for status in STATUSES}, type=str)  # type: ignore[misc]
 
 
 app = typer.Typer(
@@ -219,7 +211,7 @@ def backup_list(
             "--status",
             metavar="STATUS",
             show_default=False,
-            help="Only backups in this status: creating, available, error, restoring, deleting or error_restoring.",
+            help=f"Only backups in this status: {', '.join(STATUSES[:-1])} or {STATUSES[-1]}.",
         ),
     ] = None,
     name: Annotated[

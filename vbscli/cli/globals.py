@@ -14,20 +14,14 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from vbscli.values import INTERFACES, OUTPUT_FORMATS
+
 PANEL = "Global options"
 STORE = "vbs.globals"
 
 
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
-    value = "value"
-
-
-class Interface(str, Enum):
-    public = "public"
-    internal = "internal"
-    admin = "admin"
+OutputFormat = Enum("OutputFormat", {name: name for name in OUTPUT_FORMATS}, type=str)  # type: ignore[misc]
+Interface = Enum("Interface", {name: name for name in INTERFACES}, type=str)  # type: ignore[misc]
 
 
 def _declaration(
