@@ -262,10 +262,6 @@ class Limiter:
             self.decreases += 1
             return True
 
-    @property
-    def in_flight(self) -> int:
-        return self.active
-
 
 class RoundTrips:
     """Throttling met by the requests of one run, answered once per round trip: each thread takes a

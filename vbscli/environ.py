@@ -22,7 +22,6 @@ from vbscli.values import (
 
 CONNECTION_VARIABLES = ("VBS_ENDPOINT", "VBS_PROJECT_ID", "VBS_TOKEN")
 """Where the service is and who calls it: never lent to a profile or cloud chosen explicitly."""
-SETTING_VARIABLES = tuple(s.env for s in SETTINGS if s.env) + ("OS_ENDPOINT_TYPE", "OS_CACERT")
 
 
 def _set(env: Mapping[str, str], name: str) -> str | None:

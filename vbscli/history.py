@@ -27,8 +27,6 @@ from vbscli.report import Backup
 class History:
     backups: list[Backup]
     names: dict[str, str] = field(default_factory=dict)
-    names_problem: VbsError | None = None
-    """Why the disk names could not be read (the report then shows IDs)."""
     server_now: datetime | None = None
 
     def now(self, local: datetime | None = None) -> datetime:
@@ -52,7 +50,8 @@ def read(
 ) -> History:
     """Every backup of the project (`volume_ids` None), or of each named disk; plus the disks' names.
 
-    A failure to read the names never fails the read: it is handed to `on_names_problem`.
+    A failure to read the names never fails the read: it is handed to `on_names_problem` (the report
+    then shows IDs).
     """
     from vbscli.batch import Limiter, RoundTrips
 
@@ -60,13 +59,11 @@ def read(
     trips = RoundTrips(limiter)  # halve at most once per round trip, as a fleet run does
     client.on_retry = trips.on_retry
     names: dict[str, str] = {}
-    problem: list[VbsError] = []
 
     def read_names() -> None:
         try:
             names.update(volumes.names(client))
         except VbsError as exc:
-            problem.append(exc)
             if on_names_problem:
                 on_names_problem(exc)
 
@@ -78,7 +75,7 @@ def read(
     else:
         backups = _each_disk(client, list(dict.fromkeys(v.lower() for v in volume_ids)), limiter, trips)
     naming()
-    return History(backups, names, problem[0] if problem else None, client.server_now())
+    return History(backups, names, client.server_now())
 
 
 def _each_disk(client: Client, volume_ids: list[str], limiter: Any, trips: Any) -> list[Backup]:

@@ -42,13 +42,6 @@ class Grant:
         return found if isinstance(found, list) and all(isinstance(e, dict) for e in found) else None
 
 
-def login_body(auth: Mapping[str, Any]) -> dict[str, Any]:
-    """The documented `POST /v3/auth/tokens` body for this auth block (see vbscli.keystone)."""
-    from vbscli.keystone import login_body as body
-
-    return body(auth)
-
-
 def login(transport: Any, url: str, body: dict[str, Any]) -> Grant:
     """The IAM call over `transport` (a vbscli.transport.Transport: same session, timeouts and TLS)."""
     from vbscli.transport import Call, default_headers
@@ -187,7 +180,6 @@ class PasswordAuth:
         cache: TokenCache | None,
         clock: Clock = utcnow,
         fresh: bool = False,
-        body: Callable[[Mapping[str, Any]], dict[str, Any]] = login_body,
     ) -> None:
         self._auth = dict(auth)
         self.kind = str(self._auth.get("type", "password"))
@@ -195,13 +187,11 @@ class PasswordAuth:
         self._cache = cache
         self._clock = clock
         self._fresh = fresh
-        self._body = body
         self._key = TokenCache.key(self._auth)
         self._grant: Grant | None = None
         self._cache_read = False
         self._obtained: set[str] = set()
         self._lock = threading.RLock()
-        self.logins = 0
         redact.remember(*(v for k, v in self._auth.items() if redact.is_secret_key(k)))
 
     @property
@@ -224,8 +214,9 @@ class PasswordAuth:
         """One login (the lock is held): the new token replaces the old one for every thread."""
         if self._login is None:
             raise RuntimeError("PasswordAuth needs a login transport")
-        grant = self._login(f"{self.auth_url}/auth/tokens", self._body(self._auth))
-        self.logins += 1
+        from vbscli.keystone import login_body
+
+        grant = self._login(f"{self.auth_url}/auth/tokens", login_body(self._auth))
         self._grant = grant
         self._obtained.add(grant.token)
         if self._cache is not None:

@@ -22,7 +22,6 @@ FAILED = "failed"
 """A day with failed backups (`error`, `error_restoring`, ...) and none usable."""
 NONE = "none"
 """A day without backups, or only with backups still being made or being deleted."""
-DAY_STATES = (AVAILABLE, FAILED, NONE)
 USABLE = ("available", "restoring")
 """Statuses of a whole backup one can restore from: a backup being restored from is `restoring`
 and goes back to `available` when the restore ends, so a restore does not make a disk look stale."""
@@ -125,12 +124,10 @@ class Report:
     days: int
     tz: tzinfo | None = timezone.utc
     max_age: float | None = None
-    first_day: date = field(init=False)
     last_day: date = field(init=False)
 
     def __post_init__(self) -> None:
         self.last_day = local_date(self.now, self.tz)
-        self.first_day = self.last_day - timedelta(days=self.days - 1)
 
     @property
     def stale(self) -> list[Disk]:

@@ -26,8 +26,6 @@ from typing import Any
 
 from vbscli.clock import parse_time
 
-NEVER_TOUCHED = ("creating", "restoring", "deleting")
-
 
 @dataclass(frozen=True)
 class Policy:

@@ -271,10 +271,6 @@ class Store:
         later = list(self.backups)[list(self.backups).index(backup.id) + 1 :]
         return any(self.backups[i].volume_id == backup.volume_id and self.backups[i].is_incremental for i in later)
 
-    def ordered(self) -> list[Backup]:
-        """The backups newest first (lock held)."""
-        return list(self.listing_index().newest_first)
-
     def listing_index(self) -> ListingIndex:
         """The backups newest first, by disk and by position, built again only when the backups held
         change, so paging through a large history neither sorts it nor scans it for every page (lock held)."""
