@@ -84,3 +84,27 @@ def test_vbscli_has_no_import_cycles():
     known = modules()
     graph = {name: imported(name, path, known) for name, path in known.items()}
     assert cycles(graph) == []
+
+
+def imports_of(path: Path) -> set[str]:
+    """The top-level names of every module `path` imports, anywhere in its source."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+PRESENTATION = ("vbscli.cli", "vbscli.__main__", "vbscli.render", "vbscli.render_")
+"""The layers that may speak to the terminal: the commands, the error handler and the renderers."""
+
+
+def test_operations_and_the_client_import_neither_typer_nor_rich_nor_the_commands():
+    for name, path in modules().items():
+        if name == "vbscli.cli" or name.startswith(PRESENTATION):
+            continue
+        terminal = {m for m in imports_of(path) if m.split(".")[0] in ("typer", "rich", "click")}
+        commands = {m for m in imports_of(path) if m == "vbscli.cli" or m.startswith("vbscli.cli.")}
+        assert not terminal | commands, (name, terminal | commands)
