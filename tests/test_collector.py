@@ -75,7 +75,7 @@ def test_every_command_runs_with_the_collector_on(path, monkeypatch):
 
 
 def test_loading_inside_a_body_pauses_the_collector_and_resumes_it_even_after_a_failure():
-    from vbscli.cli.globals import loading
+    from vbscli.collector import loading
 
     assert gc.isenabled()
     frozen = gc.get_freeze_count()

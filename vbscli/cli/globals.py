@@ -5,15 +5,15 @@ options are attached to every group and command by the classes below. Values giv
 command win. They are stored for `vbscli.cli.runtime`, which applies the precedence rules.
 """
 
-import contextlib
 import functools
-from collections.abc import Iterator
 from enum import Enum
 from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from vbscli import collector
+from vbscli.cli.words import readable
 from vbscli.values import INTERFACES, OUTPUT_FORMATS
 
 PANEL = "Global options"
@@ -260,132 +260,6 @@ def output_options(ctx: typer.Context) -> tuple[tuple[str, ...], bool]:
     return fields, wide
 
 
-# -- help that reads as words ---------------------------------------------------------------
-
-
-def _readable(param: Any) -> None:
-    """A word for every value (`SHELL`, `PORT`, `STATUS`) and limits in words, not `<int range>` or `x>=1`."""
-    import typer._click.types as click_types
-
-    if param.param_type_name == "argument":
-        if param.metavar is None:
-            param.metavar = (param.name or "value").upper()
-    elif param.param_type_name == "option" and not param.is_flag and not param.count and param.metavar is None:
-        # A word, also for a choice (`--status STATUS`): `[a|b|...]` can be too long to read or to fit
-        # beside the help on a terminal, so the help text names the choices.
-        param.metavar = max(param.opts, key=len).lstrip("-").upper().replace("-", "_")
-    if isinstance(param.type, click_types._NumberRangeBase) and not isinstance(param.type, _WordRange):
-        param.type.__class__ = _WORD_RANGES[type(param.type)]
-    elif type(param.type) in _WORD_NUMBERS:
-        param.type = _WORD_NUMBERS[type(param.type)]()  # "'x' is not a valid number", not "... float"
-    if isinstance(param.default, float) and param.default.is_integer():
-        param.default = int(param.default)  # shown as 3600, not 3600.0; the type still converts it
-
-
-class _WordRange:
-    """Describes an IntRange or FloatRange as `at least 1`, `1 to 64`, `at most 10` (help text only)."""
-
-    min: Any
-    max: Any
-    min_open: bool
-    max_open: bool
-
-    def _describe_range(self) -> str:
-        def show(value: Any) -> str:
-            return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-        low = None if self.min is None else ("more than " if self.min_open else "") + show(self.min)
-        high = None if self.max is None else ("less than " if self.max_open else "") + show(self.max)
-        if low is not None and high is not None:
-            return f"{low} to {high}" if not (self.min_open or self.max_open) else f"{low}, {high}"
-        if low is not None:
-            return low if self.min_open else f"at least {low}"
-        return high if self.max_open else f"at most {high}"
-
-
-def _word_ranges() -> dict[type, type]:
-    import typer._click.types as click_types
-
-    # `name` is what a bad value is said not to be: "'x' is not a valid whole number", not "int range".
-    return {
-        click_types.IntRange: type("IntRange", (_WordRange, click_types.IntRange), {"name": "whole number"}),
-        click_types.FloatRange: type("FloatRange", (_WordRange, click_types.FloatRange), {"name": "number"}),
-    }
-
-
-def _word_numbers() -> dict[type, type]:
-    import typer._click.types as click_types
-
-    return {
-        click_types.IntParamType: type("Int", (click_types.IntParamType,), {"name": "whole number"}),
-        click_types.FloatParamType: type("Float", (click_types.FloatParamType,), {"name": "number"}),
-    }
-
-
-_WORD_RANGES = _word_ranges()
-_WORD_NUMBERS = _word_numbers()
-
-
-def _terminal() -> bool:
-    import sys
-
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-PANELS_MIN_WIDTH = 100
-"""Help is drawn in panels on a terminal at least this wide; narrower, the panels' columns would cut
-long option names and paths, so the plain layout (which wraps at spaces only) is used instead."""
-
-
-def _help_width() -> int | None:
-    """None: draw panels; else the width to wrap plain help at (78, or less on a narrow terminal)."""
-    import shutil
-
-    if not _terminal():
-        return 78
-    columns = shutil.get_terminal_size().columns
-    return None if columns >= PANELS_MIN_WIDTH else max(min(columns - 2, 78), 40)
-
-
-class _PlainHelp(typer._click.HelpFormatter):  # type: ignore[name-defined]
-    """Help for pipes and files: wrapped at spaces only, so no sentence, URL or option is ever cut."""
-
-    def write_text(self, text: str) -> None:
-        indent = " " * self.current_indent
-        for number, paragraph in enumerate(p for p in text.split("\n\n") if p.strip()):
-            if number:
-                self.write("\n")
-            self.write("".join(f"{indent}{line}\n" for line in _wrap(paragraph, self.width - len(indent))))
-
-    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
-        rows = list(rows)
-        first_col = min(max(len(first) for first, _ in rows), col_max) + col_spacing
-        pad = " " * (first_col + self.current_indent)
-        if self.width - len(pad) < 36:  # a narrow terminal: each description under its option instead
-            pad = " " * (self.current_indent + 4)
-            first_col = 0
-        for first, second in rows:
-            self.write(f"{'':>{self.current_indent}}{first}")
-            if not second:
-                self.write("\n")
-                continue
-            if len(first) <= first_col - col_spacing:
-                self.write(" " * (first_col - len(first)))
-            else:
-                self.write("\n" + pad)
-            lines = _wrap(second, self.width - len(pad))
-            self.write(lines[0] + "\n" + "".join(f"{pad}{line}\n" for line in lines[1:]))
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    import textwrap
-
-    return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False) or [""]
-
-
 class _GlobalOptions:
     """Adds the global options to a command or group, stashes their values before it runs, and makes
     its help and usage errors say what a user needs."""
@@ -397,7 +271,7 @@ class _GlobalOptions:
         shared = [p for p in _params()[0] if self.uses is None or p.name in self.uses]
         super().__init__(*args, params=list(params or []) + shared, **kwargs)  # type: ignore[call-arg]
         for param in self.params:  # type: ignore[attr-defined]
-            _readable(param)
+            readable(param)
 
     def invoke(self, ctx: typer.Context) -> Any:
         _stash(ctx)
@@ -422,84 +296,30 @@ class _GlobalOptions:
 
     def get_help(self, ctx: typer.Context) -> str:
         """Rich panels on a wide terminal; plain text, wrapped at spaces but never cut, anywhere else."""
-        width = _help_width()
+        from vbscli.cli import helptext
+
+        width = helptext.width()
         if width is None:
             return super().get_help(ctx)  # type: ignore[misc]
-        import typer._click.core as click_core
-
-        formatter = _PlainHelp(width=width)
-        click_core.Command.format_help(self, ctx, formatter)  # type: ignore[arg-type]
-        return formatter.getvalue().rstrip("\n")
+        return helptext.plain(self, ctx, width)
 
     def format_options(self, ctx: typer.Context, formatter: Any) -> None:
-        """Plain help: the command's own arguments and options, then the global ones, then subcommands."""
-        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": [], PANEL: []}
-        for param in self.get_params(ctx):  # type: ignore[attr-defined]
-            record = param.get_help_record(ctx)
-            if record is None:
-                continue
-            if param.param_type_name == "argument":
-                sections["Arguments"].append(record)
-            else:
-                sections[PANEL if getattr(param, "rich_help_panel", None) == PANEL else "Options"].append(record)
-        for title, rows in sections.items():
-            if rows:
-                with formatter.section(title):
-                    formatter.write_dl(rows)
-        if hasattr(self, "commands"):
-            self.format_commands(ctx, formatter)
+        from vbscli.cli import helptext
+
+        helptext.format_options(self, ctx, formatter, PANEL)
 
     def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
-        """Plain help lists each command with its whole first sentence (rich help does already)."""
-        rows = []
-        for name in self.list_commands(ctx):  # type: ignore[attr-defined]
-            command = self.get_command(ctx, name)  # type: ignore[attr-defined]
-            if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(limit=1_000)))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
+        from vbscli.cli import helptext
+
+        helptext.format_commands(self, ctx, formatter)
 
 
 class VbsCommand(_GlobalOptions, TyperCommand):
     """Every command of vbs: the one place its body is entered from."""
 
     def invoke(self, ctx: typer.Context) -> Any:
-        collect_garbage()
+        collector.resume()
         return super().invoke(ctx)
-
-
-def collect_garbage() -> None:
-    """Start-up is done: collect garbage cycles from here on.
-
-    vbscli.__main__ runs the start-up (imports, the command tree, parsing) with the cyclic garbage
-    collector off: it makes tens of thousands of long-lived objects and no garbage, which the
-    collector would only walk again and again. Every command's body runs with it on, whatever the
-    command does and however long it runs; what start-up made is set aside first (gc.freeze: it is
-    never garbage), so the collector does not walk it either.
-    """
-    import gc
-
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
-@contextlib.contextmanager
-def loading() -> Iterator[None]:
-    """Loading modules inside a command's body (the HTTP stack, YAML): start-up again, which makes
-    long-lived objects and no garbage. The collector pauses meanwhile and what was loaded is set aside
-    (gc.freeze) before it resumes, so a command pays for walking it neither now nor later."""
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 class VbsGroup(_GlobalOptions, TyperGroup):

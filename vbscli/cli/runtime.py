@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from vbscli import collector
 from vbscli.cli import globals as global_options
 from vbscli.environment import Environment
 
@@ -97,7 +98,7 @@ def connect(
     from vbscli.transport import Transport
 
     st = begin(ctx)
-    with global_options.loading():
+    with collector.loading():
         settings = resolve(ctx, profile, cloud=cloud)
         import requests  # noqa: F401 - every command that connects sends a request next
     st.output = settings.output or st.output
