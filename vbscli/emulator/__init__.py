@@ -6,8 +6,11 @@ unless `vbs emulator` runs.
     with Emulator(EmulatorConfig(port=0, create_delay=0)) as emu:
         ...  # talk HTTP to emu.url with X-Auth-Token: emu.token; emu.stats() says what arrived
 
-Modules: seed (starting data), state (the service's rules and backups), auth (who may call),
-faults (failures on demand), server (HTTP, control endpoints under /_emulator/, the request log).
+Modules: seed and history (starting data), state (backups), cycle with snapshots and volumes (the
+rest of the service's rules: the store served), listing and answers (paging and answers as the service
+writes them), auth and keystone (who may call, the IAM login), faults (failures on demand), api
+(routes), handler (HTTP, control endpoints under /_emulator/, the request log), server (the emulator
+and its thread), background (`vbs emulator start --detach`).
 """
 
 from vbscli.emulator.faults import KINDS as FAULT_KINDS

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from vbscli.emulator.answers import error_body
+from vbscli.emulator.api import ALLOWED
+
 KINDS = (
     "status",
     "throttle",
@@ -28,20 +31,8 @@ KINDS = (
     "slow_body",
     "huge_body",
 )
-ROUTES = (
-    "backups",
-    "backups_detail",
-    "backup",
-    "auth_tokens",
-    "snapshots",
-    "snapshots_detail",
-    "snapshot",
-    "backup_restore",
-    "volume",
-    "volumes",
-    "volumes_detail",
-    "*",
-)
+ROUTES = (*ALLOWED, "*")
+"""What a step may match: a route of the API (vbscli.emulator.api), or any."""
 SETTINGS = ("latency", "error_rate", "throttle_rate", "retry_after", "script", "random_seed")
 STEP_KEYS = ("fault", "match", "times", "status", "retry_after", "retry_after_header", "body", "seconds")
 
@@ -50,24 +41,6 @@ ANSWERING = ("status", "throttle", "overlimit", "html", "empty")
 SPOILING = ("drop_after", "truncated", "slow_body", "huge_body")
 """Kinds that let the service do its work (a create really creates) and then spoil the answer."""
 
-# The outer key OpenStack services put around an error of each status (Cinder's Fault names).
-FAULT_NAMES = {
-    400: "badRequest",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "itemNotFound",
-    405: "badMethod",
-    409: "conflictingRequest",
-    413: "overLimit",
-    415: "badMediaType",
-    429: "overLimit",
-    501: "notImplemented",
-    503: "serviceUnavailable",
-}
-MESSAGES = {
-    500: "The server has either erred or is incapable of performing the requested operation.",
-    503: "The service is temporarily unavailable; try again later.",
-}
 HTML_PAGE = (
     "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
     "<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
@@ -77,13 +50,6 @@ HTML_PAGE = (
 
 class FaultError(ValueError):
     """A fault configuration that cannot be applied."""
-
-
-def error_body(status: int, message: str | None = None) -> dict[str, Any]:
-    """A service-shaped error document for a status: {"<faultName>": {"code": status, "message": ...}}."""
-    name = FAULT_NAMES.get(status, "computeFault" if status >= 500 else "badRequest")
-    text = message or MESSAGES.get(status) or f"Injected fault (HTTP {status})."
-    return {name: {"code": status, "message": text}}
 
 
 @dataclass

@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from vbscli.emulator.answers import Answer, bad, not_found, service_time
+from vbscli.emulator.listing import Held, ListingIndex, after_marker, limit_of, next_links
 from vbscli.emulator.seed import UUID, Seed
 
-Answer = tuple[int, dict[str, Any]]
 BACKABLE = ("available", "in-use")
-
-
-def bad(code: str, message: str) -> Answer:
-    return 400, {"badRequest": {"code": code, "message": message}}
-
-
-def not_found(code: str | int, message: str) -> Answer:
-    return 404, {"itemNotFound": {"code": code, "message": message}}
+"""The disk statuses a backup may be made in."""
 
 
 @dataclass
@@ -58,69 +53,13 @@ class Backup:
 FAIL_REASON = "Backup of the disk snapshot failed: the storage back end reported an I/O error."
 
 
-def service_time(moment: datetime) -> str:
-    """A time as the service writes it: ISO 8601 to the microsecond, no zone (UTC is meant)."""
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds")
-
-
-class Held(dict):  # type: ignore[type-arg]
-    """The backups by ID, counting every change, so a listing knows when its index is out of date
-    without comparing 10,000 entries for every page."""
-
-    changes = 0
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
-        self.changes += 1
-
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        self.changes += 1
-
-    def clear(self) -> None:
-        super().clear()
-        self.changes += 1
-
-    def pop(self, *args: Any) -> Any:
-        self.changes += 1
-        return super().pop(*args)
-
-    def popitem(self) -> Any:
-        self.changes += 1
-        return super().popitem()
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        self.changes += 1
-        return super().setdefault(key, default)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        super().update(*args, **kwargs)
-        self.changes += 1
-
-    def __ior__(self, other: Any) -> Held:
-        self.update(other)
-        return self
-
-
-@dataclass(frozen=True)
-class ListingIndex:
-    """The backups as listings read them: newest first, each one's place, each disk's own."""
-
-    newest_first: list[Backup]
-    position: dict[str, int]
-    by_volume: dict[str, list[Backup]]
-
-    @classmethod
-    def of(cls, backups: Iterable[Backup]) -> ListingIndex:
-        newest_first = sorted(backups, key=lambda b: (b.created_at, b.id), reverse=True)
-        by_volume: dict[str, list[Backup]] = {}
-        for backup in newest_first:
-            by_volume.setdefault(backup.volume_id, []).append(backup)
-        return cls(newest_first, {b.id: n for n, b in enumerate(newest_first)}, by_volume)
-
-
 class Store:
-    """In-memory backups of one project, guarded by a lock (the server is threaded)."""
+    """In-memory backups of one project, guarded by a lock (the server is threaded): creates,
+    look-ups, listings and the seed's history.
+
+    The base of vbscli.emulator.cycle.CycleStore, the store the emulator serves, which adds what
+    takes time (deletes, restores, snapshots), the disks' states and the chains of incremental
+    backups (`_chain`, `has_dependents`)."""
 
     def __init__(
         self,
@@ -264,13 +203,6 @@ class Store:
         backup.__dict__["_detail"] = (base, fixed)
         return fixed
 
-    def has_dependents(self, backup: Backup) -> bool:
-        """True once a later incremental backup of the same disk builds on this one (call with the lock held)."""
-        if backup.fail:
-            return False
-        later = list(self.backups)[list(self.backups).index(backup.id) + 1 :]
-        return any(self.backups[i].volume_id == backup.volume_id and self.backups[i].is_incremental for i in later)
-
     def listing_index(self) -> ListingIndex:
         """The backups newest first, by disk and by position, built again only when the backups held
         change, so paging through a large history neither sorts it nor scans it for every page (lock held)."""
@@ -313,13 +245,9 @@ class Store:
         A limit that is not a non-negative integer (0031) and an unknown marker (0032) are 400s with
         codes the emulator picks; upstream answers both with a plain bad request.
         """
-        limit_text = query.get("limit")
-        try:
-            limit = int(limit_text) if limit_text is not None else self.max_limit
-            if limit < 0:
-                raise ValueError
-        except ValueError:
-            return bad("VolumeBackup.0031", f"Invalid limit {limit_text!r}: it must be a non-negative integer.")
+        limit = limit_of(query, self.max_limit)
+        if limit is None:
+            return bad("VolumeBackup.0031", f"Invalid limit {query.get('limit')!r}: it must be a non-negative integer.")
         with self.lock:
             now = self.clock()
             index = self.listing_index()
@@ -332,28 +260,20 @@ class Store:
             if "status" in query:
                 items, position = [b for b in items if b.status(now) == query["status"]], None
             marker = (query.get("marker") or "").lower()
-            if marker:
-                if position is None:
-                    position = {b.id: n for n, b in enumerate(items)}
-                if marker not in position:
-                    return bad("VolumeBackup.0032", f"Marker {marker} could not be found.")
-                items = items[position[marker] + 1 :]
-            limit = min(limit, self.max_limit)  # like Cinder's osapi_max_limit: bigger pages are cut
-            page, more = items[:limit], len(items) > limit
+            after = after_marker(items, marker, lambda b: b.id, position)
+            if after is None:
+                return bad("VolumeBackup.0032", f"Marker {marker} could not be found.")
+            page, more = after[:limit], len(after) > limit
             if detail:
                 shown = [self.detail(b, base) for b in page]
             else:
                 shown = [{"id": b.id, "name": b.name, "links": self.links(base, b.id)} for b in page]
         doc: dict[str, Any] = {"backups": shown}
         if more and page:
-            from urllib.parse import urlencode
-
-            params = {k: v for k, v in query.items() if k != "marker"}
-            params.update({"limit": str(limit), "marker": page[-1].id})
-            doc["backups_links"] = [{"href": f"{base}{path}?{urlencode(params)}", "rel": "next"}]
+            doc["backups_links"] = next_links(query, base, path, limit, page[-1].id)
         return 200, doc
 
-    # -- the seed's history and the disks (for reports) --------------------------------------
+    # -- the seed's history ------------------------------------------------------------------
 
     def seed_history(self) -> None:
         """Add the seed's backups made before the start, oldest first, each chained as a backup
@@ -403,87 +323,21 @@ class Store:
             delay=600.0,
         )
 
-    def _chain(self, backup: Backup) -> None:
-        """A backup after a good one of the same disk is incremental (as `create` decides)."""
-        backup.is_incremental = any(
-            b.volume_id == backup.volume_id and not b.fail for b in self.backups.values() if b is not backup
-        )
-
     def settle(self) -> None:
-        """Apply what has finished by now; operations that take time live in the cycle's store."""
+        """Apply what has finished by now (the cycle's store has operations that take time)."""
+        with self.settled():
+            pass
 
-    def volume_state(self, volume: Any) -> str:
-        return str(volume.status)
-
-    def volume_name(self, volume: Any) -> str | None:
-        return getattr(volume, "name", None)
-
-    def volume_detail(self, volume: Any, base: str) -> dict[str, Any]:
-        project = self.seed.project_id
-        status = self.volume_state(volume)
-        return {
-            "id": volume.id,
-            "name": self.volume_name(volume),
-            "status": status,
-            "size": volume.size,
-            "availability_zone": volume.availability_zone,
-            "bootable": "false",
-            "encrypted": False,
-            "multiattach": False,
-            "volume_type": "SATA",
-            "description": None,
-            "metadata": {},
-            "snapshot_id": None,
-            "attachments": [{"volume_id": volume.id, "device": "/dev/vdb", "attachment_id": volume.id}]
-            if status == "in-use"
-            else [],
-            "created_at": self.started.strftime("%Y-%m-%dT%H:%M:%S.%f"),
-            "links": [
-                {"href": f"{base}/v3/{project}/volumes/{volume.id}", "rel": "self"},
-                {"href": f"{base}/{project}/volumes/{volume.id}", "rel": "bookmark"},
-            ],
-        }
-
-    def volume_listing(self, query: dict[str, str], base: str, path: str, detail: bool) -> Answer:
-        """GET .../volumes[/detail]: the seed's disks in seed order, limit and marker paging like backups."""
-        limit_text = query.get("limit")
-        try:
-            limit = int(limit_text) if limit_text is not None else self.max_limit
-            if limit < 0:
-                raise ValueError
-        except ValueError:
-            return 400, {"badRequest": {"code": 400, "message": f"Invalid limit {limit_text!r}."}}
-        self.settle()
+    @contextmanager
+    def settled(self) -> Iterator[float]:
+        """Hold the lock, with what has finished by now applied; yields now (the store's clock)."""
         with self.lock:
-            items = list(self.volumes.values())
-            marker = (query.get("marker") or "").lower()
-            if marker:
-                ids = [v.id for v in items]
-                if marker not in ids:
-                    return 400, {"badRequest": {"code": 400, "message": f"Marker {marker} could not be found."}}
-                items = items[ids.index(marker) + 1 :]
-            limit = min(limit, self.max_limit)
-            page, more = items[:limit], len(items) > limit
-            project = self.seed.project_id
-            if detail:
-                shown = [self.volume_detail(v, base) for v in page]
-            else:
-                shown = [
-                    {
-                        "id": v.id,
-                        "name": self.volume_name(v),
-                        "links": [{"href": f"{base}/v3/{project}/volumes/{v.id}", "rel": "self"}],
-                    }
-                    for v in page
-                ]
-        doc: dict[str, Any] = {"volumes": shown}
-        if more and page:
-            from urllib.parse import urlencode
+            now = self.clock()
+            self._settle(now)
+            yield now
 
-            params = {k: v for k, v in query.items() if k != "marker"}
-            params.update({"limit": str(limit), "marker": page[-1].id})
-            doc["volumes_links"] = [{"href": f"{base}{path}?{urlencode(params)}", "rel": "next"}]
-        return 200, doc
+    def _settle(self, now: float) -> None:
+        """Apply what has finished by `now` (lock held): nothing takes time in a store of backups alone."""
 
 
 def name_problem(name: Any) -> tuple[str, str] | None:
