@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import emulator_process, service_env
 
 VOLUME = "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a01"
 SNAPSHOT = "9e3c7d21-6f4a-4b8c-9d0e-1f2a3b4c5d01"
@@ -44,24 +45,10 @@ def main() -> int:
     parser.add_argument("--singles", type=int, default=50)
     args = parser.parse_args()
     vbs = str(Path(sys.executable).parent / "vbs")
-    emulator = subprocess.Popen(
-        [vbs, "emulator", "--port", "0", "--latency", str(args.latency), "--create-delay", "0", "--quiet"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    emulator, url = emulator_process(vbs, "--latency", str(args.latency), "--create-delay", "0")
     try:
-        url = re.fullmatch(r"vbs emulator listening on (\S+)\n", emulator.stdout.readline()).group(1)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VBS_")}
-        env.update(
-            {
-                "VBS_ENDPOINT": url,
-                "VBS_PROJECT_ID": "0123456789abcdef0123456789abcdef",
-                "VBS_TOKEN": "demo-token",
-                "NO_PROXY": "127.0.0.1",
-            }
-        )
         with tempfile.TemporaryDirectory() as tmp:
-            env["XDG_CONFIG_HOME"] = tmp  # no profile file: the environment is the whole configuration
+            env = service_env(url, "0123456789abcdef0123456789abcdef", "demo-token", tmp)
             items = Path(tmp) / "fleet.jsonl"
             items.write_text(
                 "".join(

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import bare_client, service_env  # noqa: E402 - beside this script
 
 
 class DeleteClock:
@@ -55,31 +56,6 @@ class DeleteClock:
 
     def flush(self) -> None:
         pass
-
-
-BARE = r"""
-import http.client, json, sys, threading, urllib.parse
-url, project, token = sys.argv[1:4]
-host = urllib.parse.urlsplit(url).netloc
-
-def pages(path, key):
-    conn = http.client.HTTPConnection(host)
-    marker, count = None, 0
-    while True:
-        query = {"limit": 200, **({"marker": marker} if marker else {})}
-        conn.request("GET", f"/v3/{project}/{path}?{urllib.parse.urlencode(query)}", headers={"X-Auth-Token": token})
-        doc = json.loads(conn.getresponse().read())
-        count += len(doc[key])
-        links = [l["href"] for l in doc.get(key + "_links", []) if l["rel"] == "next"]
-        if not links:
-            return count
-        marker = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(links[0]).query))["marker"]
-
-snapshots = threading.Thread(target=pages, args=("snapshots/detail", "snapshots"))
-snapshots.start()
-print(pages("backups/detail", "backups"))
-snapshots.join()
-"""
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -111,23 +87,14 @@ def main() -> int:
             emulator.store.add_backup(f"7d2b1c3e-4f5a-4b6c-8d7e-{disk:012d}", when, name=f"nightly-{when:%Y%m%d}")
     total = args.disks * args.nights
     with emulator, tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VBS_")}
-        env.update(
-            {
-                "VBS_ENDPOINT": emulator.url,
-                "VBS_PROJECT_ID": emulator.project_id,
-                "VBS_TOKEN": emulator.token,
-                "NO_PROXY": "127.0.0.1",
-                "XDG_CONFIG_HOME": tmp,  # no profile file: the environment is the whole configuration
-            }
-        )
+        env = service_env(emulator.url, emulator.project_id, emulator.token, tmp)
         startup, _, _ = timed([vbs, "backup", "prune", "--help"], env)
         policy = ["--all", "--keep-last", str(args.keep)]
         plans = [timed([vbs, "backup", "prune", *policy, "--plan"], env) for _ in range(args.runs)]
         requests = emulator.stats()["requests"]
         pages = (requests.get("GET backups_detail", 0) + requests.get("GET snapshots_detail", 0)) // args.runs
         plan_s, plan_rc, plan_err = min(plans)
-        bare_argv = [sys.executable, "-c", BARE, emulator.url, emulator.project_id, emulator.token]
+        bare_argv = bare_client(emulator.url, emulator.project_id, emulator.token, "snapshots/detail")
         bare_s = min(timed(bare_argv, env)[0] for _ in range(args.runs))
         emulator.reset_stats()
         if args.no_deletions:

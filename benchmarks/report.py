@@ -25,13 +25,14 @@ import argparse
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.request import Request, urlopen
+
+from common import bare_client, emulator_process, service_env
 
 PROJECT = "0123456789abcdef0123456789abcdef"
 STRIPS = ("##########", "#########x", "####x#####", "#x#x#x#x#x", "xxxxxxxxxx")
@@ -77,31 +78,6 @@ def slowest(argv: list[str]) -> str:
     return f"slowest of the runs {SLOWEST[' '.join(argv[1:4])]:.2f} s"
 
 
-BARE = r"""
-import http.client, json, sys, threading, urllib.parse
-url, project, token = sys.argv[1:4]
-host = urllib.parse.urlsplit(url).netloc
-
-def pages(path, key):
-    conn = http.client.HTTPConnection(host)
-    marker, count = None, 0
-    while True:
-        query = {"limit": 200, **({"marker": marker} if marker else {})}
-        conn.request("GET", f"/v3/{project}/{path}?{urllib.parse.urlencode(query)}", headers={"X-Auth-Token": token})
-        doc = json.loads(conn.getresponse().read())
-        count += len(doc[key])
-        links = [l["href"] for l in doc.get(key + "_links", []) if l["rel"] == "next"]
-        if not links:
-            return count
-        marker = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(links[0]).query))["marker"]
-
-names = threading.Thread(target=pages, args=("volumes/detail", "volumes"))
-names.start()
-print(pages("backups/detail", "backups"))
-names.join()
-"""
-
-
 def control(url: str, name: str, method: str = "GET") -> dict:
     with urlopen(Request(f"{url}/_emulator/{name}", method=method), timeout=30) as answer:
         return json.loads(answer.read())
@@ -121,24 +97,9 @@ def main() -> int:
         seed.write_text(seed_text(args.disks, args.per_disk))
         fleet = Path(tmp) / "fleet.jsonl"
         fleet.write_text("".join(json.dumps({"volume_id": volume_id(n)}) + "\n" for n in range(args.disks)))
-        emulator = subprocess.Popen(
-            [vbs, "emulator", "--port", "0", "--seed", str(seed), "--latency", str(args.latency), "--quiet"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        emulator, url = emulator_process(vbs, "--seed", str(seed), "--latency", str(args.latency))
         try:
-            url = re.fullmatch(r"vbs emulator listening on (\S+)\n", emulator.stdout.readline()).group(1)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("VBS_")}
-            env.update(
-                {
-                    "VBS_ENDPOINT": url,
-                    "VBS_PROJECT_ID": PROJECT,
-                    "VBS_TOKEN": "demo-token",
-                    "NO_PROXY": "127.0.0.1",
-                    "XDG_CONFIG_HOME": tmp,  # no profile file: the environment is the whole configuration
-                    "XDG_CACHE_HOME": tmp,
-                }
-            )
+            env = service_env(url, PROJECT, "demo-token", tmp)
             held = control(url, "stats")["backups"]
             some_backup = json.loads(
                 subprocess.run(
@@ -148,7 +109,7 @@ def main() -> int:
 
             every = [vbs, "backup", "report"]
             named = [vbs, "backup", "report", "--from", str(fleet), "--parallel", str(args.parallel)]
-            bare = [sys.executable, "-c", BARE, url, PROJECT, "demo-token"]
+            bare = bare_client(url, PROJECT, "demo-token", "volumes/detail")
             control(url, "reset-stats", "POST")
             timed(every, env)
             report_requests = control(url, "stats")["requests"]  # what one run sends
