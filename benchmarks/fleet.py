@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A fleet run against the ideal, and against one `vbs` process per disk.
 
-In one run, against an emulator (separate process) that adds 50 ms to every answer:
-- `vbs backup create --from FILE --parallel 16` with 1,000 items;
+In one run, against an emulator (separate process) that adds 50 ms to every answer and is seeded
+with a disk and a snapshot for each item:
+- `vbs backup create --from FILE --parallel 16` with 1,000 items, one per disk;
 - the ideal: items x latency / parallelism;
 - 50 separate `vbs backup create` processes, one after another, scaled to 1,000.
-Prints wall time, peak memory and both ratios.
+Prints wall time, peak memory and both ratios; exits 1 unless every backup was made.
 
     python benchmarks/fleet.py [--items 1000] [--parallel 16] [--latency 0.05] [--singles 50]
 """
@@ -20,11 +21,26 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.request import urlopen
 
 from common import emulator_process, service_env
 
-VOLUME = "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a01"
-SNAPSHOT = "9e3c7d21-6f4a-4b8c-9d0e-1f2a3b4c5d01"
+PROJECT = "0123456789abcdef0123456789abcdef"
+
+
+def disk(n: int) -> tuple[str, str]:
+    """(volume ID, snapshot ID) of the n-th disk of the seed."""
+    return f"5c1a9f0e-2b3d-4e5f-8a9b-{n:012x}", f"9e3c7d21-6f4a-4b8c-9d0e-{n:012x}"
+
+
+def seed_text(disks: int) -> str:
+    """A seed file: `disks` disks with a snapshot each, so every item of the fleet file backs up a
+    disk of its own (an item that repeats another's disk and snapshot is refused, as it should be)."""
+    lines = [f'project_id: "{PROJECT}"', "tokens: [demo-token]", "volumes:"]
+    lines += [f"  - {{id: {disk(n)[0]}, size: 10}}" for n in range(disks)]
+    lines.append("snapshots:")
+    lines += [f"  - {{id: {disk(n)[1]}, volume_id: {disk(n)[0]}}}" for n in range(disks)]
+    return "\n".join(lines) + "\n"
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
@@ -45,45 +61,43 @@ def main() -> int:
     parser.add_argument("--singles", type=int, default=50)
     args = parser.parse_args()
     vbs = str(Path(sys.executable).parent / "vbs")
-    emulator, url = emulator_process(vbs, "--latency", str(args.latency), "--create-delay", "0")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            env = service_env(url, "0123456789abcdef0123456789abcdef", "demo-token", tmp)
-            items = Path(tmp) / "fleet.jsonl"
-            items.write_text(
-                "".join(
-                    json.dumps({"volume_id": VOLUME, "snapshot_id": SNAPSHOT, "name": f"fleet-{n}"}) + "\n"
-                    for n in range(args.items)
-                )
+    with tempfile.TemporaryDirectory() as tmp:
+        seed = Path(tmp) / "seed.yaml"
+        seed.write_text(seed_text(max(args.items, args.singles)))
+        items = Path(tmp) / "fleet.jsonl"
+        items.write_text(
+            "".join(
+                json.dumps({"volume_id": disk(n)[0], "snapshot_id": disk(n)[1], "name": f"fleet-{n}"}) + "\n"
+                for n in range(args.items)
             )
-            fleet_s, fleet_kib, fleet_rc = timed(
-                [vbs, "backup", "create", "--from", str(items), "--parallel", str(args.parallel)], env
-            )
+        )
+        emulator, url = emulator_process(
+            vbs, "--seed", str(seed), "--latency", str(args.latency), "--create-delay", "0"
+        )
+        try:
+            env = service_env(url, PROJECT, "demo-token", tmp)
+            fleet = [vbs, "backup", "create", "--from", str(items), "--parallel", str(args.parallel)]
+            fleet_s, fleet_kib, fleet_rc = timed(fleet, env)
             singles = []
             for n in range(args.singles):
-                singles.append(
-                    timed(
-                        [
-                            vbs,
-                            "backup",
-                            "create",
-                            "--volume-id",
-                            VOLUME,
-                            "--snapshot-id",
-                            SNAPSHOT,
-                            "--name",
-                            f"single-{n}",
-                        ],
-                        env,
-                    )
-                )
-        from urllib.request import urlopen
-
-        with urlopen(f"{url}/_emulator/stats", timeout=10) as answer:
-            stats = json.loads(answer.read())
-    finally:
-        emulator.terminate()
-        emulator.wait(10)
+                volume, snapshot = disk(n)
+                single = [
+                    vbs,
+                    "backup",
+                    "create",
+                    "--volume-id",
+                    volume,
+                    "--snapshot-id",
+                    snapshot,
+                    "--name",
+                    f"single-{n}",
+                ]
+                singles.append(timed(single, env))
+            with urlopen(f"{url}/_emulator/stats", timeout=10) as answer:
+                stats = json.loads(answer.read())
+        finally:
+            emulator.terminate()
+            emulator.wait(10)
     ideal = args.items * args.latency / args.parallel
     single_total = sum(s[0] for s in singles) * args.items / args.singles
     print(f"{args.items} items, --parallel {args.parallel}, {args.latency * 1000:.0f} ms added per request")
@@ -95,7 +109,7 @@ def main() -> int:
         f"peak {max(s[1] for s in singles) / 1024:.1f} MiB each"
     )
     print(f"backups the emulator created: {stats.get('backups_created')} (expected {args.items + args.singles})")
-    return 0
+    return 0 if fleet_rc == 0 and stats.get("backups_created") == args.items + args.singles else 1
 
 
 if __name__ == "__main__":
