@@ -287,21 +287,29 @@ GAP = 2
 """Characters between two columns of a listing on a terminal."""
 
 
-def _table(result: Result, env: Environment, wide: bool = False) -> None:
+def console_for(env: Environment, wide: bool = False) -> Any:
+    """The rich console every table is drawn on: stdout, in colour on a terminal (unless NO_COLOR), as
+    wide as the terminal (unless --wide); off a terminal there is no width to respect, so nothing (an
+    ID, a URL) is ever wrapped or cut."""
     from rich.console import Console
 
     terminal = env.stdout_isatty
-    console = Console(
+    colour = terminal and not env.no_color
+    return Console(
         file=env.stdout,
         force_terminal=terminal,
-        no_color=env.no_color or not terminal,
-        color_system="auto" if terminal and not env.no_color else None,
-        # Off a terminal there is no width to respect: never wrap or cut an ID or a URL.
+        no_color=not colour,
+        color_system="auto" if colour else None,
         width=None if terminal and not wide else 100_000,
         highlight=False,
         emoji=False,
         markup=False,
     )
+
+
+def _table(result: Result, env: Environment, wide: bool = False) -> None:
+    terminal = env.stdout_isatty
+    console = console_for(env, wide)
     bold = "bold" if terminal and not env.no_color else None
     rows = [tuple("" if cell is None else str(cell) for cell in row) for row in result.rows]
     columns = [c if isinstance(c, Column) else Column(str(c)) for c in result.columns]

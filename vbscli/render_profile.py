@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from vbscli.environment import Environment
-from vbscli.render import Result
+from vbscli.render import Result, console_for
 
 
 def text(value: Any) -> str:
@@ -73,22 +73,11 @@ def _draw_settings(rows: list[tuple[str, str, str]], env: Environment, wide: boo
     """Two columns: the setting, and its value with `from ORIGIN` on the line under it. On a terminal
     the value column wraps (at spaces, or inside a long path) rather than cutting anything."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    terminal = env.stdout_isatty
-    colour = terminal and not env.no_color
-    console = Console(
-        file=env.stdout,
-        force_terminal=terminal,
-        no_color=not colour,
-        color_system="auto" if colour else None,
-        width=None if terminal and not wide else 100_000,  # off a terminal nothing is wrapped
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
+    colour = env.stdout_isatty and not env.no_color
+    console = console_for(env, wide)
     bold = "bold" if colour else None
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 2, 0, 0), header_style=bold)
     table.add_column("Setting", no_wrap=True, style=bold)

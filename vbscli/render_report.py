@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from vbscli.environment import Environment
-from vbscli.render import Result
+from vbscli.render import Result, console_for
 from vbscli.report import AVAILABLE, FAILED, NONE, Disk, Report, format_age, format_limit
 
 COLOUR_CELLS = {AVAILABLE: ("■", "green"), FAILED: ("✗", "bold red"), NONE: ("·", "dim")}
@@ -184,22 +184,12 @@ def strip_header(days: int) -> str:
 def draw(report: Report, env: Environment, wide: bool = False) -> None:
     """Print the picture; on a terminal fitted to its width (unless `wide`), saying on stderr what
     was left out, as other tables do."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     terminal = env.stdout_isatty
     colour = terminal and not env.no_color
-    console = Console(
-        file=env.stdout,
-        force_terminal=terminal,
-        no_color=not colour,
-        color_system="auto" if colour else None,
-        width=None if terminal and not wide else 100_000,
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
+    console = console_for(env, wide)
     if not report.disks:
         console.print("No backups to report.")
         return
