@@ -12,7 +12,6 @@ from vbscli.cli import options, runtime
 from vbscli.cli.confirm import Yes
 
 PREFIX = re.compile(r"[A-Za-z0-9_-]{1,64}")
-SHOWN_BEFORE_ASKING = 20
 
 
 def _keep(flag: str, what: str) -> Any:
@@ -86,7 +85,7 @@ def backup_prune(
     """Delete old backups by a retention policy, per disk (asks first on a terminal; --yes otherwise)"""
     from datetime import datetime, timedelta, timezone
 
-    from vbscli import prune, retention, validate
+    from vbscli import prune, render_prune, retention, validate
     from vbscli.cli import checks, confirm
     from vbscli.errors import InputError
 
@@ -139,8 +138,7 @@ def backup_prune(
             wanted = {d.lower() for d in disks}
             listing = [b for b in listing if str(b.get("volume_id", "")).lower() in wanted]
         report = prune.entries(retention.plan(listing, policy, name_prefix), [])
-        _render(report, fmt, st.env, done=False)
-        _summary(st.env, report, done=False, note="dry run: nothing was sent")
+        render_prune.show(report, fmt, st.env, done=False, note="dry run: nothing was sent")
         return
     asking = not plan_only and confirm.must_ask(st.env, yes, "vbs backup prune")
     _, client = runtime.connect(ctx)
@@ -153,30 +151,17 @@ def backup_prune(
     )
     doomed = [e for e in report if e.action == "delete"]
     if plan_only:
-        _render(report, fmt, st.env, done=False)
-        _summary(st.env, report, done=False, note="--plan: nothing was deleted")
+        render_prune.show(report, fmt, st.env, done=False, note="--plan: nothing was deleted")
         return
     if asking and doomed:
-        lines = [f"vbs: prune will delete {_counted(doomed)}:"]
-        for entry in doomed[:SHOWN_BEFORE_ASKING]:
-            item = entry.item
-            lines.append(
-                f"  {entry.type} {entry.id}  {item.get('name') or '(no name)'}  disk {item.get('volume_id')}  "
-                f"made {item.get('created_at')}: {'; '.join(entry.reasons)}"
-            )
-        if len(doomed) > SHOWN_BEFORE_ASKING:
-            lines.append(f"  ... and {len(doomed) - SHOWN_BEFORE_ASKING} more (see them all with --plan)")
-        confirm.ask(st.env, lines, "Delete them?", "not confirmed: nothing deleted")
+        confirm.ask(st.env, render_prune.before_asking(doomed), "Delete them?", "not confirmed: nothing deleted")
 
     def failed(entry: prune.Entry) -> None:
         if entry.outcome == "failed" and entry.error:
-            from vbscli.render_backup import error_text
-
-            st.env.error_line(f"{entry.type} {entry.id}: {error_text(entry.error)}")
+            st.env.error_line(render_prune.failure(entry))
 
     prune.execute(client, report, width, notify=client.notify, on_done=failed)
-    _render(report, fmt, st.env, done=True)
-    _summary(st.env, report, done=True)
+    render_prune.show(report, fmt, st.env, done=True)
     raise typer.Exit(_exit_code(report))
 
 
@@ -232,82 +217,6 @@ def _show_first_requests(ctx: typer.Context, disks: list[str] | None, fmt: str) 
     )
     st.env.stderr.flush()
     return 0
-
-
-def _counted(entries: list[Any]) -> str:
-    backups = sum(1 for e in entries if e.type == "backup")
-    snaps = len(entries) - backups
-    parts = [f"{backups} backup{'s' if backups != 1 else ''}"]
-    if snaps:
-        parts.append(f"{snaps} snapshot{'s' if snaps != 1 else ''}")
-    return " and ".join(parts)
-
-
-def _render(report: list[Any], fmt: str, env: Any, done: bool) -> None:
-    """JSON: {"prune": [...]}, every backup and snapshot with its decision and outcome. A table: the plan,
-    then the backups in error apart, then the snapshots vbs made."""
-    from vbscli.render import Column, Result, render
-
-    doc = {"prune": [e.as_dict() for e in report]}
-    if fmt != "table":  # JSON or values: the whole document, once
-        render(Result(doc, []), fmt, env)
-        return
-    # On a narrow terminal the disk and the dates give way first; what happens to which backup, and why, stays.
-    columns = (Column("Volume ID", keep=False), Column("ID", keep=True), "Name", "Created", "Status")
-    columns += (Column("Action", keep=True), Column("Why", keep=True))
-    columns += (Column("Outcome", keep=True),) if done else ()
-
-    def row(entry: Any) -> tuple[str, ...]:
-        item = entry.item
-        cells = [item.get("volume_id"), entry.id, item.get("name"), item.get("created_at"), item.get("status")]
-        cells += [entry.action, "; ".join(entry.reasons)]
-        if done:
-            outcome = entry.outcome or ""
-            if entry.error:
-                from vbscli.render_backup import error_text
-
-                outcome += f": {error_text(entry.error)}"
-            cells.append(outcome)
-        return tuple("" if c is None else str(c) for c in cells)
-
-    groups = (
-        ("Backups", [e for e in report if e.type == "backup" and e.item.get("status") != "error"]),
-        (
-            "Backups in error (deleted: they restore nothing and hold quota)",
-            [e for e in report if e.type == "backup" and e.item.get("status") == "error"],
-        ),
-        ("Snapshots made by vbs", [e for e in report if e.type == "snapshot"]),
-    )
-    for title, entries in groups:
-        if entries or title == "Backups":
-            render(Result(doc, [row(e) for e in entries], columns=columns, title=title), fmt, env)
-
-
-def _summary(env: Any, report: list[Any], done: bool, note: str | None = None) -> None:
-    """One line for the plan or the outcome; one more when an incremental chain holds backups back."""
-    doomed = [e for e in report if e.action == "delete"]
-    kept = sum(1 for e in report if e.type == "backup" and e.action == "keep")
-    disks = len({e.item.get("volume_id") for e in report if e.type == "backup"})
-    if not done:
-        text = f"plan for {disks} disk{'s' if disks != 1 else ''}: " + (
-            f"delete {_counted(doomed)}, keep {kept} backups" if doomed else f"nothing to delete, keep {kept} backups"
-        )
-    elif not doomed:
-        text = f"nothing to delete; kept {kept} backups"
-    else:
-        failed = sum(1 for e in doomed if e.outcome == "failed")
-        text = f"{failed} of {len(doomed)} failed" if failed else f"deleted {_counted(doomed)}"
-        text += f"; kept {kept} backups"
-    lines = [f"vbs: {text}" + (f" ({note})" if note else "")]
-    chained = sum(1 for e in report if e.type == "backup" and e.chained)
-    if chained:
-        lines.append(
-            f"vbs: {chained} backup{'s' if chained != 1 else ''} kept only because newer incremental backups "
-            f"depend on {'them' if chained != 1 else 'it'}: {'they go' if chained != 1 else 'it goes'} once those "
-            "do; a full backup starts a new chain (vbs never asks for incremental ones)"
-        )
-    env.stderr.write("".join(line + "\n" for line in lines))
-    env.stderr.flush()
 
 
 def _exit_code(report: list[Any]) -> int:
