@@ -51,7 +51,6 @@ def backup(
     on_status: Status | None = None,
     on_created: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
 ) -> Done:
     """Make the backup `spec` describes; a spec without snapshot_id gets a fresh snapshot first.
 
@@ -59,7 +58,7 @@ def backup(
     pauses with `sleep` (a fleet run passes one that ends when the run is stopped).
     """
     spec.checked()
-    hooks = Hooks(notify or (lambda line: None), on_status, on_created or (lambda backup_id: None), sleep, clock)
+    hooks = Hooks(notify or (lambda line: None), on_status, on_created or (lambda backup_id: None), sleep)
     if spec.snapshot_id is not None:
         doc = backups.create(client, spec, notify=notify)
         hooks.on_created(doc["backup"]["id"])
@@ -84,11 +83,10 @@ class Hooks:
     on_status: Status | None
     on_created: Callable[[str], None]
     sleep: Callable[[float], None]
-    clock: Callable[[], float]
 
 
 def _fresh(client: Client, spec: BackupSpec, wait: WaitPolicy | None, keep_snapshot: bool, hooks: Hooks) -> Done:
-    notify, on_status, clock = hooks.notify, hooks.on_status, hooks.clock
+    notify, on_status, clock = hooks.notify, hooks.on_status, time.monotonic
     if spec.name is None:
         spec = replace(spec, name=backups.default_name())
     assert spec.name is not None

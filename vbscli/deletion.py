@@ -282,11 +282,11 @@ def delete_many(
     parallel: int,
     *,
     wait: WaitPolicy | None = None,
-    after: Mapping[str, Iterable[str]] | None = None,
     notify: Callable[[str], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
-    """Delete backups concurrently; with `wait`, each counts as deleted once it is gone (404)."""
+    """Delete backups concurrently (`vbs backup delete`: none waits for another); with `wait`, each
+    counts as deleted once it is gone (404)."""
 
     accepted: set[str] = set()
 
@@ -298,11 +298,7 @@ def delete_many(
         wait_gone(client, backup_id, wait)
         return "deleted"
 
-    def settle(backup_id: str) -> None:
-        if wait is None:
-            wait_gone(client, backup_id, GONE_POLICY)
-
-    return run_all(client, ids, work, parallel, after=after, settle=settle, on_done=on_done, accepted=accepted)
+    return run_all(client, ids, work, parallel, on_done=on_done, accepted=accepted)
 
 
 def exit_code(outcomes: list[Outcome]) -> int:

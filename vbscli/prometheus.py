@@ -43,9 +43,9 @@ def number(value: float) -> str:
     return repr(float(value))
 
 
-def family(name: str, help_text: str, samples: Iterable[Sample], kind: str = "gauge") -> list[str]:
-    """One metric family: its HELP and TYPE lines, then every sample."""
-    lines = [f"# HELP {name} {escape_help(help_text)}", f"# TYPE {name} {kind}"]
+def family(name: str, help_text: str, samples: Iterable[Sample]) -> list[str]:
+    """One metric family (every metric of the report is a gauge): its HELP and TYPE lines, then every sample."""
+    lines = [f"# HELP {name} {escape_help(help_text)}", f"# TYPE {name} gauge"]
     for labels, value in samples:
         shown = ",".join(f'{key}="{escape_label(str(val))}"' for key, val in labels.items())
         lines.append(f"{name}{{{shown}}} {number(value)}" if shown else f"{name} {number(value)}")
