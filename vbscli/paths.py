@@ -7,18 +7,22 @@ import os
 from collections.abc import Mapping
 
 
+def _xdg(env: Mapping[str, str], variable: str, *default: str) -> str:
+    """vbs's directory under an XDG base directory: $variable/vbs, else ~/<default>/vbs."""
+    base = env.get(variable) or os.path.join(env.get("HOME") or os.path.expanduser("~"), *default)
+    return os.path.join(os.path.expanduser(base), "vbs")
+
+
 def config_file(env: Mapping[str, str]) -> str:
     """$VBS_CONFIG, else $XDG_CONFIG_HOME/vbs/config.yaml, else ~/.config/vbs/config.yaml."""
     if env.get("VBS_CONFIG"):
         return os.path.expanduser(env["VBS_CONFIG"])
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".config")
-    return os.path.join(os.path.expanduser(base), "vbs", "config.yaml")
+    return os.path.join(_xdg(env, "XDG_CONFIG_HOME", ".config"), "config.yaml")
 
 
 def cache_dir(env: Mapping[str, str]) -> str:
     """$XDG_CACHE_HOME/vbs, else ~/.cache/vbs."""
-    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
-    return os.path.join(os.path.expanduser(base), "vbs")
+    return _xdg(env, "XDG_CACHE_HOME", ".cache")
 
 
 def profile_names(env: Mapping[str, str]) -> list[str]:
@@ -93,5 +97,4 @@ def cloud_names(env: Mapping[str, str], cwd: str) -> list[str]:
 
 def state_dir(env: Mapping[str, str]) -> str:
     """$XDG_STATE_HOME/vbs, else ~/.local/state/vbs: what outlives one command (a background emulator)."""
-    base = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".local", "state")
-    return os.path.join(os.path.expanduser(base), "vbs")
+    return _xdg(env, "XDG_STATE_HOME", ".local", "state")
