@@ -41,7 +41,7 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
         env.error_line(f"interrupted; {note}" if note else "interrupted")
         return ExitCode.INTERRUPTED
     except OutputError as exc:
-        _silence_stdout()
+        env.silence_stdout()
         render_error(exc, output_format(st.output or _output_asked(args, env.vars), env), env)
         return exc.exit_code
     except click_exceptions.NoArgsIsHelpError as exc:
@@ -72,7 +72,7 @@ def run(argv: Sequence[str] | None = None, state: object = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         # A reader like `head` went away: nothing more to say, and no traceback.
-        _silence_stdout()
+        env.silence_stdout()
         return ExitCode.OUTPUT_CLOSED
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         from vbscli import redact
@@ -259,16 +259,6 @@ def _service_hint(exc: object, st: object) -> str | None:
     if status == 404 and code in ("itemNotFound", "APIGW.0101", ""):
         return "check the IDs, the endpoint URL and the project ID"
     return None
-
-
-def _silence_stdout() -> None:
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 def complete_profiles() -> int:

@@ -42,6 +42,15 @@ class Environment:
         """A person at a terminal: only then may vbs prompt or animate."""
         return self.stdin_isatty and self.stderr_isatty
 
+    def silence_stdout(self) -> None:
+        """After a broken pipe or a failed write, later writes and flushes (at exit too) go nowhere
+        instead of failing again: stdout's file descriptor is pointed at the null device."""
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+
     def color_stderr(self) -> bool:
         return self.stderr_isatty and not self.no_color
 

@@ -45,7 +45,7 @@ def create_many(
                         env.stdout.flush()
                     except BrokenPipeError:
                         # The reader went away (`| head`): stop sending, and say so on stderr.
-                        _silence_stdout(env)
+                        env.silence_stdout()
                         stop.set()
                         closed.append(outcome)
             if progress:
@@ -131,17 +131,6 @@ def _interrupted_note(interrupted: Any, total: int) -> str:
 
 def _lines(lines: list[int]) -> str:
     return ("line " if len(lines) == 1 else "lines ") + ", ".join(str(n) for n in lines)
-
-
-def _silence_stdout(env: Any) -> None:
-    """After a broken pipe, later flushes (at exit too) go nowhere instead of failing again."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, env.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 def _locked(lock: Any, action: Any) -> None:
