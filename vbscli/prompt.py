@@ -20,9 +20,11 @@ def line(env: Environment, question: str, *, hidden: bool = False) -> str:
     `hidden`: the answer is typed without echo (a secret). Ctrl-C raises Interrupted and end of
     input (Ctrl-D) EOFError, as `input()` does; either way the next message starts a line of its own.
     """
-    env.stderr.write(question)
-    env.stderr.flush()
     try:
+        # The question is written inside the try: a Ctrl-C typed the moment it appears may be handled
+        # before the read begins, and is still an answer to this question.
+        env.stderr.write(question)
+        env.stderr.flush()
         answer = _read_hidden(env) if hidden else env.stdin.readline()
     except (Interrupted, KeyboardInterrupt):
         env.stderr.write("\n")
