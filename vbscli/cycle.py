@@ -58,10 +58,11 @@ def backup(
     pauses with `sleep` (a fleet run passes one that ends when the run is stopped).
     """
     spec.checked()
-    hooks = Hooks(notify or (lambda line: None), on_status, on_created or (lambda backup_id: None), sleep)
+    notify = notify or (lambda line: None)
+    on_created = on_created or (lambda backup_id: None)
     if spec.snapshot_id is not None:
         doc = backups.create(client, spec, notify=notify)
-        hooks.on_created(doc["backup"]["id"])
+        on_created(doc["backup"]["id"])
         if wait is None:
             return Done(doc, "created")
         backup_id = doc["backup"]["id"]
@@ -74,19 +75,20 @@ def backup(
                 f"backup {backup_id} goes on in the service; check it with: vbs backup show {backup_id}"
             ) from None
         return Done(detail, "available")
-    return _fresh(client, spec, wait, keep_snapshot, hooks)
+    return _fresh(client, spec, wait, keep_snapshot, notify, on_status, on_created, sleep)
 
 
-@dataclass
-class Hooks:
-    notify: Callable[[str], None]
-    on_status: Status | None
-    on_created: Callable[[str], None]
-    sleep: Callable[[float], None]
-
-
-def _fresh(client: Client, spec: BackupSpec, wait: WaitPolicy | None, keep_snapshot: bool, hooks: Hooks) -> Done:
-    notify, on_status, clock = hooks.notify, hooks.on_status, time.monotonic
+def _fresh(
+    client: Client,
+    spec: BackupSpec,
+    wait: WaitPolicy | None,
+    keep_snapshot: bool,
+    notify: Callable[[str], None],
+    on_status: Status | None,
+    on_created: Callable[[str], None],
+    sleep: Callable[[float], None],
+) -> Done:
+    clock = time.monotonic
     if spec.name is None:
         spec = replace(spec, name=backups.default_name())
     assert spec.name is not None
@@ -103,7 +105,7 @@ def _fresh(client: Client, spec: BackupSpec, wait: WaitPolicy | None, keep_snaps
     stays = f"snapshot {snapshot_id} stays until 'vbs backup prune' removes it"
     try:
         snapshots.wait_available(
-            client, snapshot_id, left(), on_status=_shown(on_status, f"snapshot {snapshot_id}"), sleep=hooks.sleep
+            client, snapshot_id, left(), on_status=_shown(on_status, f"snapshot {snapshot_id}"), sleep=sleep
         )
     except BackupFailed:
         _discard(client, snapshot_id, notify)
@@ -128,14 +130,14 @@ def _fresh(client: Client, spec: BackupSpec, wait: WaitPolicy | None, keep_snaps
             f"--volume-id {spec.volume_id} --name {spec.name}; {stays}"
         ) from None
     backup_id = made["backup"]["id"]
-    hooks.on_created(backup_id)
+    on_created(backup_id)
     if wait is None:
         notify(f"snapshot {snapshot_id} stays until 'vbs backup prune' removes it, once backup {backup_id} is done")
         return Done(made, "created", snapshot_id, True)
 
     try:
         detail = backups.wait_available(
-            client, backup_id, left(), on_status=_shown(on_status, f"backup {backup_id}"), sleep=hooks.sleep
+            client, backup_id, left(), on_status=_shown(on_status, f"backup {backup_id}"), sleep=sleep
         )
     except BackupFailed:
         if not keep_snapshot:
@@ -151,7 +153,7 @@ def _fresh(client: Client, spec: BackupSpec, wait: WaitPolicy | None, keep_snaps
     if keep_snapshot:
         return Done(detail, "available", snapshot_id, True)
     try:
-        snapshots.remove(client, snapshot_id, CLEANUP, notify, sleep=hooks.sleep)
+        snapshots.remove(client, snapshot_id, CLEANUP, notify, sleep=sleep)
     except VbsError as exc:
         notify(f"backup {backup_id} is available, but deleting snapshot {snapshot_id} failed ({exc.summary()})")
         notify(stays)
