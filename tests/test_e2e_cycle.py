@@ -485,7 +485,7 @@ def test_as_vbs_backups_made_through_the_api_have_no_dependents_and_old_ones_go(
     run = run_vbs("backup", "prune", "--volume-id", VOLUME, "--keep-last", "1", "--yes", env=emulator.env)
     assert run.exit_code == 0, run.stderr
     assert held(emulator) == {made[-1]}
-    assert run.stderr.splitlines() == ["vbs: deleted 2 backups; kept 1 backups"]
+    assert run.stderr.splitlines() == ["vbs: deleted 2 backups; kept 1 backup"]
 
 
 def test_with_cinder_chains_prune_keeps_what_a_kept_backup_builds_on_and_says_what_to_do():
