@@ -43,9 +43,11 @@ def ask(env: Environment, lines: list[str], question: str, declined: str) -> Non
     anything but yes (an empty line, end of input), Interrupted on Ctrl-C.
 
     Nothing of the conversation goes to stdout, which carries only the result (`... -o json | jq`)."""
-    env.stderr.write("".join(line + "\n" for line in lines) + f"{question} [y/N]: ")
-    env.stderr.flush()
     try:
+        # The question is written inside the try: a Ctrl-C typed the moment it appears may be
+        # handled before the read begins, and is still an answer to this question.
+        env.stderr.write("".join(line + "\n" for line in lines) + f"{question} [y/N]: ")
+        env.stderr.flush()
         answer = env.stdin.readline()
     except (Interrupted, KeyboardInterrupt):
         env.stderr.write("\n")
