@@ -361,7 +361,7 @@ def profile_add(
         endpoint=opts.get("endpoint"), project_id=opts.get("project_id"), cloud=opts.get("os_cloud"), creds=creds
     )
     draft.region = settings.get("region")
-    if ask is not None:
+    if ask is not None and (kind is None or draft.missing(kind)):  # options that make a profile: no questions
         kind = draft.ask_all(ask, kind)
     else:
         kind = kind or (None if draft.cloud else "token")
