@@ -166,6 +166,21 @@ def test_a_kept_column_of_ids_and_messages_cuts_only_the_messages():
     assert fit.hidden == ["Volume ID", "Name"] and fit.shortened == ["Backup"]
 
 
+def test_a_table_of_settings_keeps_their_values_and_shortens_them_before_their_origins():
+    """`vbs profile show` on an 80-column terminal: the first column names the rows, so the values are
+    the text that is shortened, and the origins (long paths) go first."""
+    columns = [Column("Setting"), Column("Value"), Column("From")]
+    path = "profile file /home/someone/.config/vbs/config.yaml (profile 'lab')"
+    rows = [
+        ("source", f"profile 'lab' in /home/someone/.config/vbs/config.yaml and more {'x' * 20}", ""),
+        ("project_id", "0123456789abcdef0123456789abcdef", "the login (cached)"),
+        ("auth.user_domain_name", "demo-domain", path),
+    ]
+    fit = Fit(columns, rows, 80)
+    assert shown(fit) == [("Setting", 21), ("Value", 57)]
+    assert fit.hidden == ["From"] and fit.shortened == ["Value"]
+
+
 def test_wide_shows_everything():
     columns = [Column("ID"), Column("Name")]
     fit = Fit(columns, [(ID1, "n" * 200)], None)
