@@ -181,6 +181,19 @@ def test_a_table_of_settings_keeps_their_values_and_shortens_them_before_their_o
     assert fit.hidden == ["From"] and fit.shortened == ["Value"]
 
 
+def test_profile_show_on_an_80_column_terminal_shows_the_values(emulator: Service, tmp_path):
+    config = tmp_path / "a-directory-with-a-name-as-long-as-some-homes-have" / "config.yaml"
+    config.parent.mkdir()
+    config.write_text(
+        f"profiles:\n  lab:\n    endpoint: {emulator.emu.url}\n    project_id: {emulator.emu.project_id}\n"
+        "    auth: {type: token, token_env: LAB_TOKEN}\n"
+    )
+    screen, stderr = on_terminal(("profile", "show"), {"VBS_CONFIG": str(config), "LAB_TOKEN": "t"}, 80)
+    assert re.search(rf"\nendpoint +{re.escape(emulator.emu.url)} *\n", screen), screen
+    assert re.search(rf"\nproject_id +{emulator.emu.project_id} *\n", screen)
+    assert stderr.startswith("vbs: From hidden, Value shortened to fit 80 columns")
+
+
 def test_wide_shows_everything():
     columns = [Column("ID"), Column("Name")]
     fit = Fit(columns, [(ID1, "n" * 200)], None)
