@@ -47,7 +47,8 @@ made=$(vbs backup list --volume-id "$volume" --name "$name" --status available -
 if [ -n "$made" ]; then
     echo "$(stamp) ok $volume: backed up earlier tonight ($made)" >>"$log"
 else
-    out=$(vbs -o json backup create --volume-id "$volume" --name "$name" --wait --wait-timeout 7200 \
+    # --force: a disk backed up every night is usually attached to a running server.
+    out=$(vbs -o json backup create --volume-id "$volume" --name "$name" --force --wait --wait-timeout 7200 \
           2>>"$log") || fail backup $?
     echo "$(stamp) ok $volume $(printf '%s' "$out" | tr -d '\n')" >>"$log"
 fi

@@ -79,6 +79,12 @@ def test_a_night_backs_up_a_fresh_snapshot_and_prunes_old_nights(emulator: Servi
     assert stats["requests"]["DELETE backup"] == len(deleted)
 
 
+def test_a_disk_attached_to_a_running_server_is_backed_up_too(emulator: Service, tmp_path):
+    proc, log = run_script(emulator, tmp_path, "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a02")  # the demo's in-use disk
+    assert (proc.returncode, proc.stderr) == (0, ""), log
+    assert '"status": "available"' in log
+
+
 def test_failed_backup_exits_6_says_so_and_prunes_nothing(emulator: Service, tmp_path):
     past_nights(emulator, FAILING, 20)
     proc, log = run_script(emulator, tmp_path, FAILING)
