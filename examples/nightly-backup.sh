@@ -5,13 +5,13 @@
 # same night, it makes no second backup and prunes again. Results go to a log; failures also to
 # stderr (cron mails them) and to the exit status, which is vbs's.
 #
-#   nightly-backup.sh VOLUME_ID [LOG_FILE]
-#   30 2 * * *  backup  /usr/local/bin/nightly-backup.sh 5c1a9f0e-... /var/log/vbs-backup.log
+#   nightly-backup.sh VOLUME_ID [LOG_FILE]      (default log: ~/vbs-backup.log)
 #
-# Credentials come from the profile file or VBS_* variables of the user cron runs as.
+# Credentials come from the profile that vbs would use for the user whose crontab runs it: the one
+# that VBS_PROFILE names, else the profile file's default.
 set -u
 volume=$1
-log=${2:-/var/log/vbs-backup.log}
+log=${2:-$HOME/vbs-backup.log}
 name="nightly-$(date -u +%Y%m%d)"
 
 # What an exit code of vbs means for STEP (see the README's exit codes).
@@ -29,6 +29,7 @@ problem() {
         74)  echo "vbs could not write its result (a full disk?); what it did is done" ;;
         130) echo "interrupted, or a confirmation was declined" ;;
         141) echo "the result could not be passed on (closed pipe); what vbs did is done" ;;
+        127) echo "vbs not found: name its directory in the crontab's PATH line" ;;
         *)   echo "unexpected exit code" ;;
     esac
 }
@@ -46,7 +47,8 @@ made=$(vbs backup list --volume-id "$volume" --name "$name" --status available -
 if [ -n "$made" ]; then
     echo "$(stamp) ok $volume: backed up earlier tonight ($made)" >>"$log"
 else
-    out=$(vbs -o json backup create --volume-id "$volume" --name "$name" --wait --wait-timeout 7200 \
+    # --force: a disk backed up every night is usually attached to a running server.
+    out=$(vbs -o json backup create --volume-id "$volume" --name "$name" --force --wait --wait-timeout 7200 \
           2>>"$log") || fail backup $?
     echo "$(stamp) ok $volume $(printf '%s' "$out" | tr -d '\n')" >>"$log"
 fi

@@ -181,6 +181,9 @@ def test_loose_file_permissions_warn_on_stderr(service, prod_profile):
         (403, {"forbidden": {"code": 403, "message": "Denied"}}, 4, "may not do this in this project"),
         (429, {"error_code": "APIGW.0308", "error_msg": "Throttled"}, 5, "throttling"),
         (500, {"computeFault": {"code": 500, "message": "Internal"}}, 5, "try again later"),
+        (404, {"itemNotFound": {"code": 404, "message": "Volume not found"}}, 1, "check the IDs, the endpoint URL"),
+        (404, {"itemNotFound": {"code": "VolumeBackup.0021", "message": "No such disk"}}, 1, "check the IDs"),
+        (400, {"badRequest": {"code": "VolumeBackup.0021", "message": "No such disk"}}, 1, "check the IDs"),
     ],
 )
 def test_service_errors_human(service, status, body, exit_code, hint):

@@ -79,6 +79,12 @@ def test_a_night_backs_up_a_fresh_snapshot_and_prunes_old_nights(emulator: Servi
     assert stats["requests"]["DELETE backup"] == len(deleted)
 
 
+def test_a_disk_attached_to_a_running_server_is_backed_up_too(emulator: Service, tmp_path):
+    proc, log = run_script(emulator, tmp_path, "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a02")  # the demo's in-use disk
+    assert (proc.returncode, proc.stderr) == (0, ""), log
+    assert '"status": "available"' in log
+
+
 def test_failed_backup_exits_6_says_so_and_prunes_nothing(emulator: Service, tmp_path):
     past_nights(emulator, FAILING, 20)
     proc, log = run_script(emulator, tmp_path, FAILING)
@@ -258,3 +264,52 @@ def test_every_documented_exit_code_is_explained_and_passed_on(emulator: Service
         proc, _ = run_script(emulator, tmp_path, VOLUME, path, **{f"{step.upper()}_EXIT": str(code)})
         explained[code] = proc.stderr.split(": ", 1)[1]
     assert "unexpected exit code" in explained[42] and len(set(explained.values())) == 3
+
+
+# -- the README's crontab for it -----------------------------------------------------------------
+
+
+def nightly_crontab() -> tuple[dict[str, str], list[str]]:
+    """The settings and the entry of the README's crontab for the nightly job."""
+    section = (ROOT / "README.md").read_text().split("### The nightly job from cron", 1)[1]
+    lines = [line for line in section.split("```crontab\n", 1)[1].split("```", 1)[0].splitlines() if line.strip()]
+    settings = dict(line.split("=", 1) for line in lines if re.fullmatch(r"[A-Z_]+=\S+", line))
+    (entry,) = (line for line in lines if not re.fullmatch(r"[A-Z_]+=\S+", line))
+    return settings, entry.split(None, 5)
+
+
+def test_the_readme_crontab_runs_the_job_as_cron_would(emulator: Service, tmp_path):
+    """A user crontab (no user field), cron's minimal environment, /bin/sh, no terminal: the job runs
+    with the profile that the crontab names, logs to the user's home and mails nothing."""
+    settings, fields = nightly_crontab()
+    assert fields[:5] == ["30", "2", "*", "*", "*"] and fields[5].startswith("/usr/local/bin/nightly-backup.sh ")
+    assert "/usr/bin:/bin" in settings["PATH"] and set(settings) == {"PATH", "VBS_PROFILE"}
+    home = tmp_path / "home"
+    (home / ".config" / "vbs").mkdir(parents=True)
+    (home / ".config" / "vbs" / "config.yaml").write_text(
+        "default: elsewhere\n"  # not the one the crontab names
+        "profiles:\n"
+        f"  {settings['VBS_PROFILE']}:\n"
+        f"    endpoint: {emulator.emu.url}\n"
+        f"    project_id: {emulator.emu.project_id}\n"
+        f"    auth: {{type: token, token: {emulator.emu.token}}}\n"
+        "  elsewhere:\n"
+        "    endpoint: http://127.0.0.1:9\n"
+        f"    project_id: {emulator.emu.project_id}\n"
+        "    auth: {type: token, token: nope}\n"
+    )
+    (home / ".config" / "vbs" / "config.yaml").chmod(0o600)
+    command = fields[5].replace("/usr/local/bin/nightly-backup.sh", str(SCRIPT))
+    cron_env = {"HOME": str(home), "LOGNAME": "backup", "SHELL": "/bin/sh", **settings}
+    # The one edit the README asks for: the PATH line names where vbs is installed.
+    cron_env["PATH"] = settings["PATH"].replace("/usr/local/bin", str(Path(sys.executable).parent), 1)
+    proc = subprocess.run(["/bin/sh", "-c", command], env=cron_env, capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")  # any output would be mailed
+    log = (home / "vbs-backup.log").read_text()
+    assert f" ok {VOLUME} " in log and f" pruned {VOLUME} " in log
+    assert emulator.emu.stats()["backups_created"] == 1
+    # Without that edit, cron's own PATH has no vbs: the job says what to do.
+    unset = subprocess.run(
+        ["/bin/sh", "-c", command], env={**cron_env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True
+    )
+    assert unset.returncode == 127 and "name its directory in the crontab's PATH line" in unset.stderr

@@ -360,6 +360,7 @@ def test_every_error_code_vbs_can_give_is_in_the_readmes_table():
         return found
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    rows = [line for line in readme.splitlines() if line.startswith("  | `")]  # the table of codes
+    table = readme.split("| `code` | Exit | Meaning |", 1)[1].split("\n\n", 1)[0]  # the table of codes
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
     documented = {code for row in rows for code in re.findall(r"`(\w+)`", row.split("|")[1])}
     assert kinds(VbsError) | {"InternalError", "DependentNotDeleted"} <= documented

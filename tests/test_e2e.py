@@ -111,6 +111,21 @@ def test_service_rejections_exit_1_with_code_and_request_id(emulator: Service):
     assert mismatch.exit_code == 1 and mismatch.error()["code"] == "VolumeBackup.0015"
 
 
+def test_an_unknown_disk_gets_the_hint_to_check_the_ids(emulator: Service):
+    """VBS says a disk does not exist with its own code (VolumeBackup.0021), not `itemNotFound`: the
+    user still gets told what to check."""
+    unknown = "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4aff"
+    run = run_vbs(
+        "backup", "create", "--volume-id", unknown, "--snapshot-id", SNAPSHOT, "-o", "table", env=emulator.env
+    )
+    assert run.exit_code == 1 and run.stdout == ""
+    assert re.fullmatch(
+        r"vbs: error: HTTP 404 VolumeBackup\.0021: .+ \(request id req-[0-9a-f-]{36}\); "
+        r"check the IDs, the endpoint URL and the project ID\n",
+        run.stderr,
+    )
+
+
 def test_invalid_input_sends_nothing(emulator: Service):
     run = run_vbs(*CREATE, "--name", "auto-nightly", env=emulator.env)
     assert run.exit_code == 2

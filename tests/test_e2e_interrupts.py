@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.conftest import Service
-from tests.helpers import assert_no_secrets, vbs_binary
+from tests.helpers import assert_no_secrets, run_vbs, vbs_binary
 from tests.test_e2e_network import env_for, silent_server  # noqa: F401 - a fixture
 
 VOLUME = "5c1a9f0e-2b3d-4e5f-8a9b-0c1d2e3f4a01"
@@ -117,3 +117,33 @@ def test_ctrl_c_during_a_report_does_not_wait_for_the_listings_in_flight():
         wait_until(lambda: sum(slow.stats()["requests"].values()) >= 2)  # backups and disk names asked for
         out, err = interrupted(proc)
     assert out == "" and err == "vbs: error: interrupted\n"
+
+
+def test_ctrl_c_during_a_prune_tells_how_to_check_a_snapshot_not_with_backup_show():
+    """A snapshot whose delete had no answer yet is checked with a prune's plan, not `vbs backup show`
+    (which shows backups only); a backup's delete still points at `vbs backup show`."""
+    from vbscli.emulator import Emulator, EmulatorConfig
+
+    with Emulator(EmulatorConfig(port=0, create_delay=0.0)) as emu:
+        service = Service(emu)
+        made = run_vbs("backup", "create", "--volume-id", VOLUME, "--name", "nightly-1", env=service.env)
+        assert made.exit_code == 0, made.stderr  # no --wait: its fresh snapshot stays for prune
+        snapshot = emu.store.backups[made.json()["backup"]["id"]].snapshot_id
+        old = emu.store.add_backup(VOLUME, datetime.now(timezone.utc) - timedelta(days=3), name="nightly-0")
+        service.faults(script=[{"match": "DELETE *", "fault": "delay", "seconds": 60, "times": 2}])
+        proc = subprocess.Popen(
+            [vbs_binary(), "backup", "prune", "--volume-id", VOLUME, "--keep-last", "1", "--yes"],
+            env={**os.environ, **service.env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_until(lambda: sum(n for k, n in emu.stats()["requests"].items() if k.startswith("DELETE")) == 2)
+        out, err = interrupted(proc)
+    assert out == ""
+    assert err == (
+        f"vbs: error: interrupted; may or may not have been deleted (no answer yet; check with vbs backup show ID): "
+        f"{old}; snapshots that may or may not have been deleted (no answer yet; 'vbs backup prune --plan' lists "
+        f"those still there, and the next prune deletes them): {snapshot}; not sent: 0 of 2\n"
+    )

@@ -133,6 +133,25 @@ def test_add_a_login_profile_that_takes_the_endpoint_from_the_catalog(profiles: 
     }
 
 
+def test_options_that_make_a_whole_profile_ask_nothing_even_on_a_terminal(profiles: Profiles):
+    """A login whose endpoint the catalog will tell, given whole on the command line (the README's
+    example): pasted into a terminal, the lines after it must not be taken as answers."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(
+            vbs_binary(),
+            [
+                "vbs", "profile", "add", "lab", "--auth-url", "https://iam.example/v3", "--username", "demo",
+                "--domain", "demo-domain", "--password-env", "LAB_PASSWORD", "--project-name", "eu-de_demo",
+            ],
+        )  # fmt: skip
+    screen = _read_until(fd, None)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert "Endpoint" not in screen and "Region" not in screen
+    assert yaml.safe_load(profiles.path.read_text())["profiles"]["lab"]["auth"]["password_env"] == "LAB_PASSWORD"
+
+
 PROJECT = "0123456789abcdef0123456789abcdef"
 
 

@@ -8,12 +8,19 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 from tests.helpers import run_vbs
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL = "python3 -m venv .venv && . .venv/bin/activate && pip install -q . && "
+
+
+def sh_blocks(start: str, end: str) -> list[str]:
+    """Every ```sh block of the README between the headings `start` and `end`, unindented."""
+    section = (ROOT / "README.md").read_text().split(f"\n{start}\n", 1)[1].split(f"\n{end}\n", 1)[0]
+    return [textwrap.dedent(b) for b in re.findall(r"^ *```sh\n(.*?)^ *```", section, re.S | re.M)]
 
 
 def quick_start() -> str:
@@ -98,3 +105,46 @@ def test_the_completion_install_lines_work_in_a_fresh_home(isolated_env):
         (".config/fish/completions/vbs.fish", "vbs.fish"),
     ]:
         assert (isolated_env / installed).read_text() == (ROOT / "completions" / shipped).read_text()
+
+
+def test_the_examples_run_as_written_after_the_quick_start(tmp_path, isolated_env):
+    """Every `sh` example from the nightly job to the configuration, and the profile commands, pasted
+    in order into one shell after the quick start, against its emulator: each line must succeed."""
+    blocks = sh_blocks("## The nightly job", "## Configuration") + sh_blocks("### Managing profiles", "### clouds.yaml")
+    section = (ROOT / "README.md").read_text().split("### A whole fleet in one run", 1)[1]
+    (tmp_path / "fleet.yaml").write_text(section.split("```yaml\n", 1)[1].split("```", 1)[0])  # the README's
+    script = "\n".join(
+        [
+            "set -e",  # as typed: a pipeline's status is its last command's
+            "trap 'echo \"failed: $BASH_COMMAND\" >&2' ERR",
+            f"cd {ROOT}",
+            f". {Path(sys.executable).parent}/activate",
+            quick_start(),
+            f"cd {tmp_path}",
+            *blocks,
+        ]
+    )
+    try:
+        proc = subprocess.run(
+            ["bash", "-c", script],
+            env=shell_env(),
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        run_vbs("emulator", "stop")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(blocks) >= 10 and "jq" in "".join(blocks)
+
+
+def test_every_link_to_a_heading_of_the_readme_finds_it():
+    """Anchors as GitHub makes them: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"^```.*?^```", "", (ROOT / "README.md").read_text(), flags=re.S | re.M)  # no code blocks
+    anchors = set()
+    for heading in re.findall(r"^#{1,6} (.+)$", text, re.M):
+        anchor = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchors.add(anchor if anchor not in anchors else f"{anchor}-1")
+    links = set(re.findall(r"\]\(#([^)]+)\)", text))
+    assert links and not links - anchors, sorted(links - anchors)

@@ -15,7 +15,7 @@ from tests.conftest import Reporting
 from tests.report_seed import WITH_BACKUPS
 
 ROOT = Path(__file__).resolve().parent.parent
-TEXTFILE = "/var/lib/node_exporter/textfile_collector/vbs_backup.prom"
+TEXTFILE = "/var/lib/prometheus/node-exporter/vbs_backup.prom"  # the Debian and Ubuntu package's directory
 
 
 def crontab() -> list[str]:

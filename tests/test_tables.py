@@ -142,6 +142,36 @@ def test_a_kept_column_of_ids_and_messages_cuts_only_the_messages():
     assert fit.hidden == ["Volume ID", "Name"] and fit.shortened == ["Backup"]
 
 
+def test_a_table_of_settings_keeps_their_values_and_shortens_them_before_their_origins():
+    """`vbs profile show` on an 80-column terminal: the first column names the rows, so the values are
+    the text that is shortened, and the origins (long paths) go first."""
+    columns = [Column("Setting"), Column("Value"), Column("From")]
+    path = "profile file /home/someone/.config/vbs/config.yaml (profile 'lab')"
+    rows = [
+        ("source", f"profile 'lab' in /home/someone/.config/vbs/config.yaml and more {'x' * 20}", ""),
+        ("project_id", "0123456789abcdef0123456789abcdef", "the login (cached)"),
+        ("auth.user_domain_name", "demo-domain", path),
+    ]
+    fit = Fit(columns, rows, 80)
+    assert shown(fit) == [("Setting", 21), ("Value", 57)]
+    assert fit.hidden == ["From"] and fit.shortened == ["Value"]
+
+
+def test_profile_show_on_an_80_column_terminal_shows_the_values_and_where_they_came_from(emulator: Service, tmp_path):
+    config = tmp_path / "a-directory-with-a-name-as-long-as-some-homes-have" / "config.yaml"
+    config.parent.mkdir()
+    config.write_text(
+        f"profiles:\n  lab:\n    endpoint: {emulator.emu.url}\n    project_id: {emulator.emu.project_id}\n"
+        "    auth: {type: token, token_env: LAB_TOKEN}\n"
+    )
+    screen, stderr = on_terminal(("profile", "show"), {"VBS_CONFIG": str(config), "LAB_TOKEN": "t"}, 80)
+    assert re.search(rf"\nendpoint +{re.escape(emulator.emu.url)} *\n", screen), screen
+    assert re.search(rf"\nproject_id +{emulator.emu.project_id} *\n", screen)
+    assert re.search(r"\n +from profile file .*\n", screen), screen  # each origin on the line under its value
+    assert all(len(line) <= 80 for line in screen.splitlines()), screen
+    assert stderr == ""  # nothing hidden or shortened to fit
+
+
 def test_wide_shows_everything():
     columns = [Column("ID"), Column("Name")]
     fit = Fit(columns, [(ID1, "n" * 200)], None)

@@ -216,6 +216,9 @@ SERVICE_CODES = {
     "VolumeBackup.0012": "the disk must be 'available' or 'in-use' (with --force)",
 }
 
+NOT_FOUND_CODES = {"VolumeBackup.0021"}
+"""Codes that say a thing does not exist, whatever the status they come with (404 always does)."""
+
 
 def _service_hint(exc: object, st: object) -> str | None:
     """What the user can do about a service error; the service's own message says what happened."""
@@ -256,7 +259,7 @@ def _service_hint(exc: object, st: object) -> str | None:
         return SERVICE_CODES["VolumeBackup.0016"]
     if status >= 500:
         return "the service failed; try again later and quote the request id if it persists"
-    if status == 404 and code in ("itemNotFound", "APIGW.0101", ""):
+    if status == 404 or code in NOT_FOUND_CODES:
         return "check the IDs, the endpoint URL and the project ID"
     return None
 

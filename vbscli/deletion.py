@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +108,7 @@ def run_all(
     settle: Callable[[str], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
     accepted: set[str] | None = None,
+    snapshots: Collection[str] = (),
 ) -> list[Outcome]:
     """Run `work(id)` for every id, at most `parallel` at a time, adapting to throttling; its return
     value (default "deleted") is the outcome's result.
@@ -115,7 +116,8 @@ def run_all(
     `after[x]` lists ids that must be done (and, through `settle(id)`, gone) before `x` starts; if one
     of them fails, `x` is not tried. Outcomes come in the order of `ids`. Ctrl-C stops at once: the
     Interrupted raised says which deletions were accepted (`work` adds an id to `accepted` as soon as
-    the service has taken it), which may or may not have been, and how many were not sent.
+    the service has taken it), which may or may not have been, and how many were not sent; the ids
+    in `snapshots` are snapshots, which that note tells how to check apart from backups.
     """
     from vbscli.batch import Limiter, RoundTrips
 
@@ -222,7 +224,7 @@ def run_all(
         stopping = True
         pool.shutdown(wait=False, cancel_futures=True)
         with lock:
-            note = _interrupted_note(order, dict(outcomes), set(started), set(accepted))
+            note = _interrupted_note(order, dict(outcomes), set(started), set(accepted), set(snapshots))
         raise Interrupted(note) from None
     except BaseException:
         stopping = True
@@ -236,7 +238,9 @@ SHOWN = 20
 """IDs listed at most per kind in the note of an interrupted run; more are counted."""
 
 
-def _interrupted_note(order: list[str], outcomes: dict[str, Outcome], started: set[str], accepted: set[str]) -> str:
+def _interrupted_note(
+    order: list[str], outcomes: dict[str, Outcome], started: set[str], accepted: set[str], snapshots: set[str]
+) -> str:
     """Ctrl-C: which deletions the service took, which may or may not have reached it, what was not sent."""
 
     def ids(items: list[str]) -> str:
@@ -245,13 +249,20 @@ def _interrupted_note(order: list[str], outcomes: dict[str, Outcome], started: s
 
     taken = [x for x in order if x in accepted or (x in outcomes and outcomes[x].result != "failed")]
     failed = [x for x in order if x in outcomes and outcomes[x].result == "failed"]
-    maybe = [x for x in order if x in started and x not in outcomes and x not in accepted]
+    pending = [x for x in order if x in started and x not in outcomes and x not in accepted]
+    maybe = [x for x in pending if x not in snapshots]
+    maybe_snapshots = [x for x in pending if x in snapshots]
     not_sent = [x for x in order if x not in started and x not in outcomes]
     parts = []
     if taken:
         parts.append(f"deleting or deleted: {ids(taken)}")
     if maybe:
         parts.append(f"may or may not have been deleted (no answer yet; check with vbs backup show ID): {ids(maybe)}")
+    if maybe_snapshots:
+        parts.append(
+            "snapshots that may or may not have been deleted (no answer yet; 'vbs backup prune --plan' lists "
+            f"those still there, and the next prune deletes them): {ids(maybe_snapshots)}"
+        )
     if failed:
         parts.append(f"failed: {ids(failed)}")
     parts.append(f"not sent: {len(not_sent)} of {len(order)}")

@@ -190,5 +190,6 @@ def execute(
         if on_done:
             on_done(entry)
 
-    deletion.run_all(client, list(doomed), work, parallel, after=after, settle=settle, on_done=done)
+    made = {e.id for e in doomed.values() if e.type == "snapshot"}
+    deletion.run_all(client, list(doomed), work, parallel, after=after, settle=settle, on_done=done, snapshots=made)
     return report

@@ -409,8 +409,9 @@ class Fit:
         self.shortened: list[str] = []
         if width is None:
             return
-        # Hide the rightmost column not kept, but shorten the last column of text rather than hide it...
-        while self.total > width and self._hide([i for i in self.visible if cuttable[i]], keep, True):
+        # Hide the rightmost column not kept, but shorten the last column of text rather than hide it (the
+        # first column names the rows: it is not that text)...
+        while self.total > width and self._hide([i for i in self.visible if cuttable[i] and i > 0], keep, True):
             pass
         for index in [i for i in range(count) if i not in self.visible]:  # hidden too many? take back
             self.visible = sorted([*self.visible, index])

@@ -90,18 +90,18 @@ def _table(report: list[Any], fmt: str, env: Any, done: bool) -> None:
 def _summary(env: Any, report: list[Any], done: bool, note: str | None = None) -> None:
     """One line for the plan or the outcome; one more when an incremental chain holds backups back."""
     doomed = [e for e in report if e.action == "delete"]
-    kept = sum(1 for e in report if e.type == "backup" and e.action == "keep")
+    kept = counted([e for e in report if e.type == "backup" and e.action == "keep"])
     disks = len({e.item.get("volume_id") for e in report if e.type == "backup"})
     if not done:
         text = f"plan for {disks} disk{'s' if disks != 1 else ''}: " + (
-            f"delete {counted(doomed)}, keep {kept} backups" if doomed else f"nothing to delete, keep {kept} backups"
+            f"delete {counted(doomed)}, keep {kept}" if doomed else f"nothing to delete, keep {kept}"
         )
     elif not doomed:
-        text = f"nothing to delete; kept {kept} backups"
+        text = f"nothing to delete; kept {kept}"
     else:
         failed = sum(1 for e in doomed if e.outcome == "failed")
         text = f"{failed} of {len(doomed)} failed" if failed else f"deleted {counted(doomed)}"
-        text += f"; kept {kept} backups"
+        text += f"; kept {kept}"
     lines = [f"vbs: {text}" + (f" ({note})" if note else "")]
     chained = sum(1 for e in report if e.type == "backup" and e.chained)
     if chained:

@@ -95,7 +95,17 @@ def create(client: Client, spec: SnapshotSpec, notify: Callable[[str], None] | N
         found=lambda doc: f"snapshot {doc['snapshot']['id']} was made",
         read=_document,
     )
-    return lost_answer.send(client, request, notify)
+    try:
+        return lost_answer.send(client, request, notify)
+    except ServiceError as exc:
+        # Cinder refuses a snapshot of an attached disk without force in its own words ("Invalid volume:
+        # ... must be available, but current status is: in-use"), not with VBS's code for it.
+        if exc.status == 400 and not spec.force and exc.hint is None and "in-use" in exc.message.lower():
+            exc.hint = ATTACHED
+        raise
+
+
+ATTACHED = "the disk is attached to a server: add --force to back it up anyway (data cached in memory is not included)"
 
 
 def find(client: Client, spec: SnapshotSpec) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ BackupStatus = Enum("BackupStatus", {status: status for status in STATUSES}, typ
 app = typer.Typer(
     cls=VbsGroup,
     name="backup",
-    help="Create, list, show, restore, delete and prune volume backups",
+    help="Create, list, show, restore, delete, prune and report on volume backups",
     no_args_is_help=True,
     add_completion=False,
 )

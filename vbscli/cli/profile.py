@@ -226,8 +226,8 @@ def profile_add(
     draft = profile_form.Draft(
         opts.get("endpoint"), opts.get("project_id"), opts.get("os_cloud"), creds, region=settings.get("region")
     )
-    if st.env.interactive:  # questions on stderr: stdout carries only the profile written
-        kind = draft.ask_all(partial(prompt.ask, st.env), kind)
+    if st.env.interactive and (kind is None or draft.missing(kind)):  # options that make a profile: no questions
+        kind = draft.ask_all(partial(prompt.ask, st.env), kind)  # on stderr: stdout carries only the profile
     else:
         kind = kind or (None if draft.cloud else "token")
         missing = draft.missing(kind)
